@@ -1,0 +1,103 @@
+// `sluice serve`: load config, build the gateway, listen, run until SIGTERM, drain.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/logging.h"
+#include "config/loader.h"
+#include "gateway/gateway.h"
+#include "http/server.h"
+
+namespace sluice::cli {
+
+namespace {
+struct ServeArgs {
+  std::string config_path;
+  std::string listen;  // overrides the config's listen address
+};
+
+int run_serve(const ServeArgs& args) {
+  auto env = config::process_env();
+  auto loaded = args.config_path.empty()
+                    ? config::load_string(config::embedded_default_yaml(), "<embedded default>", env)
+                    : config::load_file(args.config_path, env);
+  for (const auto& w : loaded.warnings) {
+    std::cerr << "warning: " << w.to_string() << "\n";
+  }
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) {
+      std::cerr << e.to_string() << "\n";
+    }
+    return 1;
+  }
+  auto cfg = loaded.config;
+  setup_logging(cfg->log_level);
+  std::string error;
+  auto state = gateway::make_gateway_state(cfg, error);
+  if (!state) {
+    std::cerr << "sluice: " << error << "\n";
+    return 1;
+  }
+  http::ServerOptions opts;
+  opts.name = "sluice";
+  opts.host = cfg->listen.host;
+  opts.port = cfg->listen.port;
+  if (!args.listen.empty()) {
+    auto colon = args.listen.rfind(':');
+    opts.host = colon == std::string::npos ? "127.0.0.1" : args.listen.substr(0, colon);
+    opts.port = static_cast<uint16_t>(std::stoul(args.listen.substr(colon == std::string::npos ? 0 : colon + 1)));
+  }
+  opts.workers = cfg->workers;
+  opts.max_body_bytes = cfg->limits.max_body_bytes;
+  opts.max_header_bytes = cfg->limits.max_header_bytes;
+  opts.header_timeout = cfg->limits.header_timeout;
+  opts.body_timeout = cfg->limits.body_timeout;
+  opts.keepalive_timeout = cfg->limits.keepalive_timeout;
+  opts.write_timeout = cfg->limits.write_timeout;
+  opts.drain_timeout = cfg->limits.drain_timeout;
+  http::Server server{opts, [&state](http::Worker& w) -> std::unique_ptr<http::Handler> {
+                        return std::make_unique<gateway::ProxyHandler>(*state, w);
+                      }};
+  if (auto ec = server.listen()) {
+    std::cerr << "sluice: cannot listen on " << opts.host << ":" << opts.port << ": " << ec.message() << "\n";
+    return 1;
+  }
+  std::cerr << "sluice: listening on " << opts.host << ":" << server.port() << " (" << server.options().workers
+            << " worker(s), " << cfg->models.size() << " model(s), config " << cfg->source << ")" << std::endl;
+  server.run();
+  return 0;
+}
+}  // namespace
+
+void add_serve(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* sub = app.add_subcommand("serve", "Run the gateway");
+  sub->add_option("-c,--config", args->config_path, "YAML config file (default: the embedded DeepSeek config)");
+  sub->add_option("--listen", args->listen, "Override the listen address, HOST:PORT (port 0 = any free port)");
+  sub->callback([args, &exit_code] { exit_code = run_serve(*args); });
+}
+
+void add_check(CLI::App& app, int& exit_code) {
+  auto path = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand("check", "Validate a config file and exit (non-zero on errors)");
+  sub->add_option("-c,--config", *path, "YAML config file")->required();
+  sub->callback([path, &exit_code] {
+    auto loaded = config::load_file(*path, config::process_env());
+    for (const auto& w : loaded.warnings) {
+      std::cerr << "warning: " << w.to_string() << "\n";
+    }
+    for (const auto& e : loaded.errors) {
+      std::cerr << e.to_string() << "\n";
+    }
+    if (!loaded.ok()) {
+      exit_code = 1;
+      return;
+    }
+    std::cout << *path << ": OK (" << loaded.config->upstreams.size() << " upstream(s), "
+              << loaded.config->models.size() << " model(s), " << loaded.config->keys.size() << " key(s))\n";
+    exit_code = 0;
+  });
+}
+
+}  // namespace sluice::cli

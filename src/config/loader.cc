@@ -1,0 +1,361 @@
+#include "config/loader.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <exception>
+#include <map>
+
+#include "common/sha256.h"
+#include "config/loader_internal.h"
+
+namespace sluice::config {
+namespace {
+
+using detail::Field;
+using detail::FieldMap;
+using detail::Reader;
+
+constexpr std::array<std::string_view, 8> kTopKeys{"listen", "workers", "log_level", "access_log",
+                                                   "server", "keys",    "upstreams", "models"};
+constexpr std::array<std::string_view, 8> kServerKeys{
+    "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
+    "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
+constexpr std::array<std::string_view, 3> kKeyKeys{"name", "secret_env", "secret_sha256"};
+constexpr std::array<std::string_view, 3> kModelKeys{"upstream", "model", "owned_by"};
+constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
+
+constexpr int64_t kMaxWorkers = 256;
+
+// "host:port" or "[v6]:port"; the host is stored without brackets so it can go straight to a resolver.
+std::optional<Endpoint> parse_listen(std::string_view s) {
+  std::string_view host;
+  std::string_view rest;
+  if (!s.empty() && s.front() == '[') {
+    const auto close = s.find(']');
+    if (close == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = s.substr(1, close - 1);
+    rest = s.substr(close + 1);
+  } else {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos) {
+      return std::nullopt;
+    }
+    host = s.substr(0, colon);
+    rest = s.substr(colon);
+    if (host.find(':') != std::string_view::npos) {  // bare IPv6 needs brackets to find the port
+      return std::nullopt;
+    }
+  }
+  if (host.empty() || host.find_first_of(" \t[]") != std::string_view::npos || rest.size() < 2 ||
+      rest.front() != ':') {
+    return std::nullopt;
+  }
+  const std::string_view port_text = rest.substr(1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return std::nullopt;
+  }
+  return Endpoint{std::string(host), static_cast<uint16_t>(port)};
+}
+
+bool is_hex64(std::string_view s) {
+  if (s.size() != 64) {
+    return false;
+  }
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string lowercase(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return s;
+}
+
+// Public model names are free-form (they often contain '/' or ':') but must be usable in JSON and logs.
+bool is_model_name(std::string_view s) {
+  if (s.empty()) {
+    return false;
+  }
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void load_server(Reader& r, const Field& field, ServerLimits& limits) {
+  const auto map = r.map(field, kServerKeys);
+  if (!map) {
+    return;
+  }
+  const std::pair<std::string_view, std::size_t*> sizes[] = {
+      {"max_body_bytes", &limits.max_body_bytes},
+      {"max_header_bytes", &limits.max_header_bytes},
+      {"max_response_bytes", &limits.max_response_bytes},
+  };
+  for (const auto& [key, out] : sizes) {
+    if (const Field* f = map->find(key)) {
+      if (auto v = r.size(*f)) {
+        *out = *v;
+      }
+    }
+  }
+  const std::pair<std::string_view, Duration*> durations[] = {
+      {"header_timeout", &limits.header_timeout},       {"body_timeout", &limits.body_timeout},
+      {"keepalive_timeout", &limits.keepalive_timeout}, {"write_timeout", &limits.write_timeout},
+      {"drain_timeout", &limits.drain_timeout},
+  };
+  for (const auto& [key, out] : durations) {
+    if (const Field* f = map->find(key)) {
+      // drain_timeout 0 means "stop at once"; every other timeout of 0 would fail every request.
+      if (auto v = r.duration(*f, key == "drain_timeout")) {
+        *out = *v;
+      }
+    }
+  }
+}
+
+void load_keys(Reader& r, const Field& field, std::vector<VirtualKey>& keys) {
+  if (!field.value.IsSequence()) {
+    r.error(field.value_line(), field.path, "expected a list, got " + detail::describe(field.value));
+    return;
+  }
+  std::map<std::string, std::string> name_owner;    // name -> path of first use
+  std::map<std::string, std::string> secret_owner;  // digest -> "keys[i] (\"name\")"
+  for (std::size_t i = 0; i < field.value.size(); ++i) {
+    const YAML::Node item = field.value[i];
+    const std::string path = detail::index_path(field.path, i);
+    const int line = detail::line_of(item) == 0 || item.IsNull() ? field.key_line : detail::line_of(item);
+    const auto map = r.map(item, line, path, kKeyKeys);
+    if (!map) {
+      continue;
+    }
+    VirtualKey key;
+    if (const Field* f = r.require(*map, "name")) {
+      if (auto name = r.string(*f)) {
+        if (!detail::is_simple_name(*name)) {
+          r.error(f->value_line(), f->path,
+                  "invalid name \"" + *name + "\" (allowed characters: A-Z a-z 0-9 _ . -)");
+        } else if (auto [it, inserted] = name_owner.emplace(*name, path); !inserted) {
+          r.error(f->value_line(), f->path,
+                  "duplicate key name \"" + *name + "\" (also used by " + it->second + ")");
+        }
+        key.name = *name;
+      }
+    }
+    const Field* env_field = map->find("secret_env");
+    const Field* hash_field = map->find("secret_sha256");
+    const Field* secret_field = env_field != nullptr ? env_field : hash_field;
+    if (env_field != nullptr && hash_field != nullptr) {
+      r.error(hash_field->key_line, path,
+              "secret_env and secret_sha256 are mutually exclusive; set only one");
+      continue;
+    }
+    if (secret_field == nullptr) {
+      r.error(map->line, path, "missing secret: set exactly one of secret_env or secret_sha256");
+      continue;
+    }
+    if (env_field != nullptr) {
+      auto var = r.env_name(*env_field);
+      if (!var) {
+        continue;
+      }
+      auto secret = r.env(*var);
+      if (!secret) {
+        r.error(env_field->value_line(), env_field->path,
+                "environment variable " + *var + " is not set or empty");
+        continue;
+      }
+      key.secret_sha256 = sha256_hex(*secret);
+    } else {
+      auto hex = r.string(*hash_field);
+      if (!hex) {
+        continue;
+      }
+      if (!is_hex64(*hex)) {
+        r.error(hash_field->value_line(), hash_field->path, "expected 64 hex characters (a SHA-256 digest)");
+        continue;
+      }
+      key.secret_sha256 = lowercase(*hex);
+    }
+    // The digest identifies the caller, so two names sharing one secret would make attribution ambiguous.
+    const std::string owner = path + " (\"" + key.name + "\")";
+    if (auto [it, inserted] = secret_owner.emplace(key.secret_sha256, owner); !inserted) {
+      r.error(secret_field->value_line(), secret_field->path, "same secret as " + it->second);
+      continue;
+    }
+    keys.push_back(std::move(key));
+  }
+}
+
+void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg) {
+  const auto map = r.map(field, {});
+  if (!map) {
+    return;
+  }
+  if (map->fields.empty()) {
+    r.error(field.key_line, field.path, "must define at least one model");
+    return;
+  }
+  std::string known;
+  for (const std::string& name : upstream_names) {
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  for (const Field& entry : map->fields) {
+    if (!is_model_name(entry.key)) {
+      r.error(entry.key_line, entry.path,
+              "invalid model name \"" + entry.key + "\" (no spaces or control characters)");
+    }
+    const auto m = r.map(entry, kModelKeys);
+    if (!m) {
+      continue;
+    }
+    Model model;
+    model.name = entry.key;
+    if (const Field* f = r.require(*m, "upstream")) {
+      if (auto up = r.string(*f)) {
+        // With no upstream declared the `upstreams` error already explains the problem.
+        if (!upstream_names.empty() && upstream_names.count(*up) == 0) {
+          r.error(f->value_line(), f->path,
+                  "unknown upstream \"" + *up + "\" (defined upstreams: " + known + ")");
+        }
+        model.upstream = *up;
+      }
+    }
+    model.upstream_model = model.name;
+    if (const Field* f = m->find("model")) {
+      if (auto v = r.string(*f)) {
+        model.upstream_model = *v;
+      }
+    }
+    model.owned_by = model.upstream;
+    if (const Field* f = m->find("owned_by")) {
+      if (auto v = r.string(*f)) {
+        model.owned_by = *v;
+      }
+    }
+    cfg.models.emplace(model.name, std::move(model));
+  }
+}
+
+void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
+  if (!root.IsMap()) {
+    r.error(detail::line_of(root), "", "top level must be a map, got " + detail::describe(root));
+    return;
+  }
+  const auto top = r.map(root, 0, "", kTopKeys);
+  if (!top) {
+    return;
+  }
+  if (const Field* f = top->find("listen")) {
+    if (auto s = r.string(*f)) {
+      if (auto ep = parse_listen(*s)) {
+        cfg.listen = *ep;
+      } else {
+        r.error(f->value_line(), f->path,
+                "invalid address \"" + *s + "\": expected host:port or [ipv6]:port with port 0-65535");
+      }
+    }
+  }
+  if (const Field* f = top->find("workers")) {
+    if (auto n = r.integer(*f, 0, kMaxWorkers)) {
+      cfg.workers = static_cast<unsigned>(*n);
+    }
+  }
+  if (const Field* f = top->find("log_level")) {
+    if (auto s = r.string(*f)) {
+      if (std::find(kLogLevels.begin(), kLogLevels.end(), *s) == kLogLevels.end()) {
+        r.error(f->value_line(), f->path,
+                "invalid log level \"" + *s + "\" (expected one of: trace, debug, info, warn, error, off)");
+      } else {
+        cfg.log_level = *s;
+      }
+    }
+  }
+  if (const Field* f = top->find("access_log")) {
+    if (auto s = r.string(*f)) {
+      cfg.access_log = *s;
+    }
+  }
+  if (const Field* f = top->find("server")) {
+    load_server(r, *f, cfg.limits);
+  }
+  if (const Field* f = top->find("keys")) {
+    load_keys(r, *f, cfg.keys);
+  }
+  std::set<std::string> upstream_names;
+  if (const Field* f = r.require(*top, "upstreams")) {
+    upstream_names = detail::load_upstreams(r, *f, cfg);
+  }
+  if (const Field* f = r.require(*top, "models")) {
+    load_models(r, *f, upstream_names, cfg);
+  }
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(v);
+  };
+}
+
+LoadResult load_string(std::string_view yaml, const std::string& source_name, const EnvLookup& env) {
+  Reader r(source_name, env);
+  auto cfg = std::make_shared<Config>();
+  cfg->source = source_name;
+  // yaml-cpp reports through exceptions; none may escape, callers only look at diagnostics.
+  try {
+    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    if (docs.empty() || docs.front().IsNull()) {
+      r.error(0, "", "config is empty");
+    } else if (docs.size() > 1) {
+      r.error(detail::line_of(docs[1]), "", "multiple YAML documents are not supported");
+    } else {
+      load_top(r, docs.front(), *cfg);
+    }
+  } catch (const YAML::Exception& e) {
+    r.error(e.mark.is_null() ? 0 : e.mark.line + 1, "", e.msg);
+  } catch (const std::exception& e) {
+    r.error(0, "", std::string("internal error: ") + e.what());
+  }
+  LoadResult out;
+  out.errors = std::move(r.errors());
+  out.warnings = std::move(r.warnings());
+  if (out.errors.empty()) {
+    out.config = std::move(cfg);
+  }
+  return out;
+}
+
+LoadResult load_file(const std::string& path, const EnvLookup& env) {
+  const detail::FileContents contents = detail::read_file(path);
+  if (!contents.ok) {
+    LoadResult out;
+    out.errors.push_back({path, 0, "", "cannot read file: " + contents.error});
+    return out;
+  }
+  return load_string(contents.data, path, env);
+}
+
+}  // namespace sluice::config

@@ -1,0 +1,99 @@
+#pragma once
+// Private to the config loader: typed reads of yaml-cpp nodes that record diagnostics instead of
+// throwing, so one pass reports every problem in the file.
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/loader.h"
+
+namespace sluice::config::detail {
+
+std::string join_path(std::string_view parent, std::string_view key);
+std::string index_path(std::string_view parent, std::size_t index);
+
+// 1-based line of a node, 0 when yaml-cpp has no position for it.
+int line_of(const YAML::Node& node);
+
+// "a map", "a list", "null" or the quoted scalar text; for "expected X, got Y" messages.
+std::string describe(const YAML::Node& node);
+
+// True for [A-Za-z0-9_.-]+ (upstream and key names).
+bool is_simple_name(std::string_view name);
+
+// One "key: value" pair of a YAML map.
+struct Field {
+  std::string key;
+  std::string path;  // dotted path of the value
+  int key_line = 0;
+  YAML::Node value;
+  // Where to point for a bad value. yaml-cpp marks an empty value ("key:") at the following line,
+  // so null values point at their key instead.
+  int value_line() const;
+};
+
+// The recognised pairs of a YAML map, in document order.
+struct FieldMap {
+  std::string path;
+  int line = 0;  // reported for missing keys
+  std::vector<Field> fields;
+  const Field* find(std::string_view key) const;
+};
+
+struct FileContents {
+  bool ok = false;
+  std::string data;
+  std::string error;  // strerror text when !ok
+};
+FileContents read_file(const std::string& path);
+
+class Reader {
+ public:
+  Reader(std::string file, const EnvLookup& env) : file_(std::move(file)), env_(env) {}
+
+  void error(int line, std::string path, std::string message);
+  void warning(int line, std::string path, std::string message);
+
+  // Checks that `node` is a map and reports unknown keys (not in `allowed`; empty = any key),
+  // duplicate keys and non-scalar keys. Those pairs are left out of the result.
+  std::optional<FieldMap> map(const YAML::Node& node, int line, const std::string& path,
+                              std::span<const std::string_view> allowed);
+  std::optional<FieldMap> map(const Field& field, std::span<const std::string_view> allowed);
+
+  // Reports "missing required key" at the map's line when absent.
+  const Field* require(const FieldMap& map, std::string_view key);
+
+  std::optional<std::string> string(const Field& field);  // non-empty scalar
+  std::optional<int64_t> integer(const Field& field, int64_t min, int64_t max);
+  std::optional<bool> boolean(const Field& field);
+  std::optional<Duration> duration(const Field& field, bool allow_zero);
+  std::optional<std::size_t> size(const Field& field);  // > 0
+  // A string that must look like an environment variable name.
+  std::optional<std::string> env_name(const Field& field);
+
+  // Value of an environment variable; unset and empty both give nullopt.
+  std::optional<std::string> env(const std::string& name) const;
+
+  const std::string& file() const { return file_; }
+  std::vector<Diagnostic>& errors() { return errors_; }
+  std::vector<Diagnostic>& warnings() { return warnings_; }
+
+ private:
+  std::string file_;
+  const EnvLookup& env_;
+  std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> warnings_;
+};
+
+// Fills cfg.upstreams from the `upstreams` map and returns every name declared there (valid or not),
+// so models can be checked against it without cascading errors.
+std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config& cfg);
+
+}  // namespace sluice::config::detail

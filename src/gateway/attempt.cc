@@ -1,0 +1,340 @@
+#include "gateway/attempt.h"
+
+#include <array>
+
+#include "http/sse.h"
+
+namespace sluice::gateway {
+
+namespace {
+constexpr std::size_t kMaxErrorBody = 1 << 20;
+constexpr std::string_view kWhitespace = " \t\r\n";
+
+// Collects re-serialised SSE events for the client; drops comments (DeepSeek's ": keep-alive").
+class StreamSink : public http::SseSink {
+ public:
+  void on_event(const http::SseEvent& ev) override {
+    if (done) {
+      return;  // nothing is valid after [DONE]
+    }
+    if (ev.data == "[DONE]") {
+      done = true;
+    } else if (openai::may_carry_usage(ev.data)) {
+      if (auto u = openai::extract_usage(ev.data)) {
+        usage = u;
+      }
+    }
+    http::append_sse_event(out, ev);
+    ++events;
+  }
+  void on_comment(std::string_view) override { ++comments; }
+
+  std::string out;
+  std::size_t events = 0;
+  std::size_t comments = 0;
+  bool done = false;
+  std::optional<openai::Usage> usage;
+};
+
+bool is_disconnect(const error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == net::error::eof ||
+         ec == net::error::connection_reset || ec == net::error::broken_pipe ||
+         ec == net::ssl::error::stream_truncated || ec == net::error::operation_aborted ||
+         ec == net::error::bad_descriptor;
+}
+
+class Attempt {
+ public:
+  Attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** cur)
+      : spec_(spec), res_(res), cur_(cur) {
+    const auto& t = spec.upstream.timeouts;
+    start_ = Clock::now();
+    total_deadline_ = start_ + t.total;
+    first_deadline_ = std::min(total_deadline_, start_ + t.first_token);
+  }
+
+  net::awaitable<AttemptOutcome> run() {
+    if (co_await connect_and_send()) {
+      unsigned status = parser_->get().result_int();
+      out_.upstream_status = status;
+      if (status >= 400) {
+        co_await read_error_body();
+      } else if (spec_.stream && is_event_stream()) {
+        co_await relay_stream();
+      } else {
+        co_await relay_buffered();
+      }
+    }
+    finish_connection();
+    co_return std::move(out_);
+  }
+
+ private:
+  Clock::time_point next_deadline() const {
+    return std::min(total_deadline_,
+                    got_first_ ? last_progress_ + spec_.upstream.timeouts.idle : first_deadline_);
+  }
+  UpstreamFailure timeout_kind() const {
+    if (next_deadline() >= total_deadline_) {
+      return UpstreamFailure::kTotalTimeout;
+    }
+    return got_first_ ? UpstreamFailure::kIdleTimeout : UpstreamFailure::kFirstTokenTimeout;
+  }
+  void fail(UpstreamFailure f, std::string detail) {
+    if (out_.failure == UpstreamFailure::kNone) {
+      out_.failure = f;
+      out_.detail = std::move(detail);
+    }
+  }
+  void fail_io(const error_code& ec, std::string_view phase) {
+    if (ec == beast::error::timeout) {
+      fail(timeout_kind(), std::string(phase) + ": timed out");
+    } else if (is_disconnect(ec)) {
+      fail(UpstreamFailure::kReset, std::string(phase) + ": " + ec.message());
+    } else {
+      fail(UpstreamFailure::kProtocolError, std::string(phase) + ": " + ec.message());
+    }
+  }
+  bool is_event_stream() const {
+    auto ct = parser_->get()[bhttp::field::content_type];
+    return ct.substr(0, 17) == "text/event-stream";
+  }
+  void progress() {
+    auto now = Clock::now();
+    if (!got_first_) {
+      got_first_ = true;
+      out_.ttft = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_);
+    }
+    last_progress_ = now;
+  }
+
+  net::awaitable<bool> connect_and_send() {
+    // A reused keep-alive connection may have been closed by the upstream just as we picked it; that failure
+    // happens before the upstream saw the request, so one retry on a fresh connection is safe.
+    for (int tries = 0; tries < 2; ++tries) {
+      auto acq = co_await spec_.pool.acquire(
+          std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect), cur_);
+      if (acq.failure != UpstreamFailure::kNone) {
+        *cur_ = nullptr;
+        fail(acq.failure, std::move(acq.detail));
+        co_return false;
+      }
+      conn_ = std::move(acq.conn);
+      bool reused = conn_->reused();
+      conn_->tcp().expires_at(first_deadline_);
+      auto [wec, wn] = co_await conn_->write(spec_.request);
+      if (!wec) {
+        parser_.emplace();
+        parser_->body_limit(boost::none);
+        parser_->header_limit(64 * 1024);
+        auto [hec, hn] = co_await conn_->read_header(*parser_);
+        if (!hec) {
+          co_return true;
+        }
+        wec = hec;
+      }
+      bool stale = reused && wec != beast::error::timeout && wec != net::error::operation_aborted &&
+                   is_disconnect(wec);
+      conn_->close();
+      conn_.reset();
+      *cur_ = nullptr;
+      if (!stale) {
+        fail_io(wec, "upstream request");
+        co_return false;
+      }
+    }
+    fail(UpstreamFailure::kReset, "upstream closed two connections in a row");
+    co_return false;
+  }
+
+  // Reads the next piece of body into buf_ under the deadline that applies now.
+  net::awaitable<error_code> read_chunk(std::size_t& got) {
+    auto& body = parser_->get().body();
+    body.data = buf_.data();
+    body.size = buf_.size();
+    conn_->tcp().expires_at(next_deadline());
+    auto [ec, n] = co_await conn_->read_some(*parser_);
+    if (ec == bhttp::error::need_buffer) {
+      ec = {};
+    }
+    got = buf_.size() - body.size;
+    co_return ec;
+  }
+
+  net::awaitable<bool> commit_stream() {
+    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
+    head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+    head.set(bhttp::field::cache_control, "no-cache");
+    out_.committed = true;
+    co_return co_await res_.send_stream_header(std::move(head));
+  }
+
+  net::awaitable<void> relay_stream() {
+    http::SseParser sse;
+    StreamSink sink;
+    std::size_t events_seen = 0;
+    bool client_ok = true;
+    while (!parser_->is_done() && client_ok) {
+      std::size_t got = 0;
+      auto ec = co_await read_chunk(got);
+      if (got > 0) {
+        if (!sse.feed({buf_.data(), got}, sink)) {
+          fail(UpstreamFailure::kProtocolError, "SSE event exceeds the size limit");
+          break;
+        }
+        out_.keepalives = sink.comments;
+        if (sink.events > events_seen) {
+          events_seen = sink.events;
+          progress();
+        }
+        if (!sink.out.empty()) {
+          client_ok = (res_.committed() || co_await commit_stream()) &&
+                      co_await res_.send_chunk(net::buffer(sink.out));
+          sink.out.clear();
+        }
+      }
+      if (ec) {
+        fail_io(ec, "upstream stream");
+        break;
+      }
+    }
+    out_.usage = sink.usage;
+    if (!client_ok) {
+      fail(UpstreamFailure::kReset, "client went away");
+      co_return;
+    }
+    if (sink.done) {
+      if (out_.failure != UpstreamFailure::kNone) {
+        keep_conn_ = false;  // complete for the client; the connection itself is not reusable
+        out_.failure = UpstreamFailure::kNone;
+        out_.detail.clear();
+      }
+      co_await res_.finish_stream();
+      co_return;
+    }
+    if (out_.failure == UpstreamFailure::kNone) {
+      fail(sink.events == 0 && sink.comments > 0 ? UpstreamFailure::kEmptyResponse : UpstreamFailure::kReset,
+           "upstream stream ended without [DONE]");
+    } else if (sink.events == 0 && sink.comments > 0 && out_.failure == UpstreamFailure::kReset) {
+      out_.failure = UpstreamFailure::kEmptyResponse;
+    }
+    if (res_.committed()) {
+      // Never a silent cut: the client learns the stream broke, in a shape its SDK understands.
+      const auto& info = describe(out_.failure);
+      std::string tail = "data: {\"error\":{\"message\":\"";
+      tail += info.message;
+      tail += "\",\"type\":\"";
+      tail += info.type;
+      tail += "\",\"param\":null,\"code\":\"";
+      tail += info.name;
+      tail += "\"}}\n\ndata: [DONE]\n\n";
+      if (co_await res_.send_chunk(net::buffer(tail))) {
+        co_await res_.finish_stream();
+      }
+    }
+  }
+
+  net::awaitable<void> relay_buffered() {
+    std::string body;
+    while (!parser_->is_done()) {
+      std::size_t got = 0;
+      auto ec = co_await read_chunk(got);
+      std::string_view chunk{buf_.data(), got};
+      if (!got_first_ && !chunk.empty()) {
+        auto p = chunk.find_first_not_of(kWhitespace);
+        out_.keepalives += static_cast<std::size_t>(
+            std::count(chunk.begin(), p == std::string_view::npos ? chunk.end() : chunk.begin() + p, '\n'));
+        chunk.remove_prefix(p == std::string_view::npos ? chunk.size() : p);
+      }
+      if (!chunk.empty()) {
+        progress();
+        if (body.size() + chunk.size() > spec_.max_response_bytes) {
+          fail(UpstreamFailure::kProtocolError, "upstream response exceeds max_response_bytes");
+          co_return;
+        }
+        body.append(chunk);
+      }
+      if (ec) {
+        fail_io(ec, "upstream body");
+        if (body.empty() && out_.keepalives > 0 && out_.failure == UpstreamFailure::kReset) {
+          out_.failure = UpstreamFailure::kEmptyResponse;
+        }
+        co_return;
+      }
+    }
+    if (body.empty()) {
+      fail(UpstreamFailure::kEmptyResponse, "upstream body had no content");
+      co_return;
+    }
+    if (!openai::is_valid_json(body)) {
+      fail(UpstreamFailure::kProtocolError, "upstream body is not valid JSON");
+      co_return;
+    }
+    out_.usage = openai::extract_usage(body);
+    http::Response reply{bhttp::status::ok, 11};
+    reply.set(bhttp::field::content_type, "application/json");
+    reply.body() = std::move(body);
+    out_.committed = true;
+    if (!co_await res_.send(std::move(reply))) {
+      fail(UpstreamFailure::kReset, "client went away");
+    }
+  }
+
+  net::awaitable<void> read_error_body() {
+    std::string body;
+    while (!parser_->is_done()) {
+      std::size_t got = 0;
+      auto ec = co_await read_chunk(got);
+      if (body.size() + got > kMaxErrorBody) {
+        keep_conn_ = false;
+        break;
+      }
+      body.append(buf_.data(), got);
+      if (ec) {
+        keep_conn_ = false;
+        break;
+      }
+    }
+    auto b = body.find_first_not_of(kWhitespace);
+    auto e = body.find_last_not_of(kWhitespace);
+    out_.error_body = b == std::string::npos ? std::string{} : body.substr(b, e - b + 1);
+    out_.retry_after = std::string(parser_->get()[bhttp::field::retry_after]);
+    fail(classify_status(out_.upstream_status),
+         "upstream answered HTTP " + std::to_string(out_.upstream_status));
+  }
+
+  void finish_connection() {
+    *cur_ = nullptr;
+    if (!conn_) {
+      return;
+    }
+    bool reusable = keep_conn_ && parser_ && parser_->is_done() && parser_->keep_alive() &&
+                    (out_.failure == UpstreamFailure::kNone || out_.upstream_status >= 400);
+    if (reusable) {
+      spec_.pool.release(std::move(conn_));
+    } else {
+      conn_->close();
+      conn_.reset();
+    }
+  }
+
+  const AttemptSpec& spec_;
+  http::Responder& res_;
+  UpstreamConnection** cur_;
+  std::unique_ptr<UpstreamConnection> conn_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
+  AttemptOutcome out_;
+  Clock::time_point start_, total_deadline_, first_deadline_, last_progress_;
+  bool got_first_ = false;
+  bool keep_conn_ = true;
+  std::array<char, 16 * 1024> buf_;
+};
+}  // namespace
+
+net::awaitable<AttemptOutcome> run_attempt(const AttemptSpec& spec, http::Responder& res,
+                                           UpstreamConnection** current) {
+  Attempt a{spec, res, current};
+  co_return co_await a.run();
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,39 @@
+#pragma once
+// One try of a request against one upstream: connect (or reuse), send, read with first-token / idle / total
+// deadlines, and relay the answer to the client. Keep-alive bytes (blank lines, ": keep-alive" comments)
+// are recognised as "queued upstream": dropped, and never counted as progress.
+#include <optional>
+#include <string>
+
+#include "gateway/upstream_conn.h"
+#include "http/responder.h"
+#include "openai/usage.h"
+
+namespace sluice::gateway {
+
+struct AttemptSpec {
+  UpstreamPool& pool;
+  const config::Upstream& upstream;
+  bhttp::request<bhttp::string_body>& request;  // ready to send (target, host, auth, body)
+  bool stream = false;
+  std::size_t max_response_bytes = 64 * 1024 * 1024;
+};
+
+struct AttemptOutcome {
+  UpstreamFailure failure = UpstreamFailure::kNone;
+  unsigned upstream_status = 0;  // 0 when no HTTP response arrived
+  bool committed = false;        // the client response has started; no other answer is possible now
+  std::string detail;            // for logs: what exactly went wrong
+  // An upstream HTTP error response (status >= 400) not yet sent: the caller decides to forward or retry.
+  std::string error_body;
+  std::string retry_after;
+  std::optional<std::chrono::milliseconds> ttft;
+  std::optional<openai::Usage> usage;
+  std::size_t keepalives = 0;  // keep-alive lines/comments seen while the upstream queued us
+};
+
+// `current` is set to the connection in use (nullptr when none) so a client-disconnect watcher can close it.
+net::awaitable<AttemptOutcome> run_attempt(const AttemptSpec& spec, http::Responder& res,
+                                           UpstreamConnection** current);
+
+}  // namespace sluice::gateway

@@ -1,0 +1,192 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/json.h"
+#include "common/sha256.h"
+#include "http/openai_error.h"
+
+namespace sluice::gateway {
+
+namespace {
+std::string build_models_json(const config::Config& cfg) {
+  std::string out = R"({"object":"list","data":[)";
+  bool first = true;
+  for (const auto& [name, m] : cfg.models) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    out += R"({"id":)";
+    append_json_string(out, name);
+    out += R"(,"object":"model","created":0,"owned_by":)";
+    append_json_string(out, m.owned_by.empty() ? m.upstream : m.owned_by);
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+// Strips a query string and DeepSeek's optional "/v1" prefix: "/v1/chat/completions?x" → "/chat/completions".
+std::string_view route_path(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  if (target.starts_with("/v1/")) {
+    target.remove_prefix(3);
+  }
+  return target;
+}
+
+http::Response json_response(bhttp::status status, std::string body) {
+  http::Response r{status, 11};
+  r.set(bhttp::field::content_type, "application/json");
+  r.body() = std::move(body);
+  return r;
+}
+}  // namespace
+
+std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg,
+                                                 std::string& error) {
+  auto st = std::make_unique<GatewayState>();
+  for (const auto& [name, up] : cfg->upstreams) {
+    if (up.scheme == "https") {
+      auto ctx = make_tls_context(up, error);
+      if (!ctx) {
+        error = "upstreams." + name + ": " + error;
+        return nullptr;
+      }
+      st->tls.emplace(name, std::move(ctx));
+    }
+  }
+  for (const auto& k : cfg->keys) {
+    st->key_names.emplace(k.secret_sha256, k.name);
+  }
+  st->models_json = build_models_json(*cfg);
+  st->access_log = telemetry::AccessLog::open(cfg->access_log, error);
+  if (!st->access_log) {
+    return nullptr;
+  }
+  st->config = std::move(cfg);
+  return st;
+}
+
+ProxyHandler::ProxyHandler(GatewayState& state, http::Worker& worker) : state_(state), worker_(worker) {
+  std::random_device rd;
+  id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) ^ worker.index();
+  for (const auto& [name, up] : state.config->upstreams) {
+    auto it = state.tls.find(name);
+    pools_.emplace(name, std::make_unique<UpstreamPool>(worker.ioc().get_executor(), up,
+                                                        it == state.tls.end() ? nullptr : it->second.get()));
+  }
+}
+
+void ProxyHandler::on_drain() {
+  state_.draining = true;
+  for (auto& [name, pool] : pools_) {
+    pool->clear();
+  }
+}
+
+std::string ProxyHandler::make_request_id(const http::Request& req) {
+  auto given = req["x-request-id"];
+  if (!given.empty() && given.size() <= 128 &&
+      given.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+          std::string_view::npos) {
+    return std::string(given);
+  }
+  return fmt::format("{:016x}", id_prefix_ + (++id_counter_ * 0x9E3779B97F4A7C15ull));
+}
+
+net::awaitable<std::optional<std::string>> ProxyHandler::authenticate(const http::Request& req,
+                                                                      http::Responder& res) {
+  if (state_.key_names.empty()) {
+    co_return std::string{};
+  }
+  std::string_view auth = req[bhttp::field::authorization];
+  if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer ")) {
+    auto secret = auth.substr(7);
+    secret.remove_prefix(std::min(secret.find_first_not_of(' '), secret.size()));
+    if (auto it = state_.key_names.find(sha256_hex(secret)); it != state_.key_names.end()) {
+      co_return it->second;
+    }
+    co_await res.send_error(bhttp::status::unauthorized, "Incorrect API key provided.",
+                            "invalid_request_error", "invalid_api_key");
+    co_return std::nullopt;
+  }
+  co_await res.send_error(bhttp::status::unauthorized,
+                          "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
+                          "invalid_request_error", "invalid_api_key");
+  co_return std::nullopt;
+}
+
+net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& res) {
+  res.set_request_id(make_request_id(req));
+  std::string_view path = route_path(req.target());
+  auto method = req.method();
+
+  auto wrong_method = [&](std::string_view allow) -> net::awaitable<void> {
+    http::Response r = json_response(
+        bhttp::status::method_not_allowed,
+        http::openai_error_body(
+            fmt::format("method {} is not allowed on {}; use {}", req.method_string(), path, allow),
+            "invalid_request_error", "method_not_allowed"));
+    r.set(bhttp::field::allow, allow);
+    co_await res.send(std::move(r));
+  };
+
+  if (path == "/healthz" || path == "/readyz") {
+    if (method != bhttp::verb::get && method != bhttp::verb::head) {
+      {
+        co_await wrong_method("GET");
+        co_return;
+      }
+    }
+    bool ready = path == "/healthz" || !state_.draining.load(std::memory_order_relaxed);
+    {
+      co_await res.send(json_response(ready ? bhttp::status::ok : bhttp::status::service_unavailable,
+                                      ready ? R"({"status":"ok"})" : R"({"status":"draining"})"));
+      co_return;
+    }
+  }
+  if (path == "/models") {
+    if (method != bhttp::verb::get) {
+      {
+        co_await wrong_method("GET");
+        co_return;
+      }
+    }
+    if (co_await authenticate(req, res)) {
+      co_await res.send(json_response(bhttp::status::ok, state_.models_json));
+    }
+    co_return;
+  }
+  std::optional<Endpoint> ep;
+  if (path == "/chat/completions") {
+    ep = Endpoint::kChatCompletions;
+  } else if (path == "/completions") {
+    ep = Endpoint::kCompletions;
+  } else if (path == "/embeddings") {
+    ep = Endpoint::kEmbeddings;
+  }
+  if (!ep) {
+    {
+      co_await res.send(json_response(bhttp::status::not_found,
+                                      http::openai_error_body(fmt::format("Unknown request URL: {} {}",
+                                                                          req.method_string(), req.target()),
+                                                              "invalid_request_error", "unknown_url")));
+      co_return;
+    }
+  }
+  if (method != bhttp::verb::post) {
+    {
+      co_await wrong_method("POST");
+      co_return;
+    }
+  }
+  auto key = co_await authenticate(req, res);
+  if (!key) {
+    co_return;
+  }
+  co_await proxy(*ep, path, *key, req, res);
+}
+
+}  // namespace sluice::gateway

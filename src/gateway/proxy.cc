@@ -1,0 +1,207 @@
+// The request path for the OpenAI endpoints: validate, pick the upstream, run the attempt while watching
+// for the client to leave, answer honestly, log.
+#include <spdlog/spdlog.h>
+
+#include "common/json.h"
+#include "gateway/attempt.h"
+#include "gateway/gateway.h"
+#include "http/openai_error.h"
+#include "openai/request_view.h"
+#include "sluice/version.h"
+
+namespace sluice::gateway {
+
+namespace {
+using namespace boost::asio::experimental::awaitable_operators;
+
+bool is_json_content_type(std::string_view ct) {
+  ct = ct.substr(0, ct.find(';'));
+  while (!ct.empty() && ct.back() == ' ') {
+    ct.remove_suffix(1);
+  }
+  return beast::iequals(ct, "application/json");
+}
+
+std::string host_header(const config::Upstream& up) {
+  bool default_port = (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
+  return default_port ? up.host : up.host + ":" + std::to_string(up.port);
+}
+
+// Client headers that must not travel upstream: hop-by-hop ones, ones the gateway sets itself, client
+// credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
+bool forwardable(const bhttp::fields::value_type& f) {
+  switch (f.name()) {
+    case bhttp::field::host:
+    case bhttp::field::authorization:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::upgrade:
+    case bhttp::field::content_length:
+    case bhttp::field::content_type:
+    case bhttp::field::accept:
+    case bhttp::field::accept_encoding:
+    case bhttp::field::expect:
+    case bhttp::field::cookie:
+    case bhttp::field::user_agent:
+      return false;
+    default: {
+      auto n = f.name_string();
+      return !beast::iequals(n, "x-api-key") && !beast::iequals(n, "api-key") && !beast::iequals(n, "x-request-id");
+    }
+  }
+}
+
+// An upstream error body is passed on when it already is an OpenAI error envelope; otherwise it is wrapped.
+std::string client_error_body(const AttemptOutcome& o, const FailureInfo& info) {
+  if (o.error_body.starts_with('{') && o.error_body.find("\"error\"") != std::string::npos &&
+      openai::is_valid_json(o.error_body)) {
+    return o.error_body;
+  }
+  return http::openai_error_body(fmt::format("{} (HTTP {})", info.message, o.upstream_status), info.type,
+                                 info.name);
+}
+}  // namespace
+
+net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std::string_view key_name,
+                                         http::Request& req, http::Responder& res) {
+  auto started = Clock::now();
+  telemetry::AccessRecord log;
+  log.request_id = res.request_id();
+  log.key = key_name;
+  log.method = req.method_string();
+  log.path = path;
+
+  auto finish_log = [&](std::string_view failure) {
+    log.status = res.status() != 0 ? res.status() : 499;  // 499: client closed before any answer (nginx)
+    log.failure = failure;
+    log.bytes_out = res.bytes_sent();
+    log.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    state_.access_log->write(log);
+  };
+  auto reject = [&](bhttp::status status, std::string_view message, std::string_view code,
+                    std::string_view param = {}) -> net::awaitable<void> {
+    std::string body = http::openai_error_body(message, "invalid_request_error", code);
+    if (!param.empty()) {
+      body.replace(body.find("\"param\":null"), 12, "\"param\":" + json_string(param));
+    }
+    http::Response r{status, 11};
+    r.set(bhttp::field::content_type, "application/json");
+    r.body() = std::move(body);
+    co_await res.send(std::move(r));
+    finish_log("bad_request");
+  };
+
+  if (!is_json_content_type(req[bhttp::field::content_type])) {
+    {
+      co_await reject(bhttp::status::unsupported_media_type, "Content-Type must be application/json",
+                      "unsupported_media_type");
+      co_return;
+    }
+  }
+  openai::RequestView view;
+  if (auto err = openai::parse_request_view(req.body(), view)) {
+    {
+      co_await reject(bhttp::status::bad_request, err->message, err->code, err->param);
+      co_return;
+    }
+  }
+  log.model = view.model;
+  log.stream = view.stream;
+  if (ep == Endpoint::kEmbeddings && view.stream) {
+    {
+      co_await reject(bhttp::status::bad_request, "embeddings do not support stream", "invalid_value",
+                      "stream");
+      co_return;
+    }
+  }
+  const auto& cfg = *state_.config;
+  const config::Model* model = cfg.find_model(view.model);
+  if (!model) {
+    {
+      co_await reject(
+          bhttp::status::not_found,
+          fmt::format("The model `{}` does not exist or you do not have access to it.", view.model),
+          "model_not_found", "model");
+      co_return;
+    }
+  }
+  const config::Upstream& up = cfg.upstream_of(*model);
+  log.upstream = up.name;
+  if (model->upstream_model != view.model && !openai::rewrite_model(req.body(), model->upstream_model)) {
+    {
+      co_await reject(bhttp::status::bad_request, "cannot rewrite 'model'", "invalid_value", "model");
+      co_return;
+    }
+  }
+
+  bhttp::request<bhttp::string_body> upreq{bhttp::verb::post, up.base_path + std::string(path), 11};
+  for (const auto& f : req) {
+    if (forwardable(f)) {
+      upreq.insert(f.name_string(), f.value());
+    }
+  }
+  upreq.set(bhttp::field::host, host_header(up));
+  upreq.set(bhttp::field::user_agent, std::string("sluice/") + kVersion);
+  upreq.set(bhttp::field::content_type, "application/json");
+  upreq.set(bhttp::field::accept, view.stream ? "text/event-stream" : "application/json");
+  upreq.set("x-request-id", res.request_id());
+  if (!up.api_key.empty()) {
+    upreq.set(bhttp::field::authorization, "Bearer " + up.api_key);
+  }
+  upreq.body() = std::move(req.body());
+  upreq.prepare_payload();
+
+  AttemptSpec spec{*pools_.find(up.name)->second, up, upreq, view.stream, cfg.limits.max_response_bytes};
+  UpstreamConnection* current = nullptr;
+  // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads).
+  auto watch_client = [&]() -> net::awaitable<void> {
+    co_await res.wait_client_gone();
+    if (res.broken() && current) {
+      current->close();
+    }
+  };
+  auto result = co_await (run_attempt(spec, res, &current) || watch_client());
+  if (result.index() == 1) {
+    res.set_keep_alive(false);
+    finish_log("client_gone");
+    co_return;
+  }
+  AttemptOutcome& out = std::get<0>(result);
+  if (out.ttft) {
+    log.ttft_ms = out.ttft->count();
+  }
+  if (out.usage) {
+    log.prompt_tokens = out.usage->prompt_tokens;
+    log.completion_tokens = out.usage->completion_tokens;
+  }
+  log.keepalives = out.keepalives;
+  log.detail = out.detail;
+  const FailureInfo& info = describe(out.failure);
+  if (!out.committed && out.failure != UpstreamFailure::kNone) {
+    if (out.upstream_status >= 400) {
+      unsigned status = out.failure == UpstreamFailure::kAuthRejected ? info.status : out.upstream_status;
+      http::Response r{static_cast<bhttp::status>(status), 11};
+      r.set(bhttp::field::content_type, "application/json");
+      if (!out.retry_after.empty()) {
+        r.set(bhttp::field::retry_after, out.retry_after);
+      }
+      r.body() = out.failure == UpstreamFailure::kAuthRejected
+                     ? http::openai_error_body(info.message, info.type, info.name)
+                     : client_error_body(out, info);
+      co_await res.send(std::move(r));
+    } else {
+      co_await res.send_error(static_cast<bhttp::status>(info.status), info.message, info.type, info.name);
+    }
+  }
+  if (out.failure != UpstreamFailure::kNone) {
+    spdlog::debug("request {}: {} ({})", res.request_id(), info.name, out.detail);
+  }
+  finish_log(info.name);
+}
+
+}  // namespace sluice::gateway

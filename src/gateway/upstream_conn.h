@@ -1,0 +1,93 @@
+#pragma once
+// A pooled connection to one upstream (plain TCP or TLS) and the per-worker pool that keeps them alive.
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "config/config.h"
+#include "gateway/upstream_failure.h"
+#include "http/asio.h"
+
+namespace sluice::gateway {
+
+namespace ssl = boost::asio::ssl;
+using Clock = std::chrono::steady_clock;
+
+class UpstreamConnection {
+ public:
+  using Plain = beast::tcp_stream;
+  using Tls = beast::ssl_stream<beast::tcp_stream>;
+
+  UpstreamConnection(net::any_io_executor ex, ssl::context* tls);
+  beast::tcp_stream& tcp() { return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_); }
+  beast::flat_buffer& buffer() { return buffer_; }
+  bool reused() const { return requests_ > 0; }
+  void close();  // aborts every pending operation on it at once
+
+  template <class Message>
+  net::awaitable<std::tuple<error_code, std::size_t>> write(Message& m) {
+    co_return co_await std::visit([&](auto& s) { return bhttp::async_write(s, m, use_tuple); }, stream_);
+  }
+  template <class Parser>
+  net::awaitable<std::tuple<error_code, std::size_t>> read_header(Parser& p) {
+    co_return co_await std::visit([&](auto& s) { return bhttp::async_read_header(s, buffer_, p, use_tuple); },
+                                  stream_);
+  }
+  template <class Parser>
+  net::awaitable<std::tuple<error_code, std::size_t>> read_some(Parser& p) {
+    co_return co_await std::visit([&](auto& s) { return bhttp::async_read_some(s, buffer_, p, use_tuple); },
+                                  stream_);
+  }
+
+ private:
+  friend class UpstreamPool;
+  static beast::tcp_stream& lowest(Plain& s) { return s; }
+  static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
+
+  std::variant<Plain, Tls> stream_;
+  beast::flat_buffer buffer_;
+  Clock::time_point idle_since_{};
+  unsigned requests_ = 0;
+};
+
+struct AcquireResult {
+  std::unique_ptr<UpstreamConnection> conn;
+  UpstreamFailure failure = UpstreamFailure::kNone;
+  std::string detail;  // e.g. the resolver's or TLS library's message, for logs
+};
+
+// Per worker thread, per upstream: LIFO of idle keep-alive connections (hot connections first).
+class UpstreamPool {
+ public:
+  UpstreamPool(net::any_io_executor ex, const config::Upstream& up, ssl::context* tls);
+
+  // A live connection, reused or new. `slot` receives the connection before connecting so a watcher can
+  // close() it to abort a slow connect.
+  net::awaitable<AcquireResult> acquire(Clock::time_point deadline, UpstreamConnection** slot);
+  // Returns a connection whose last response was read completely and may be reused.
+  void release(std::unique_ptr<UpstreamConnection> conn);
+  void clear() { idle_.clear(); }
+  std::size_t idle_count() const { return idle_.size(); }
+
+  static constexpr auto kMaxIdleAge = std::chrono::seconds(30);
+
+ private:
+  std::unique_ptr<UpstreamConnection> take_idle();
+  net::awaitable<error_code> resolve();
+
+  net::any_io_executor ex_;
+  const config::Upstream& up_;
+  ssl::context* tls_;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+  tcp::resolver resolver_;
+  tcp::resolver::results_type endpoints_;
+  Clock::time_point resolved_at_{};
+};
+
+// TLS client context for an upstream: system CAs (plus tls_ca_file), peer verification unless disabled.
+std::unique_ptr<ssl::context> make_tls_context(const config::Upstream& up, std::string& error);
+
+}  // namespace sluice::gateway

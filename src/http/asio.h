@@ -1,0 +1,17 @@
+#pragma once
+// Namespace aliases and completion tokens used across the HTTP layer.
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace sluice {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+// Errors are values on the data path: every await returns (error_code, ...) instead of throwing.
+inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+}  // namespace sluice

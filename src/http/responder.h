@@ -1,0 +1,63 @@
+#pragma once
+// How a request handler answers its client: a whole response, or a chunked stream written piece by piece.
+// Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
+#include <string>
+#include <string_view>
+
+#include "http/asio.h"
+
+namespace sluice::http {
+
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+class Responder {
+ public:
+  Responder(beast::tcp_stream& stream, const Request& req, std::chrono::milliseconds write_timeout,
+            bool draining)
+      : stream_(stream), write_timeout_(write_timeout), version_(req.version()),
+        keep_alive_(req.keep_alive() && !draining) {}
+
+  // A complete response; Content-Length is set here. Returns false when the client is gone.
+  net::awaitable<bool> send(Response res);
+  // An OpenAI-shaped error: {"error":{"message","type","param":null,"code"}}.
+  net::awaitable<bool> send_error(bhttp::status status, std::string_view message, std::string_view type,
+                                  std::string_view code, std::string_view retry_after = {});
+
+  // Streaming: header once (Transfer-Encoding: chunked), then chunks, then finish.
+  net::awaitable<bool> send_stream_header(bhttp::response<bhttp::empty_body> res);
+  net::awaitable<bool> send_chunk(net::const_buffer data);
+  net::awaitable<bool> finish_stream();
+
+  // Completes when the client has closed or reset its connection while we work on its request.
+  // Pipelined bytes (a next request) are left unread; then it waits until cancelled.
+  net::awaitable<void> wait_client_gone();
+
+  // Resets the connection at once (RST, no FIN): for fault injection. The session then just closes.
+  void abort();
+
+  bool committed() const { return committed_; }  // the status line is on the wire
+  bool broken() const { return broken_; }
+  bool keep_alive() const { return keep_alive_ && !broken_; }
+  void set_keep_alive(bool v) { keep_alive_ = keep_alive_ && v; }
+  unsigned status() const { return status_; }
+  // Echoed as x-request-id on every response this responder writes.
+  void set_request_id(std::string id) { request_id_ = std::move(id); }
+  const std::string& request_id() const { return request_id_; }
+  std::size_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  net::awaitable<bool> write(auto&& buffers);
+
+  beast::tcp_stream& stream_;
+  std::chrono::milliseconds write_timeout_;
+  unsigned version_;
+  bool keep_alive_;
+  bool committed_ = false;
+  bool broken_ = false;
+  unsigned status_ = 0;
+  std::size_t bytes_sent_ = 0;
+  std::string request_id_;
+};
+
+}  // namespace sluice::http

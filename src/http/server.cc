@@ -1,0 +1,195 @@
+#include "http/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "http/session.h"
+
+namespace sluice::http {
+
+namespace {
+using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+void log_exception(std::string_view what, std::exception_ptr e) {
+  if (!e) {
+    return;
+  }
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("{}: unexpected exception: {}", what, ex.what());
+  } catch (...) {
+    spdlog::error("{}: unexpected exception", what);
+  }
+}
+}  // namespace
+
+net::awaitable<void> Worker::accept_loop() {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor_->async_accept(use_tuple);
+    if (ec == net::error::operation_aborted || !acceptor_->is_open()) {
+      co_return;
+    }
+    if (ec) {
+      // EMFILE and friends: back off briefly instead of spinning.
+      spdlog::warn("{}: accept failed: {}", opts_.name, ec.message());
+      net::steady_timer t{ioc_, std::chrono::milliseconds(20)};
+      co_await t.async_wait(use_tuple);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    net::co_spawn(ioc_, session(std::move(socket)),
+                  [name = opts_.name](std::exception_ptr e) { log_exception(name + " session", e); });
+  }
+}
+
+net::awaitable<void> Worker::session(tcp::socket socket) {
+  Session s{*this, std::move(socket)};
+  co_await s.run();
+}
+
+void Worker::begin_drain() {
+  draining_ = true;
+  if (acceptor_) {
+    error_code ec;
+    acceptor_->close(ec);
+  }
+  if (handler_) {
+    handler_->on_drain();
+  }
+  close_idle_sessions(*this);
+}
+
+Server::Server(ServerOptions opts, HandlerFactory factory)
+    : opts_(std::move(opts)), factory_(std::move(factory)) {
+  if (opts_.workers == 0) {
+    opts_.workers = std::max(1u, std::thread::hardware_concurrency());
+  }
+}
+
+Server::~Server() = default;
+
+error_code Server::listen() {
+  error_code ec;
+  auto addr = net::ip::make_address(opts_.host, ec);
+  if (ec) {
+    return ec;
+  }
+  uint16_t port = opts_.port;
+  for (unsigned i = 0; i < opts_.workers; ++i) {
+    auto w = std::make_unique<Worker>(i, opts_);
+    auto acc = std::make_unique<tcp::acceptor>(w->ioc());
+    tcp::endpoint ep{addr, port};
+    acc->open(ep.protocol(), ec);
+    if (!ec) {
+      acc->set_option(net::socket_base::reuse_address(true), ec);
+    }
+    if (!ec) {
+      acc->set_option(reuse_port(true), ec);
+    }
+    if (!ec) {
+      acc->bind(ep, ec);
+    }
+    if (!ec) {
+      acc->listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+      workers_.clear();
+      return ec;
+    }
+    port = acc->local_endpoint().port();
+    w->acceptor_ = std::move(acc);
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+  return {};
+}
+
+std::size_t Server::run() {
+  for (auto& w : workers_) {
+    w->handler_ = factory_(*w);
+    net::co_spawn(w->ioc(), w->accept_loop(),
+                  [name = opts_.name](std::exception_ptr e) { log_exception(name + " accept", e); });
+  }
+  std::vector<std::thread> threads;
+  for (auto& w : workers_) {
+    threads.emplace_back([&w, name = opts_.name] {
+      for (;;) {
+        try {
+          w->ioc().run();
+          return;
+        } catch (const std::exception& e) {
+          spdlog::error("{} worker {}: {}", name, w->index(), e.what());
+        }
+      }
+    });
+  }
+
+  std::size_t cut = 0;
+  net::signal_set signals{main_ioc_, SIGINT, SIGTERM};
+  bool draining = false;
+  auto deadline = std::chrono::steady_clock::now();
+  net::steady_timer poll{main_ioc_};
+  auto active = [&] {
+    std::size_t n = 0;
+    for (auto& w : workers_) {
+      n += w->active_sessions();
+    }
+    return n;
+  };
+  std::function<void()> poll_drain = [&] {
+    std::size_t n = active();
+    if (n == 0 || std::chrono::steady_clock::now() >= deadline) {
+      cut = n;
+      for (auto& w : workers_) {
+        net::post(w->ioc(), [wp = w.get()] { close_all_sessions(*wp); });
+      }
+      signals.cancel();
+      return;
+    }
+    poll.expires_after(std::chrono::milliseconds(20));
+    poll.async_wait([&](error_code ec) {
+      if (!ec) {
+        poll_drain();
+      }
+    });
+  };
+  std::function<void(error_code, int)> on_signal = [&](error_code ec, int sig) {
+    if (ec) {
+      return;
+    }
+    if (draining) {
+      spdlog::warn("{}: second signal {}, closing now", opts_.name, sig);
+      deadline = std::chrono::steady_clock::now();
+    } else {
+      draining = true;
+      spdlog::info("{}: signal {}, draining {} connection(s) for up to {} ms", opts_.name, sig, active(),
+                   opts_.drain_timeout.count());
+      deadline = std::chrono::steady_clock::now() + opts_.drain_timeout;
+      for (auto& w : workers_) {
+        net::post(w->ioc(), [wp = w.get()] { wp->begin_drain(); });
+      }
+      poll_drain();
+    }
+    signals.async_wait(on_signal);
+  };
+  signals.async_wait(on_signal);
+  main_ioc_.run();
+
+  // Sessions were closed; give their coroutines a moment to unwind, then stop whatever remains.
+  auto stop_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (auto& w : workers_) {
+    while (!w->ioc().stopped() && std::chrono::steady_clock::now() < stop_at) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    w->ioc().stop();
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  spdlog::info("{}: stopped ({} request(s) cut by the drain deadline)", opts_.name, cut);
+  return cut;
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,97 @@
+#pragma once
+// A multi-threaded HTTP/1.1 server: one io_context per worker thread, each with its own SO_REUSEPORT
+// acceptor, so connections and everything they touch stay on one thread (share-nothing, like Envoy workers).
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "http/asio.h"
+#include "http/responder.h"
+
+namespace sluice::http {
+
+struct ServerOptions {
+  std::string name = "sluice";  // for logs
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  unsigned workers = 1;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keepalive_timeout{60'000};
+  std::chrono::milliseconds write_timeout{30'000};
+  std::chrono::milliseconds drain_timeout{30'000};
+};
+
+class Worker;
+
+// One instance per worker thread; called only from that thread.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual net::awaitable<void> handle(Request& req, Responder& res) = 0;
+  // Called on the worker thread when draining starts (stop background work, close idle pools).
+  virtual void on_drain() {}
+};
+
+using HandlerFactory = std::function<std::unique_ptr<Handler>(Worker&)>;
+
+struct SessionEntry;
+
+class Worker {
+ public:
+  Worker(unsigned index, const ServerOptions& opts) : index_(index), opts_(opts), ioc_(1) {}
+  unsigned index() const { return index_; }
+  net::io_context& ioc() { return ioc_; }
+  const ServerOptions& options() const { return opts_; }
+  bool draining() const { return draining_; }
+  std::size_t active_sessions() const { return active_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class Server;
+  friend class Session;
+  friend void close_idle_sessions(Worker&);
+  friend void close_all_sessions(Worker&);
+  net::awaitable<void> accept_loop();
+  net::awaitable<void> session(tcp::socket socket);
+  void begin_drain();
+
+  unsigned index_;
+  const ServerOptions& opts_;
+  std::unique_ptr<Handler> handler_;  // declared before ioc_: outlives coroutine frames the ioc destroys
+  net::io_context ioc_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  bool draining_ = false;
+  std::atomic<std::size_t> active_{0};
+  SessionEntry* sessions_ = nullptr;  // intrusive list, owned by the worker thread
+};
+
+class Server {
+ public:
+  Server(ServerOptions opts, HandlerFactory factory);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds every worker's acceptor. Port 0 picks a free port shared by all workers.
+  error_code listen();
+  uint16_t port() const { return port_; }
+  const ServerOptions& options() const { return opts_; }
+
+  // Runs until SIGINT/SIGTERM, then drains: stops accepting, lets in-flight requests finish
+  // up to drain_timeout, then closes everything. Returns the number of connections cut by the drain deadline.
+  std::size_t run();
+
+ private:
+  ServerOptions opts_;
+  HandlerFactory factory_;
+  uint16_t port_ = 0;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  net::io_context main_ioc_{1};
+};
+
+}  // namespace sluice::http

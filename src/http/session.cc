@@ -1,0 +1,190 @@
+#include "http/session.h"
+
+#include <spdlog/spdlog.h>
+
+#include "http/openai_error.h"
+
+namespace sluice::http {
+
+namespace {
+// A malformed request, as opposed to a closed, reset or timed-out connection.
+bool is_parse_error(const error_code& ec) {
+  return ec.category() == make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+}  // namespace
+
+Session::Session(Worker& worker, tcp::socket socket) : worker_(worker), stream_(std::move(socket)) {
+  entry_.stream = &stream_;
+  entry_.next = worker_.sessions_;
+  if (worker_.sessions_) {
+    worker_.sessions_->prev = &entry_;
+  }
+  worker_.sessions_ = &entry_;
+  worker_.active_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() {
+  if (entry_.prev) {
+    entry_.prev->next = entry_.next;
+  } else {
+    worker_.sessions_ = entry_.next;
+  }
+  if (entry_.next) {
+    entry_.next->prev = entry_.prev;
+  }
+  worker_.active_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void close_idle_sessions(Worker& w) {
+  for (auto* e = w.sessions_; e; e = e->next) {
+    if (e->idle) {
+      error_code ec;
+      e->stream->socket().close(ec);
+    }
+  }
+}
+
+void close_all_sessions(Worker& w) {
+  for (auto* e = w.sessions_; e; e = e->next) {
+    error_code ec;
+    e->stream->socket().close(ec);
+  }
+}
+
+net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout) {
+  if (buffer_.size() > 0) {
+    co_return true;  // pipelined bytes already here
+  }
+  stream_.expires_after(timeout);
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
+  buffer_.commit(n);
+  co_return !ec;
+}
+
+net::awaitable<void> Session::reject(bhttp::status status, std::string_view message, std::string_view code) {
+  Response res{status, version_};
+  res.set(bhttp::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = openai_error_body(message, "invalid_request_error", code);
+  res.prepare_payload();
+  stream_.expires_after(worker_.options().write_timeout);
+  co_await bhttp::async_write(stream_, res, use_tuple);
+  co_await lingering_close();
+}
+
+// Closing with unread request bytes makes the kernel send RST, which can destroy the error response we
+// just wrote before the client reads it. Half-close, then discard input briefly (as nginx's lingering_close).
+net::awaitable<void> Session::lingering_close() {
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  std::size_t discarded = 0;
+  while (!ec && discarded < (1u << 20)) {
+    char sink[4096];
+    std::size_t n;
+    std::tie(ec, n) = co_await stream_.async_read_some(net::buffer(sink), use_tuple);
+    discarded += n;
+  }
+  stream_.socket().close(ec);
+}
+
+net::awaitable<void> Session::run() {
+  const auto& opts = worker_.options();
+  bool first = true;
+  for (;;) {
+    entry_.idle = true;
+    if (worker_.draining() ||
+        !co_await read_first_bytes(first ? opts.header_timeout : opts.keepalive_timeout)) {
+      break;
+    }
+    entry_.idle = false;
+    first = false;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+    parser.body_limit(opts.max_body_bytes);
+    stream_.expires_after(opts.header_timeout);
+    auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    if (hec) {
+      if (hec == bhttp::error::body_limit) {  // Content-Length alone already exceeds the limit
+        co_await reject(bhttp::status::payload_too_large,
+                        fmt::format("request body of {} bytes exceeds the limit of {} bytes",
+                                    parser.content_length().value_or(0), opts.max_body_bytes),
+                        "request_too_large");
+      } else if (hec == bhttp::error::header_limit) {
+        co_await reject(bhttp::status::request_header_fields_too_large,
+                        "request header exceeds the configured limit", "header_too_large");
+      } else if (hec == beast::error::timeout) {
+        co_await reject(bhttp::status::request_timeout, "request header not received in time",
+                        "request_timeout");
+      } else if (is_parse_error(hec)) {
+        co_await reject(bhttp::status::bad_request, "malformed HTTP request: " + hec.message(),
+                        "bad_request");
+      }
+      break;
+    }
+    auto& head = parser.get();
+    version_ = head.version();
+    if (auto len = parser.content_length(); len && *len > opts.max_body_bytes) {
+      co_await reject(bhttp::status::payload_too_large,
+                      fmt::format("request body of {} bytes exceeds the limit of {} bytes", *len,
+                                  opts.max_body_bytes),
+                      "request_too_large");
+      break;
+    }
+    if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
+      stream_.expires_after(opts.write_timeout);
+      auto [cec, cn] = co_await bhttp::async_write(stream_, cont, use_tuple);
+      if (cec) {
+        break;
+      }
+    }
+    if (auto len = parser.content_length()) {
+      head.body().reserve(*len + kBodyPadding);
+    }
+    stream_.expires_after(opts.body_timeout);
+    auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+    if (bec) {
+      if (bec == bhttp::error::body_limit) {
+        co_await reject(bhttp::status::payload_too_large,
+                        fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),
+                        "request_too_large");
+      } else if (bec == beast::error::timeout) {
+        co_await reject(bhttp::status::request_timeout, "request body not received in time",
+                        "request_timeout");
+      } else if (is_parse_error(bec)) {
+        co_await reject(bhttp::status::bad_request, "malformed HTTP request body: " + bec.message(),
+                        "bad_request");
+      }
+      break;
+    }
+    stream_.expires_never();
+
+    Request req = parser.release();
+    if (req.body().capacity() < req.body().size() + kBodyPadding) {
+      req.body().reserve(req.body().size() + kBodyPadding);  // chunked uploads had no length up front
+    }
+    Responder res{stream_, req, opts.write_timeout, worker_.draining()};
+    try {
+      co_await worker_.handler_->handle(req, res);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: handler failed: {}", opts.name, e.what());
+      res.set_keep_alive(false);
+    }
+    if (!res.committed()) {
+      res.set_keep_alive(false);
+      co_await res.send_error(bhttp::status::internal_server_error, "internal error: no response produced",
+                              "server_error", "internal_error");
+    }
+    if (!res.keep_alive()) {
+      break;
+    }
+  }
+  error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace sluice::http

@@ -1,0 +1,41 @@
+#pragma once
+// One client connection: reads requests with per-phase timeouts and limits, hands each to the worker's
+// Handler, keeps the connection alive between requests, and closes politely.
+#include "http/server.h"
+
+namespace sluice::http {
+
+// Extra capacity reserved after a request body so parsers that read past the end (simdjson) need no copy.
+inline constexpr std::size_t kBodyPadding = 64;
+
+struct SessionEntry {
+  SessionEntry* prev = nullptr;
+  SessionEntry* next = nullptr;
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;  // between requests: safe to close when draining
+};
+
+class Session {
+ public:
+  Session(Worker& worker, tcp::socket socket);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  net::awaitable<void> run();
+
+ private:
+  net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
+  net::awaitable<void> reject(bhttp::status status, std::string_view message, std::string_view code);
+  net::awaitable<void> lingering_close();
+
+  Worker& worker_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  SessionEntry entry_;
+  unsigned version_ = 11;
+};
+
+void close_idle_sessions(Worker& w);
+void close_all_sessions(Worker& w);
+
+}  // namespace sluice::http

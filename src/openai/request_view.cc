@@ -1,0 +1,117 @@
+#include "openai/request_view.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "common/json.h"
+
+namespace sluice::openai {
+
+namespace {
+static_assert(simdjson::SIMDJSON_PADDING <= 64, "http::kBodyPadding must cover simdjson's padding");
+
+simdjson::dom::parser& dom_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+simdjson::ondemand::parser& ondemand_parser() {
+  thread_local simdjson::ondemand::parser parser;
+  return parser;
+}
+
+bool has_padding(const std::string& s) { return s.capacity() >= s.size() + simdjson::SIMDJSON_PADDING; }
+
+RequestError type_error(std::string_view field, std::string_view expected) {
+  return {fmt::format("'{}' must be {}", field, expected), std::string(field), "invalid_type"};
+}
+}  // namespace
+
+std::optional<RequestError> parse_request_view(const std::string& body, RequestView& out) {
+  if (body.empty()) {
+    return RequestError{"request body is empty; expected a JSON object", "", "invalid_json"};
+  }
+  simdjson::dom::element root;
+  if (auto err = dom_parser().parse(body.data(), body.size(), !has_padding(body)).get(root)) {
+    return RequestError{fmt::format("request body is not valid JSON: {}", simdjson::error_message(err)), "",
+                        "invalid_json"};
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj)) {
+    return RequestError{"request body must be a JSON object", "", "invalid_json"};
+  }
+  simdjson::dom::element model;
+  if (obj["model"].get(model)) {
+    return RequestError{"you must provide a model parameter", "model", "missing_required_parameter"};
+  }
+  std::string_view model_name;
+  if (model.get(model_name)) {
+    return type_error("model", "a string");
+  }
+  if (model_name.empty()) {
+    return RequestError{"'model' must not be empty", "model", "invalid_value"};
+  }
+  out.model.assign(model_name);
+
+  if (simdjson::dom::element stream; !obj["stream"].get(stream) && !stream.is_null()) {
+    if (stream.get(out.stream)) {
+      return type_error("stream", "a boolean");
+    }
+  }
+  if (simdjson::dom::element opts; !obj["stream_options"].get(opts) && !opts.is_null()) {
+    simdjson::dom::object o;
+    if (opts.get(o)) {
+      return type_error("stream_options", "an object");
+    }
+    if (simdjson::dom::element iu; !o["include_usage"].get(iu) && !iu.is_null()) {
+      if (iu.get(out.include_usage)) {
+        return type_error("stream_options.include_usage", "a boolean");
+      }
+    }
+  }
+  if (simdjson::dom::element mt; !obj["max_tokens"].get(mt) && !mt.is_null()) {
+    std::int64_t v = 0;
+    if (mt.get(v) || v < 1) {
+      return type_error("max_tokens", "a positive integer");
+    }
+    out.max_tokens = v;
+  }
+  return std::nullopt;
+}
+
+bool rewrite_model(std::string& body, std::string_view model) {
+  if (!has_padding(body)) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  simdjson::ondemand::document doc;
+  if (ondemand_parser().iterate(body.data(), body.size(), body.capacity()).get(doc)) {
+    return false;
+  }
+  simdjson::ondemand::object obj;
+  if (doc.get_object().get(obj)) {
+    return false;
+  }
+  std::string_view token;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) {
+      return false;
+    }
+    if (key == "model") {
+      if (field.value().raw_json_token().get(token)) {
+        return false;
+      }
+      break;
+    }
+  }
+  if (token.size() < 2 || token.front() != '"') {
+    return false;
+  }
+  // raw_json_token may include trailing whitespace; replace only the quoted string itself.
+  std::size_t end = token.find_last_of('"');
+  auto offset = static_cast<std::size_t>(token.data() - body.data());
+  body.replace(offset, end + 1, json_string(model));
+  return true;
+}
+
+}  // namespace sluice::openai

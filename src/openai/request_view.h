@@ -1,0 +1,31 @@
+#pragma once
+// The few request fields the gateway needs, read without building a DOM of its own types.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::openai {
+
+struct RequestView {
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  std::optional<std::int64_t> max_tokens;
+};
+
+struct RequestError {
+  std::string message;
+  std::string param;  // offending field, may be empty
+  std::string code;   // OpenAI-style code, e.g. "invalid_json", "missing_required_parameter"
+};
+
+// Validates the whole body as JSON (an object) and extracts the view. `body` should have
+// capacity() >= size() + 64 to avoid a copy.
+std::optional<RequestError> parse_request_view(const std::string& body, RequestView& out);
+
+// Replaces the top-level "model" value with `model`; the rest of the body is untouched byte for byte.
+// Returns false if the body has no top-level string "model" (parse_request_view would have rejected it).
+bool rewrite_model(std::string& body, std::string_view model);
+
+}  // namespace sluice::openai

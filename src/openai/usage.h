@@ -1,0 +1,26 @@
+#pragma once
+// Token usage as reported by OpenAI-compatible providers (DeepSeek adds cache hit/miss counts).
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sluice::openai {
+
+struct Usage {
+  std::int64_t prompt_tokens = 0;
+  std::int64_t completion_tokens = 0;
+  std::int64_t total_tokens = 0;
+  std::int64_t prompt_cache_hit_tokens = 0;
+  std::int64_t reasoning_tokens = 0;
+};
+
+// Reads "usage" from a chat/completion JSON object or stream chunk. nullopt when absent, null or malformed.
+std::optional<Usage> extract_usage(std::string_view json);
+
+// Cheap pre-check for stream chunks: most carry no usage, so skip the parse for them.
+bool may_carry_usage(std::string_view json);
+
+// True when `json` (with any surrounding whitespace) is a complete, valid JSON document.
+bool is_valid_json(std::string_view json);
+
+}  // namespace sluice::openai
