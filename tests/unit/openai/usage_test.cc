@@ -1,0 +1,41 @@
+#include "openai/usage.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::openai {
+namespace {
+
+TEST(Usage, ExtractsDeepSeekUsage) {
+  auto u = extract_usage(
+      R"({"choices":[],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30,)"
+      R"("prompt_cache_hit_tokens":6,"prompt_cache_miss_tokens":4,"completion_tokens_details":{"reasoning_tokens":12}}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->prompt_tokens, 10);
+  EXPECT_EQ(u->completion_tokens, 20);
+  EXPECT_EQ(u->total_tokens, 30);
+  EXPECT_EQ(u->prompt_cache_hit_tokens, 6);
+  EXPECT_EQ(u->reasoning_tokens, 12);
+}
+
+TEST(Usage, AbsentNullOrMalformed) {
+  EXPECT_FALSE(extract_usage(R"({"choices":[]})"));
+  EXPECT_FALSE(extract_usage(R"({"usage":null})"));
+  EXPECT_FALSE(extract_usage(R"({"usage":)"));
+}
+
+TEST(Usage, CheapPrecheck) {
+  EXPECT_TRUE(may_carry_usage(R"({"usage": {"prompt_tokens":1}})"));
+  EXPECT_FALSE(may_carry_usage(R"({"usage":null})"));
+  EXPECT_FALSE(may_carry_usage(R"({"choices":[{"delta":{"content":"usage"}}]})"));
+}
+
+TEST(Usage, ValidJson) {
+  EXPECT_TRUE(is_valid_json(R"({"a":[1,2,{"b":null}]})"));
+  EXPECT_TRUE(is_valid_json(" {\"a\":1}\n"));
+  EXPECT_FALSE(is_valid_json(R"({"a":)"));
+  EXPECT_FALSE(is_valid_json("\n\n\n"));
+  EXPECT_FALSE(is_valid_json(""));
+}
+
+}  // namespace
+}  // namespace sluice::openai
