@@ -45,8 +45,19 @@ int run_serve(const ServeArgs& args) {
   opts.port = cfg->listen.port;
   if (!args.listen.empty()) {
     auto colon = args.listen.rfind(':');
-    opts.host = colon == std::string::npos ? "127.0.0.1" : args.listen.substr(0, colon);
-    opts.port = static_cast<uint16_t>(std::stoul(args.listen.substr(colon == std::string::npos ? 0 : colon + 1)));
+    std::string port = colon == std::string::npos ? args.listen : args.listen.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) > 65535) {
+      std::cerr << "sluice: --listen: expected HOST:PORT, got \"" << args.listen << "\"\n";
+      return 2;
+    }
+    if (colon != std::string::npos && colon > 0) {
+      opts.host = args.listen.substr(0, colon);
+      if (opts.host.size() > 2 && opts.host.front() == '[' && opts.host.back() == ']') {
+        opts.host = opts.host.substr(1, opts.host.size() - 2);
+      }
+    }
+    opts.port = static_cast<uint16_t>(std::stoul(port));
   }
   opts.workers = cfg->workers;
   opts.max_body_bytes = cfg->limits.max_body_bytes;

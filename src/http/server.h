@@ -45,6 +45,12 @@ struct SessionEntry;
 class Worker {
  public:
   Worker(unsigned index, const ServerOptions& opts) : index_(index), opts_(opts), ioc_(1) {}
+  ~Worker() {
+    handler_.reset();
+    acceptor_.reset();
+  }
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
   unsigned index() const { return index_; }
   net::io_context& ioc() { return ioc_; }
   const ServerOptions& options() const { return opts_; }
@@ -62,12 +68,14 @@ class Worker {
 
   unsigned index_;
   const ServerOptions& opts_;
-  std::unique_ptr<Handler> handler_;  // declared before ioc_: outlives coroutine frames the ioc destroys
-  net::io_context ioc_;
-  std::unique_ptr<tcp::acceptor> acceptor_;
   bool draining_ = false;
   std::atomic<std::size_t> active_{0};
   SessionEntry* sessions_ = nullptr;  // intrusive list, owned by the worker thread
+  // Destruction order matters: ~Worker resets handler_ and acceptor_ (their sockets need a live io_context),
+  // then ioc_ destroys leftover coroutine frames, whose Session destructors still touch sessions_ and active_.
+  net::io_context ioc_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<Handler> handler_;
 };
 
 class Server {
