@@ -103,6 +103,7 @@ error_code Server::listen() {
     workers_.push_back(std::move(w));
   }
   port_ = port;
+  signals_.emplace(main_ioc_, SIGINT, SIGTERM);
   return {};
 }
 
@@ -127,8 +128,12 @@ std::size_t Server::run() {
   }
 
   std::size_t cut = 0;
-  net::signal_set signals{main_ioc_, SIGINT, SIGTERM};
+  if (!signals_) {
+    return 0;  // listen() failed or was not called
+  }
+  auto& signals = *signals_;
   bool draining = false;
+  bool drained = false;  // the signal handler must not re-arm once the drain finished, or run() never returns
   auto deadline = std::chrono::steady_clock::now();
   net::steady_timer poll{main_ioc_};
   auto active = [&] {
@@ -145,6 +150,7 @@ std::size_t Server::run() {
       for (auto& w : workers_) {
         net::post(w->ioc(), [wp = w.get()] { close_all_sessions(*wp); });
       }
+      drained = true;
       signals.cancel();
       return;
     }
@@ -172,7 +178,9 @@ std::size_t Server::run() {
       }
       poll_drain();
     }
-    signals.async_wait(on_signal);
+    if (!drained) {
+      signals.async_wait(on_signal);
+    }
   };
   signals.async_wait(on_signal);
   main_ioc_.run();

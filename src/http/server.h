@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -85,7 +86,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every worker's acceptor. Port 0 picks a free port shared by all workers.
+  // Binds every worker's acceptor (port 0 picks a free port shared by all workers) and takes over SIGINT and
+  // SIGTERM, so a signal that arrives right after the caller prints its "listening" line starts a drain.
   error_code listen();
   uint16_t port() const { return port_; }
   const ServerOptions& options() const { return opts_; }
@@ -100,6 +102,7 @@ class Server {
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   net::io_context main_ioc_{1};
+  std::optional<net::signal_set> signals_;
 };
 
 }  // namespace sluice::http
