@@ -24,7 +24,7 @@ net::awaitable<bool> Responder::write(auto&& buffers) {
 net::awaitable<bool> Responder::send(Response res) {
   status_ = res.result_int();
   res.version(version_);
-  res.keep_alive(keep_alive_);
+  res.keep_alive(keep_alive());
   if (!request_id_.empty()) {
     res.set("x-request-id", request_id_);
   }
@@ -59,7 +59,7 @@ net::awaitable<bool> Responder::send_error(bhttp::status status, std::string_vie
 net::awaitable<bool> Responder::send_stream_header(bhttp::response<bhttp::empty_body> res) {
   status_ = res.result_int();
   res.version(version_);
-  res.keep_alive(keep_alive_);
+  res.keep_alive(keep_alive());
   if (!request_id_.empty()) {
     res.set("x-request-id", request_id_);
   }

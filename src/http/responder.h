@@ -14,9 +14,9 @@ using Response = bhttp::response<bhttp::string_body>;
 class Responder {
  public:
   Responder(beast::tcp_stream& stream, const Request& req, std::chrono::milliseconds write_timeout,
-            bool draining)
-      : stream_(stream), write_timeout_(write_timeout), version_(req.version()),
-        keep_alive_(req.keep_alive() && !draining) {}
+            const bool& draining)
+      : stream_(stream), write_timeout_(write_timeout), draining_(draining), version_(req.version()),
+        keep_alive_(req.keep_alive()) {}
 
   // A complete response; Content-Length is set here. Returns false when the client is gone.
   net::awaitable<bool> send(Response res);
@@ -38,7 +38,8 @@ class Responder {
 
   bool committed() const { return committed_; }  // the status line is on the wire
   bool broken() const { return broken_; }
-  bool keep_alive() const { return keep_alive_ && !broken_; }
+  // A drain that starts while the request is in flight still turns the answer into "Connection: close".
+  bool keep_alive() const { return keep_alive_ && !broken_ && !draining_; }
   void set_keep_alive(bool v) { keep_alive_ = keep_alive_ && v; }
   unsigned status() const { return status_; }
   // Echoed as x-request-id on every response this responder writes.
@@ -51,6 +52,7 @@ class Responder {
 
   beast::tcp_stream& stream_;
   std::chrono::milliseconds write_timeout_;
+  const bool& draining_;  // the worker's flag
   unsigned version_;
   bool keep_alive_;
   bool committed_ = false;

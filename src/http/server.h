@@ -55,7 +55,7 @@ class Worker {
   unsigned index() const { return index_; }
   net::io_context& ioc() { return ioc_; }
   const ServerOptions& options() const { return opts_; }
-  bool draining() const { return draining_; }
+  const bool& draining() const { return draining_; }
   std::size_t active_sessions() const { return active_.load(std::memory_order_relaxed); }
 
  private:
