@@ -49,13 +49,40 @@ struct Upstream {
   std::size_t max_idle_connections = 64;  // per worker thread
   std::string tls_ca_file;                // extra CA bundle (self-hosted upstreams); empty = system CAs
   bool tls_verify = true;
+  // Passive outlier detection: consecutive failures eject the host for base × times-ejected (capped).
+  std::uint32_t outlier_consecutive_failures = 5;
+  Duration outlier_base_ejection{30'000};
+  Duration outlier_max_ejection{300'000};
 };
 
-struct Model {
-  std::string name;            // public name clients send
+// One place a model can be served: an upstream plus the id that upstream knows the model by.
+struct Deployment {
   std::string upstream;        // key into Config::upstreams
-  std::string upstream_model;  // id sent upstream; equals name unless rewritten
-  std::string owned_by;        // shown in GET /v1/models
+  std::string upstream_model;  // id sent upstream; the public name unless rewritten
+  std::uint32_t weight = 1;    // for weighted_random (and weighted least_request)
+};
+
+struct RetryPolicy {
+  std::uint32_t max_attempts = 3;  // per model group, first try included
+  Duration backoff_base{100};      // full jitter: U(0, min(cap, base * 2^n))
+  Duration backoff_cap{2'000};
+  double budget_ratio = 0.2;       // concurrent retries <= max(budget_min, ratio * active requests)
+  std::uint32_t budget_min = 3;
+  // Token throttle (gRPC A6 shape): 10 tokens, -1 per failed attempt, +throttle_ratio per success, retries only
+  // above 5. 0.5 keeps retrying while fewer than about a third of attempts fail, and stops in an outage.
+  double throttle_ratio = 0.5;
+};
+
+enum class Balancer : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma };
+
+struct Model {
+  std::string name;      // public name clients send
+  std::string owned_by;  // shown in GET /v1/models
+  std::vector<Deployment> deployments;  // at least one
+  Balancer balancer = Balancer::kPeakEwma;
+  RetryPolicy retry;
+  std::vector<std::string> fallbacks;  // public model names tried in order once this group is exhausted
+  Duration request_timeout{600'000};   // all attempts of one request; X-Request-Timeout may shorten it
 };
 
 struct VirtualKey {
@@ -75,7 +102,6 @@ struct Config {
   std::vector<VirtualKey> keys;         // empty = no client auth
 
   const Model* find_model(std::string_view name) const;
-  const Upstream& upstream_of(const Model& m) const { return upstreams.at(m.upstream); }
 };
 
 }  // namespace sluice::config

@@ -25,7 +25,6 @@ constexpr std::array<std::string_view, 8> kServerKeys{
     "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
     "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
 constexpr std::array<std::string_view, 3> kKeyKeys{"name", "secret_env", "secret_sha256"};
-constexpr std::array<std::string_view, 3> kModelKeys{"upstream", "model", "owned_by"};
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
 
 constexpr int64_t kMaxWorkers = 256;
@@ -86,18 +85,6 @@ std::string lowercase(std::string s) {
   return s;
 }
 
-// Public model names are free-form (they often contain '/' or ':') but must be usable in JSON and logs.
-bool is_model_name(std::string_view s) {
-  if (s.empty()) {
-    return false;
-  }
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) {
-      return false;
-    }
-  }
-  return true;
-}
 
 void load_server(Reader& r, const Field& field, ServerLimits& limits) {
   const auto map = r.map(field, kServerKeys);
@@ -201,56 +188,6 @@ void load_keys(Reader& r, const Field& field, std::vector<VirtualKey>& keys) {
       continue;
     }
     keys.push_back(std::move(key));
-  }
-}
-
-void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg) {
-  const auto map = r.map(field, {});
-  if (!map) {
-    return;
-  }
-  if (map->fields.empty()) {
-    r.error(field.key_line, field.path, "must define at least one model");
-    return;
-  }
-  std::string known;
-  for (const std::string& name : upstream_names) {
-    known += (known.empty() ? "" : ", ") + name;
-  }
-  for (const Field& entry : map->fields) {
-    if (!is_model_name(entry.key)) {
-      r.error(entry.key_line, entry.path,
-              "invalid model name \"" + entry.key + "\" (no spaces or control characters)");
-    }
-    const auto m = r.map(entry, kModelKeys);
-    if (!m) {
-      continue;
-    }
-    Model model;
-    model.name = entry.key;
-    if (const Field* f = r.require(*m, "upstream")) {
-      if (auto up = r.string(*f)) {
-        // With no upstream declared the `upstreams` error already explains the problem.
-        if (!upstream_names.empty() && upstream_names.count(*up) == 0) {
-          r.error(f->value_line(), f->path,
-                  "unknown upstream \"" + *up + "\" (defined upstreams: " + known + ")");
-        }
-        model.upstream = *up;
-      }
-    }
-    model.upstream_model = model.name;
-    if (const Field* f = m->find("model")) {
-      if (auto v = r.string(*f)) {
-        model.upstream_model = *v;
-      }
-    }
-    model.owned_by = model.upstream;
-    if (const Field* f = m->find("owned_by")) {
-      if (auto v = r.string(*f)) {
-        model.owned_by = *v;
-      }
-    }
-    cfg.models.emplace(model.name, std::move(model));
   }
 }
 

@@ -96,4 +96,7 @@ class Reader {
 // so models can be checked against it without cascading errors.
 std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config& cfg);
 
+// Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
+void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
+
 }  // namespace sluice::config::detail

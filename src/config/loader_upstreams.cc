@@ -9,8 +9,10 @@
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 6> kUpstreamKeys{"base_url",    "api_key_env", "max_idle_connections",
-                                                        "tls_ca_file", "tls_verify",  "timeouts"};
+constexpr std::array<std::string_view, 7> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
+                                                        "tls_ca_file", "tls_verify", "timeouts",
+                                                        "outlier"};
+constexpr std::array<std::string_view, 3> kOutlierKeys{"consecutive_failures", "base_ejection", "max_ejection"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_token", "idle", "total"};
 constexpr int64_t kMaxIdleConnections = 100'000;
 
@@ -95,6 +97,31 @@ void load_timeouts(Reader& r, const Field& field, UpstreamTimeouts& t) {
   }
 }
 
+void load_outlier(Reader& r, const Field& field, Upstream& up) {
+  const auto map = r.map(field, kOutlierKeys);
+  if (!map) {
+    return;
+  }
+  if (const Field* f = map->find("consecutive_failures")) {
+    if (auto n = r.integer(*f, 1, 1000)) {
+      up.outlier_consecutive_failures = static_cast<std::uint32_t>(*n);
+    }
+  }
+  if (const Field* f = map->find("base_ejection")) {
+    if (auto d = r.duration(*f, false)) {
+      up.outlier_base_ejection = *d;
+    }
+  }
+  if (const Field* f = map->find("max_ejection")) {
+    if (auto d = r.duration(*f, false)) {
+      up.outlier_max_ejection = *d;
+    }
+  }
+  if (up.outlier_max_ejection < up.outlier_base_ejection) {
+    r.error(field.key_line, field.path, "max_ejection must not be shorter than base_ejection");
+  }
+}
+
 void load_upstream(Reader& r, const Field& entry, Upstream& up) {
   const auto map = r.map(entry, kUpstreamKeys);
   if (!map) {
@@ -143,6 +170,9 @@ void load_upstream(Reader& r, const Field& entry, Upstream& up) {
   }
   if (const Field* f = map->find("timeouts")) {
     load_timeouts(r, *f, up.timeouts);
+  }
+  if (const Field* f = map->find("outlier")) {
+    load_outlier(r, *f, up);
   }
 }
 

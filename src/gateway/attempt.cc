@@ -45,15 +45,16 @@ bool is_disconnect(const error_code& ec) {
 
 class Attempt {
  public:
-  Attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** cur)
-      : spec_(spec), res_(res), cur_(cur) {
+  Attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** cur, AttemptOutcome& out)
+      : spec_(spec), res_(res), cur_(cur), out_(out) {
+    out_ = AttemptOutcome{};
     const auto& t = spec.upstream.timeouts;
     start_ = Clock::now();
-    total_deadline_ = start_ + t.total;
+    total_deadline_ = std::min(spec.deadline, start_ + t.total);
     first_deadline_ = std::min(total_deadline_, start_ + t.first_token);
   }
 
-  net::awaitable<AttemptOutcome> run() {
+  net::awaitable<void> run() {
     if (co_await connect_and_send()) {
       unsigned status = parser_->get().result_int();
       out_.upstream_status = status;
@@ -66,7 +67,6 @@ class Attempt {
       }
     }
     finish_connection();
-    co_return std::move(out_);
   }
 
  private:
@@ -323,7 +323,7 @@ class Attempt {
   UpstreamConnection** cur_;
   std::unique_ptr<UpstreamConnection> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
-  AttemptOutcome out_;
+  AttemptOutcome& out_;
   Clock::time_point start_, total_deadline_, first_deadline_, last_progress_;
   bool got_first_ = false;
   bool keep_conn_ = true;
@@ -331,10 +331,10 @@ class Attempt {
 };
 }  // namespace
 
-net::awaitable<AttemptOutcome> run_attempt(const AttemptSpec& spec, http::Responder& res,
-                                           UpstreamConnection** current) {
-  Attempt a{spec, res, current};
-  co_return co_await a.run();
+net::awaitable<void> run_attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** current,
+                                 AttemptOutcome& out) {
+  Attempt a{spec, res, current, out};
+  co_await a.run();
 }
 
 }  // namespace sluice::gateway

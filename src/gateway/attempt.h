@@ -17,6 +17,7 @@ struct AttemptSpec {
   bhttp::request<bhttp::string_body>& request;  // ready to send (target, host, auth, body)
   bool stream = false;
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  Clock::time_point deadline = Clock::time_point::max();  // the request's overall deadline
 };
 
 struct AttemptOutcome {
@@ -33,7 +34,8 @@ struct AttemptOutcome {
 };
 
 // `current` is set to the connection in use (nullptr when none) so a client-disconnect watcher can close it.
-net::awaitable<AttemptOutcome> run_attempt(const AttemptSpec& spec, http::Responder& res,
-                                           UpstreamConnection** current);
+// `out` is filled as the attempt goes, so a caller that abandons it (client gone) still knows what happened.
+net::awaitable<void> run_attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** current,
+                                 AttemptOutcome& out);
 
 }  // namespace sluice::gateway

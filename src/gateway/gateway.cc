@@ -20,7 +20,7 @@ std::string build_models_json(const config::Config& cfg) {
     out += R"({"id":)";
     append_json_string(out, name);
     out += R"(,"object":"model","created":0,"owned_by":)";
-    append_json_string(out, m.owned_by.empty() ? m.upstream : m.owned_by);
+    append_json_string(out, m.owned_by);
     out += '}';
   }
   out += "]}";
@@ -65,6 +65,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   if (!st->access_log) {
     return nullptr;
   }
+  st->router = std::make_unique<routing::Router>(*cfg);
   st->config = std::move(cfg);
   return st;
 }
@@ -72,6 +73,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
 ProxyHandler::ProxyHandler(GatewayState& state, http::Worker& worker) : state_(state), worker_(worker) {
   std::random_device rd;
   id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) ^ worker.index();
+  rng_.seed((static_cast<std::uint64_t>(rd()) << 32) | rd());
   for (const auto& [name, up] : state.config->upstreams) {
     auto it = state.tls.find(name);
     pools_.emplace(name, std::make_unique<UpstreamPool>(worker.ioc().get_executor(), up,

@@ -8,6 +8,8 @@
 #include <unordered_map>
 
 #include "config/config.h"
+#include "gateway/attempt.h"
+#include "routing/router.h"
 #include "gateway/upstream_conn.h"
 #include "http/server.h"
 #include "telemetry/access_log.h"
@@ -21,6 +23,7 @@ struct GatewayState {
   std::unordered_map<std::string, std::string> key_names;    // sha256(secret) → key name
   std::string models_json;                                   // GET /v1/models body
   std::unique_ptr<telemetry::AccessLog> access_log;
+  std::unique_ptr<routing::Router> router;
   std::atomic<bool> draining{false};
 };
 
@@ -28,6 +31,24 @@ struct GatewayState {
 std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg, std::string& error);
 
 enum class Endpoint { kChatCompletions, kCompletions, kEmbeddings };
+
+// What one client request needs to be tried against its model group and fallbacks.
+struct PlanInput {
+  const routing::Group& group;
+  std::string_view path;        // "/chat/completions", appended to each upstream's base path
+  const http::Request& client;  // its headers are forwarded (minus hop-by-hop and credentials)
+  const std::string& body;      // original body; each attempt rewrites "model" for its deployment
+  std::string_view model;       // as the client sent it
+  bool stream = false;
+  Clock::time_point deadline;
+};
+
+struct PlanResult {
+  AttemptOutcome out;
+  const config::Model* answered_by = nullptr;  // the group whose deployment produced `out`
+  const config::Upstream* upstream = nullptr;
+  unsigned attempts = 0;
+};
 
 class ProxyHandler : public http::Handler {
  public:
@@ -41,11 +62,17 @@ class ProxyHandler : public http::Handler {
   // Returns the key name, or nullopt after answering 401.
   net::awaitable<std::optional<std::string>> authenticate(const http::Request& req, http::Responder& res);
   std::string make_request_id(const http::Request& req);
+  // Tries deployments of the group, then its fallbacks: retries with backoff within budget and deadline.
+  // Fills `result` as it goes, so an abandoned request (client gone) still logs what was measured.
+  net::awaitable<void> run_plan(const PlanInput& in, http::Responder& res, UpstreamConnection** current,
+                                PlanResult& result);
+  net::awaitable<void> answer(const PlanResult& r, http::Responder& res);
 
   GatewayState& state_;
   http::Worker& worker_;
   std::map<std::string, std::unique_ptr<UpstreamPool>, std::less<>> pools_;
   std::uint64_t id_prefix_;
+  std::mt19937_64 rng_;
   std::uint64_t id_counter_ = 0;
 };
 

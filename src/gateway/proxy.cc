@@ -7,6 +7,7 @@
 #include "gateway/gateway.h"
 #include "http/openai_error.h"
 #include "openai/request_view.h"
+#include "routing/backoff.h"
 #include "sluice/version.h"
 
 namespace sluice::gateway {
@@ -22,39 +23,6 @@ bool is_json_content_type(std::string_view ct) {
   return beast::iequals(ct, "application/json");
 }
 
-std::string host_header(const config::Upstream& up) {
-  bool default_port = (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
-  return default_port ? up.host : up.host + ":" + std::to_string(up.port);
-}
-
-// Client headers that must not travel upstream: hop-by-hop ones, ones the gateway sets itself, client
-// credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
-bool forwardable(const bhttp::fields::value_type& f) {
-  switch (f.name()) {
-    case bhttp::field::host:
-    case bhttp::field::authorization:
-    case bhttp::field::proxy_authorization:
-    case bhttp::field::connection:
-    case bhttp::field::keep_alive:
-    case bhttp::field::proxy_connection:
-    case bhttp::field::te:
-    case bhttp::field::trailer:
-    case bhttp::field::transfer_encoding:
-    case bhttp::field::upgrade:
-    case bhttp::field::content_length:
-    case bhttp::field::content_type:
-    case bhttp::field::accept:
-    case bhttp::field::accept_encoding:
-    case bhttp::field::expect:
-    case bhttp::field::cookie:
-    case bhttp::field::user_agent:
-      return false;
-    default: {
-      auto n = f.name_string();
-      return !beast::iequals(n, "x-api-key") && !beast::iequals(n, "api-key") && !beast::iequals(n, "x-request-id");
-    }
-  }
-}
 
 // An upstream error body is passed on when it already is an OpenAI error envelope; otherwise it is wrapped.
 std::string client_error_body(const AttemptOutcome& o, const FailureInfo& info) {
@@ -119,9 +87,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
       co_return;
     }
   }
-  const auto& cfg = *state_.config;
-  const config::Model* model = cfg.find_model(view.model);
-  if (!model) {
+  const routing::Group* group = state_.router->group(view.model);
+  if (!group) {
     {
       co_await reject(
           bhttp::status::not_found,
@@ -130,33 +97,12 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
       co_return;
     }
   }
-  const config::Upstream& up = cfg.upstream_of(*model);
-  log.upstream = up.name;
-  if (model->upstream_model != view.model && !openai::rewrite_model(req.body(), model->upstream_model)) {
-    {
-      co_await reject(bhttp::status::bad_request, "cannot rewrite 'model'", "invalid_value", "model");
-      co_return;
-    }
+  auto deadline = started + group->model->request_timeout;
+  if (auto t = routing::parse_retry_after(req["x-request-timeout"]); t && t->count() > 0) {
+    deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
   }
-
-  bhttp::request<bhttp::string_body> upreq{bhttp::verb::post, up.base_path + std::string(path), 11};
-  for (const auto& f : req) {
-    if (forwardable(f)) {
-      upreq.insert(f.name_string(), f.value());
-    }
-  }
-  upreq.set(bhttp::field::host, host_header(up));
-  upreq.set(bhttp::field::user_agent, std::string("sluice/") + kVersion);
-  upreq.set(bhttp::field::content_type, "application/json");
-  upreq.set(bhttp::field::accept, view.stream ? "text/event-stream" : "application/json");
-  upreq.set("x-request-id", res.request_id());
-  if (!up.api_key.empty()) {
-    upreq.set(bhttp::field::authorization, "Bearer " + up.api_key);
-  }
-  upreq.body() = std::move(req.body());
-  upreq.prepare_payload();
-
-  AttemptSpec spec{*pools_.find(up.name)->second, up, upreq, view.stream, cfg.limits.max_response_bytes};
+  const std::string body = std::move(req.body());
+  PlanInput in{*group, path, req, body, view.model, view.stream, deadline};
   UpstreamConnection* current = nullptr;
   // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads).
   auto watch_client = [&]() -> net::awaitable<void> {
@@ -165,13 +111,13 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
       current->close();
     }
   };
-  auto result = co_await (run_attempt(spec, res, &current) || watch_client());
-  if (result.index() == 1) {
-    res.set_keep_alive(false);
-    finish_log("client_gone");
-    co_return;
+  PlanResult plan;
+  auto result = co_await (run_plan(in, res, &current, plan) || watch_client());
+  AttemptOutcome& out = plan.out;
+  if (plan.upstream) {
+    log.upstream = plan.upstream->name;
   }
-  AttemptOutcome& out = std::get<0>(result);
+  log.attempts = plan.attempts;
   if (out.ttft) {
     log.ttft_ms = out.ttft->count();
   }
@@ -181,6 +127,11 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   log.keepalives = out.keepalives;
   log.detail = out.detail;
+  if (result.index() == 1) {
+    res.set_keep_alive(false);
+    finish_log("client_gone");
+    co_return;
+  }
   const FailureInfo& info = describe(out.failure);
   if (!out.committed && out.failure != UpstreamFailure::kNone) {
     if (out.upstream_status >= 400) {

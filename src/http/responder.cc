@@ -25,9 +25,7 @@ net::awaitable<bool> Responder::send(Response res) {
   status_ = res.result_int();
   res.version(version_);
   res.keep_alive(keep_alive());
-  if (!request_id_.empty()) {
-    res.set("x-request-id", request_id_);
-  }
+  decorate(res);
   res.prepare_payload();
   committed_ = true;
   bhttp::response_serializer<bhttp::string_body> sr{res};
@@ -60,9 +58,7 @@ net::awaitable<bool> Responder::send_stream_header(bhttp::response<bhttp::empty_
   status_ = res.result_int();
   res.version(version_);
   res.keep_alive(keep_alive());
-  if (!request_id_.empty()) {
-    res.set("x-request-id", request_id_);
-  }
+  decorate(res);
   res.chunked(true);
   committed_ = true;
   bhttp::response_serializer<bhttp::empty_body> sr{res};

@@ -3,6 +3,8 @@
 // Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "http/asio.h"
 
@@ -45,6 +47,16 @@ class Responder {
   // Echoed as x-request-id on every response this responder writes.
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   const std::string& request_id() const { return request_id_; }
+  // Set on every response written from now on (e.g. which upstream answered); replaces an earlier value.
+  void set_header(std::string_view name, std::string value) {
+    for (auto& [k, v] : extra_headers_) {
+      if (k == name) {
+        v = std::move(value);
+        return;
+      }
+    }
+    extra_headers_.emplace_back(std::string(name), std::move(value));
+  }
   std::size_t bytes_sent() const { return bytes_sent_; }
 
  private:
@@ -60,6 +72,16 @@ class Responder {
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
   std::string request_id_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
+
+  void decorate(auto& res) const {
+    if (!request_id_.empty()) {
+      res.set("x-request-id", request_id_);
+    }
+    for (const auto& [k, v] : extra_headers_) {
+      res.set(k, v);
+    }
+  }
 };
 
 }  // namespace sluice::http

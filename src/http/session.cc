@@ -12,6 +12,35 @@ bool is_parse_error(const error_code& ec) {
   return ec.category() == make_error_code(bhttp::error::bad_method).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
+// beast::tcp_stream's own timeout closes the socket, which would leave no way to send the 408. This deadline
+// only cancels the pending read, so the session can still answer before closing.
+class ReadDeadline {
+ public:
+  ReadDeadline(tcp::socket& sock, std::chrono::milliseconds timeout)
+      : state_(std::make_shared<State>()), timer_(sock.get_executor(), timeout) {
+    timer_.async_wait([st = state_, &sock](error_code ec) {
+      if (!ec && !st->done) {
+        st->fired = true;
+        error_code ignored;
+        sock.cancel(ignored);
+      }
+    });
+  }
+  ~ReadDeadline() {
+    state_->done = true;
+    timer_.cancel();
+  }
+  // Maps the cancellation this deadline caused to beast::error::timeout.
+  error_code result(error_code ec) const { return state_->fired && ec ? error_code(beast::error::timeout) : ec; }
+
+ private:
+  struct State {
+    bool done = false;
+    bool fired = false;
+  };
+  std::shared_ptr<State> state_;
+  net::steady_timer timer_;
+};
 }  // namespace
 
 Session::Session(Worker& worker, tcp::socket socket) : worker_(worker), stream_(std::move(socket)) {
@@ -104,8 +133,13 @@ net::awaitable<void> Session::run() {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     parser.body_limit(opts.max_body_bytes);
-    stream_.expires_after(opts.header_timeout);
-    auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+    stream_.expires_never();
+    error_code hec;
+    {
+      ReadDeadline deadline{stream_.socket(), opts.header_timeout};
+      auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
+      hec = deadline.result(ec);
+    }
     if (hec) {
       if (hec == bhttp::error::body_limit) {  // Content-Length alone already exceeds the limit
         co_await reject(bhttp::status::payload_too_large,
@@ -144,8 +178,12 @@ net::awaitable<void> Session::run() {
     if (auto len = parser.content_length()) {
       head.body().reserve(*len + kBodyPadding);
     }
-    stream_.expires_after(opts.body_timeout);
-    auto [bec, bn] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+    error_code bec;
+    {
+      ReadDeadline deadline{stream_.socket(), opts.body_timeout};
+      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
+      bec = deadline.result(ec);
+    }
     if (bec) {
       if (bec == bhttp::error::body_limit) {
         co_await reject(bhttp::status::payload_too_large,

@@ -40,6 +40,23 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
   if (root.get(obj)) {
     return RequestError{"request body must be a JSON object", "", "invalid_json"};
   }
+  // A repeated key would let the gateway and the upstream read different values (simdjson takes the first,
+  // most upstream parsers the last): a client could pass the model check with one model and be served another.
+  {
+    std::string_view keys[64];
+    std::size_t n = 0;
+    for (auto [key, value] : obj) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (keys[i] == key) {
+          return RequestError{fmt::format("duplicate key '{}' in the request body", key), std::string(key),
+                              "duplicate_key"};
+        }
+      }
+      if (n < std::size(keys)) {
+        keys[n++] = key;
+      }
+    }
+  }
   simdjson::dom::element model;
   if (obj["model"].get(model)) {
     return RequestError{"you must provide a model parameter", "model", "missing_required_parameter"};

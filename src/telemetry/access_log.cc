@@ -47,6 +47,7 @@ std::string format_access_record(const AccessRecord& r) {
   num("duration_ms", r.duration_ms);
   num("prompt_tokens", r.prompt_tokens);
   num("completion_tokens", r.completion_tokens);
+  num("attempts", r.attempts);
   num("keepalives", static_cast<std::int64_t>(r.keepalives));
   num("bytes_out", static_cast<std::int64_t>(r.bytes_out));
   out += "}\n";

@@ -26,6 +26,7 @@ struct AccessRecord {
   std::optional<std::int64_t> prompt_tokens;
   std::optional<std::int64_t> completion_tokens;
   std::size_t keepalives = 0;
+  unsigned attempts = 0;  // upstream attempts (retries and fallbacks included)
   std::size_t bytes_out = 0;
 };
 

@@ -25,7 +25,7 @@ TEST(ConfigFindModel, FindsByPublicName) {
   const Model* m = r.config->find_model("m");
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->name, "m");
-  EXPECT_EQ(r.config->upstream_of(*m).name, "up");
+  EXPECT_EQ(m->deployments.at(0).upstream, "up");
   EXPECT_EQ(r.config->find_model("nope"), nullptr);
   EXPECT_EQ(r.config->find_model(""), nullptr);
 }
@@ -52,8 +52,8 @@ TEST(ConfigEmbeddedDefault, LoadsWithKey) {
   for (const char* name : {"deepseek-chat", "deepseek-reasoner"}) {
     const Model* m = c.find_model(name);
     ASSERT_NE(m, nullptr) << name;
-    EXPECT_EQ(m->upstream, "deepseek");
-    EXPECT_EQ(m->upstream_model, name);
+    EXPECT_EQ(m->deployments.at(0).upstream, "deepseek");
+    EXPECT_EQ(m->deployments.at(0).upstream_model, name);
     EXPECT_EQ(m->owned_by, "deepseek");
   }
 }

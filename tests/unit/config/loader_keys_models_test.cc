@@ -145,7 +145,7 @@ models:
   ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
   const Model& m = r.config->models.at("public-name");
   EXPECT_EQ(m.name, "public-name");
-  EXPECT_EQ(m.upstream_model, "private/id");
+  EXPECT_EQ(m.deployments.at(0).upstream_model, "private/id");
   EXPECT_EQ(m.owned_by, "me");
 }
 
@@ -173,7 +173,7 @@ TEST(ConfigModels, UnknownKey) {
       errors(
           load("upstreams:\n  up:\n    base_url: http://h\nmodels:\n  m:\n    upstream: up\n    owner: x\n")),
       ElementsAre(
-          "test.yaml:7: models.m.owner: unknown key \"owner\" (expected one of: upstream, model, owned_by)"));
+          "test.yaml:7: models.m.owner: unknown key \"owner\" (expected one of: upstream, model, owned_by, deployments, balancer, retry, fallbacks, request_timeout, weight)"));
 }
 
 TEST(ConfigModels, AtLeastOne) {

@@ -64,8 +64,8 @@ TEST(ConfigLoader, MinimalConfigGetsDefaults) {
   EXPECT_EQ(up.timeouts.total, dt.total);
   const Model& m = c.models.at("m");
   EXPECT_EQ(m.name, "m");
-  EXPECT_EQ(m.upstream, "up");
-  EXPECT_EQ(m.upstream_model, "m");
+  EXPECT_EQ(m.deployments.at(0).upstream, "up");
+  EXPECT_EQ(m.deployments.at(0).upstream_model, "m");
   EXPECT_EQ(m.owned_by, "up");
 }
 
@@ -149,8 +149,8 @@ models:
   EXPECT_EQ(local.timeouts.idle.count(), 10'000);
   EXPECT_EQ(local.timeouts.total.count(), 3'600'000);
   const Model& fast = c.models.at("fast");
-  EXPECT_EQ(fast.upstream, "local");
-  EXPECT_EQ(fast.upstream_model, "Qwen/Qwen2.5-7B-Instruct");
+  EXPECT_EQ(fast.deployments.at(0).upstream, "local");
+  EXPECT_EQ(fast.deployments.at(0).upstream_model, "Qwen/Qwen2.5-7B-Instruct");
   EXPECT_EQ(fast.owned_by, "acme");
   EXPECT_EQ(c.models.at("deepseek-chat").owned_by, "deepseek");
   std::remove(ca.c_str());

@@ -70,7 +70,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{R"({"model":"m","stream_options":{"include_usage":1}})", "invalid_type",
                               "stream_options.include_usage"},
                       BadCase{R"({"model":"m","max_tokens":0})", "invalid_type", "max_tokens"},
-                      BadCase{R"({"model":"m","max_tokens":1.5})", "invalid_type", "max_tokens"}));
+                      BadCase{R"({"model":"m","max_tokens":1.5})", "invalid_type", "max_tokens"},
+                      BadCase{R"({"model":"a","messages":[],"model":"b"})", "duplicate_key", "model"},
+                      BadCase{R"({"stream":false,"model":"a","stream":true})", "duplicate_key", "stream"}));
 
 TEST(RewriteModel, ReplacesOnlyTopLevelModel) {
   std::string body =

@@ -26,6 +26,7 @@ TEST(AccessLog, FormatsOneValidJsonLine) {
   r.prompt_tokens = 5;
   r.completion_tokens = 9;
   r.keepalives = 3;
+  r.attempts = 2;
   r.bytes_out = 1234;
   std::string line = format_access_record(r);
   ASSERT_FALSE(line.empty());
@@ -34,7 +35,7 @@ TEST(AccessLog, FormatsOneValidJsonLine) {
   EXPECT_TRUE(openai::is_valid_json(line));
   EXPECT_NE(line.find(R"("key":"team \"a\"")"), std::string::npos);
   EXPECT_NE(line.find(R"("status":200,"stream":true,"failure":"none","ttft_ms":12,"duration_ms":340,)"
-                      R"("prompt_tokens":5,"completion_tokens":9,"keepalives":3,"bytes_out":1234})"),
+                      R"("prompt_tokens":5,"completion_tokens":9,"attempts":2,"keepalives":3,"bytes_out":1234})"),
             std::string::npos)
       << line;
   EXPECT_EQ(line.find("detail"), std::string::npos);

@@ -1,0 +1,191 @@
+// The routing loop of one request: pick a deployment (balancer over healthy hosts), run the attempt, feed
+// health and budgets, and retry elsewhere — with full-jitter backoff, Retry-After, the retry budget and the
+// request deadline as brakes — then fall back to the next model group.
+#include <spdlog/spdlog.h>
+
+#include "gateway/gateway.h"
+#include "gateway/retry_rules.h"
+#include "openai/request_view.h"
+#include "routing/backoff.h"
+#include "sluice/version.h"
+
+namespace sluice::gateway {
+
+namespace {
+// Client headers that must not travel upstream: hop-by-hop ones, ones the gateway sets itself, client
+// credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
+bool forwardable(const bhttp::fields::value_type& f) {
+  switch (f.name()) {
+    case bhttp::field::host:
+    case bhttp::field::authorization:
+    case bhttp::field::proxy_authorization:
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::upgrade:
+    case bhttp::field::content_length:
+    case bhttp::field::content_type:
+    case bhttp::field::accept:
+    case bhttp::field::accept_encoding:
+    case bhttp::field::expect:
+    case bhttp::field::cookie:
+    case bhttp::field::user_agent:
+      return false;
+    default: {
+      auto n = f.name_string();
+      return !beast::iequals(n, "x-api-key") && !beast::iequals(n, "api-key") &&
+             !beast::iequals(n, "x-request-id") && !beast::iequals(n, "x-request-timeout");
+    }
+  }
+}
+
+std::string host_header(const config::Upstream& up) {
+  bool default_port = (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
+  return default_port ? up.host : up.host + ":" + std::to_string(up.port);
+}
+
+bhttp::request<bhttp::string_body> build_request(const PlanInput& in, const config::Upstream& up,
+                                                 std::string body, std::string_view request_id) {
+  bhttp::request<bhttp::string_body> r{bhttp::verb::post, up.base_path + std::string(in.path), 11};
+  for (const auto& f : in.client) {
+    if (forwardable(f)) {
+      r.insert(f.name_string(), f.value());
+    }
+  }
+  r.set(bhttp::field::host, host_header(up));
+  r.set(bhttp::field::user_agent, std::string("sluice/") + kVersion);
+  r.set(bhttp::field::content_type, "application/json");
+  r.set(bhttp::field::accept, in.stream ? "text/event-stream" : "application/json");
+  r.set("x-request-id", request_id);
+  if (!up.api_key.empty()) {
+    r.set(bhttp::field::authorization, "Bearer " + up.api_key);
+  }
+  r.body() = std::move(body);
+  r.prepare_payload();
+  return r;
+}
+
+// The group, then its fallbacks depth-first; each group once.
+std::vector<const routing::Group*> chain_of(const routing::Group& g) {
+  std::vector<const routing::Group*> chain{&g};
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    for (const auto* fb : chain[i]->fallbacks) {
+      if (std::find(chain.begin(), chain.end(), fb) == chain.end()) {
+        chain.push_back(fb);
+      }
+    }
+  }
+  return chain;
+}
+
+// Keeps a group's active-request count right however the coroutine leaves.
+struct ActiveGuard {
+  routing::RetryBudget& b;
+  explicit ActiveGuard(routing::RetryBudget& budget) : b(budget) { b.request_started(); }
+  ~ActiveGuard() { b.request_finished(); }
+};
+struct InFlight {
+  routing::HostState& h;
+  explicit InFlight(routing::HostState& host) : h(host) { h.attempt_started(); }
+  ~InFlight() { h.attempt_finished(); }
+};
+struct RetryGuard {
+  routing::RetryBudget* b = nullptr;
+  ~RetryGuard() {
+    if (b) {
+      b->retry_finished();
+    }
+  }
+};
+}  // namespace
+
+net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder& res,
+                                            UpstreamConnection** current, PlanResult& result) {
+  const auto chain = chain_of(in.group);
+  for (const routing::Group* g : chain) {
+    const config::Model& model = *g->model;
+    ActiveGuard active{*g->budget};
+    std::vector<bool> tried(g->hosts.size());
+    for (unsigned t = 0; t < model.retry.max_attempts; ++t) {
+      auto now = Clock::now();
+      std::size_t idx = state_.router->pick(*g, tried, rng_, now);
+      RetryGuard retry_slot;
+      if (result.attempts > 0) {
+        // A retry (or the first try of a fallback group) must fit the budget and the deadline.
+        if (!g->budget->try_acquire_retry()) {
+          result.out.detail += "; retry budget exhausted";
+          co_return;
+        }
+        retry_slot.b = g->budget.get();
+        routing::Ms delay{0};
+        auto after = routing::parse_retry_after(result.out.retry_after);
+        if (after && tried[idx]) {
+          delay = routing::retry_after_jitter(*after, rng_);  // same host asked us to wait
+        } else if (t > 0) {
+          delay = routing::full_jitter({model.retry.backoff_base, model.retry.backoff_cap}, t - 1, rng_);
+        }
+        auto remaining = std::chrono::duration_cast<routing::Ms>(in.deadline - now);
+        if (!routing::fit_before_deadline(delay, remaining)) {
+          result.out.detail += "; no time left for another attempt";
+          co_return;
+        }
+        if (delay.count() > 0) {
+          net::steady_timer timer{co_await net::this_coro::executor, delay};
+          co_await timer.async_wait(use_tuple);
+        }
+      }
+      tried[idx] = true;
+      const config::Deployment& dep = model.deployments[idx];
+      routing::HostState& host = *g->hosts[idx];
+      const config::Upstream& up = host.upstream();
+      std::string body = in.body;
+      if (dep.upstream_model != in.model && !openai::rewrite_model(body, dep.upstream_model)) {
+        result.out = AttemptOutcome{};
+        result.out.failure = UpstreamFailure::kClientError;
+        result.out.detail = "cannot rewrite model";
+        co_return;
+      }
+      auto upreq = build_request(in, up, std::move(body), res.request_id());
+      AttemptSpec spec{*pools_.find(up.name)->second, up, upreq, in.stream,
+                       state_.config->limits.max_response_bytes, in.deadline};
+      res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
+      res.set_header("x-sluice-upstream", up.name);
+      res.set_header("x-sluice-attempts", std::to_string(result.attempts + 1));
+      ++result.attempts;
+      result.answered_by = &model;
+      result.upstream = &up;
+      {
+        InFlight counted{host};
+        co_await run_attempt(spec, res, current, result.out);
+      }
+      if (res.broken()) {
+        co_return;  // the client left; that says nothing about the host
+      }
+      const bool ok = result.out.failure == UpstreamFailure::kNone;
+      std::optional<double> ttft;
+      if (result.out.ttft) {
+        ttft = double(result.out.ttft->count());
+      } else if (result.out.failure == UpstreamFailure::kFirstTokenTimeout) {
+        ttft = double(up.timeouts.first_token.count());  // a timeout is a (lower bound) latency sample
+      }
+      if (host.record(!host_failure(result.out.failure), ttft, Clock::now())) {
+        spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
+                     to_string(result.out.failure));
+      }
+      if (ok) {
+        g->budget->record_success();
+      } else if (retriable(result.out.failure)) {
+        g->budget->record_failure();
+      }
+      if (ok || result.out.committed || !retriable(result.out.failure) || res.broken()) {
+        co_return;
+      }
+    }
+  }
+  co_return;
+}
+
+}  // namespace sluice::gateway

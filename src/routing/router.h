@@ -1,0 +1,67 @@
+#pragma once
+// Runtime routing state built from the config: one HostState per upstream (health and load, shared by all
+// workers) and one Group per public model (its deployments, balancer, retry budget and fallback chain).
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "routing/balancer.h"
+#include "routing/outlier.h"
+#include "routing/peak_ewma.h"
+#include "routing/retry_budget.h"
+
+namespace sluice::routing {
+
+class HostState {
+ public:
+  explicit HostState(const config::Upstream& up);
+  const config::Upstream& upstream() const { return up_; }
+
+  bool available(Clock::time_point now) const;
+  // Records one finished attempt; returns true when it ejected the host.
+  bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
+  HostLoad load(std::uint32_t weight) const;
+
+  void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  std::uint32_t times_ejected() const;
+
+ private:
+  const config::Upstream& up_;
+  OutlierPolicy policy_;
+  std::atomic<std::int64_t> in_flight_{0};
+  mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
+  OutlierDetector outlier_;
+  PeakEwma ttft_;
+};
+
+struct Group {
+  const config::Model* model = nullptr;
+  std::vector<HostState*> hosts;  // parallel to model->deployments
+  std::unique_ptr<Balancer> balancer;
+  std::unique_ptr<RetryBudget> budget;
+  std::vector<const Group*> fallbacks;
+};
+
+class Router {
+ public:
+  explicit Router(const config::Config& cfg);
+  const Group* group(std::string_view model) const;
+
+  // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
+  // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
+  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
+
+ private:
+  std::map<std::string, std::unique_ptr<HostState>, std::less<>> hosts_;
+  std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;
+};
+
+}  // namespace sluice::routing
