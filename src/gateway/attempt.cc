@@ -109,8 +109,9 @@ class Attempt {
   }
 
   net::awaitable<bool> connect_and_send() {
-    // A reused keep-alive connection may have been closed by the upstream just as we picked it; that failure
-    // happens before the upstream saw the request, so one retry on a fresh connection is safe.
+    // A reused keep-alive connection may have been closed by the upstream just as we picked it. Only a failed
+    // write proves the upstream never saw the request, so only that is replayed here, once, on a fresh
+    // connection; anything after the write is an attempt failure for the retry policy (budgeted, counted).
     for (int tries = 0; tries < 2; ++tries) {
       auto acq = co_await spec_.pool.acquire(
           std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect), cur_);
@@ -122,26 +123,29 @@ class Attempt {
       conn_ = std::move(acq.conn);
       bool reused = conn_->reused();
       conn_->tcp().expires_at(first_deadline_);
-      auto [wec, wn] = co_await conn_->write(spec_.request);
-      if (!wec) {
-        parser_.emplace();
-        parser_->body_limit(boost::none);
-        parser_->header_limit(64 * 1024);
-        auto [hec, hn] = co_await conn_->read_header(*parser_);
-        if (!hec) {
-          co_return true;
+      std::array<net::const_buffer, 2> request{net::buffer(spec_.request_head), net::buffer(spec_.request_body)};
+      auto [wec, wn] = co_await conn_->write(request);
+      if (wec) {
+        bool stale = reused && wec != beast::error::timeout && wec != net::error::operation_aborted &&
+                     is_disconnect(wec);
+        conn_->close();
+        conn_.reset();
+        *cur_ = nullptr;
+        if (stale) {
+          continue;
         }
-        wec = hec;
-      }
-      bool stale = reused && wec != beast::error::timeout && wec != net::error::operation_aborted &&
-                   is_disconnect(wec);
-      conn_->close();
-      conn_.reset();
-      *cur_ = nullptr;
-      if (!stale) {
         fail_io(wec, "upstream request");
         co_return false;
       }
+      parser_.emplace();
+      parser_->body_limit(boost::none);
+      parser_->header_limit(64 * 1024);
+      auto [hec, hn] = co_await conn_->read_header(*parser_);
+      if (hec) {
+        fail_io(hec, "upstream response header");
+        co_return false;
+      }
+      co_return true;
     }
     fail(UpstreamFailure::kReset, "upstream closed two connections in a row");
     co_return false;
@@ -150,6 +154,7 @@ class Attempt {
   // Reads the next piece of body into buf_ under the deadline that applies now.
   net::awaitable<error_code> read_chunk(std::size_t& got) {
     auto& body = parser_->get().body();
+    buf_ = conn_->scratch();
     body.data = buf_.data();
     body.size = buf_.size();
     conn_->tcp().expires_at(next_deadline());
@@ -266,11 +271,10 @@ class Attempt {
       fail(UpstreamFailure::kEmptyResponse, "upstream body had no content");
       co_return;
     }
-    if (!openai::is_valid_json(body)) {
+    if (!openai::validate_response(body, out_.usage)) {
       fail(UpstreamFailure::kProtocolError, "upstream body is not valid JSON");
       co_return;
     }
-    out_.usage = openai::extract_usage(body);
     http::Response reply{bhttp::status::ok, 11};
     reply.set(bhttp::field::content_type, "application/json");
     reply.body() = std::move(body);
@@ -327,7 +331,7 @@ class Attempt {
   Clock::time_point start_, total_deadline_, first_deadline_, last_progress_;
   bool got_first_ = false;
   bool keep_conn_ = true;
-  std::array<char, 16 * 1024> buf_;
+  std::span<char> buf_;  // the connection's scratch buffer
 };
 }  // namespace
 

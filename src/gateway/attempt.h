@@ -14,7 +14,8 @@ namespace sluice::gateway {
 struct AttemptSpec {
   UpstreamPool& pool;
   const config::Upstream& upstream;
-  bhttp::request<bhttp::string_body>& request;  // ready to send (target, host, auth, body)
+  std::string_view request_head;  // serialized request line and headers, ending with an empty line
+  std::string_view request_body;
   bool stream = false;
   std::size_t max_response_bytes = 64 * 1024 * 1024;
   Clock::time_point deadline = Clock::time_point::max();  // the request's overall deadline

@@ -48,6 +48,7 @@ struct PlanResult {
   const config::Model* answered_by = nullptr;  // the group whose deployment produced `out`
   const config::Upstream* upstream = nullptr;
   unsigned attempts = 0;
+  net::steady_timer* backoff = nullptr;  // set while sleeping between attempts, so a client leaving can wake it
 };
 
 class ProxyHandler : public http::Handler {

@@ -42,30 +42,46 @@ bool forwardable(const bhttp::fields::value_type& f) {
   }
 }
 
+const std::string kUserAgent = std::string("sluice/") + kVersion;
+
 std::string host_header(const config::Upstream& up) {
   bool default_port = (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
   return default_port ? up.host : up.host + ":" + std::to_string(up.port);
 }
 
-bhttp::request<bhttp::string_body> build_request(const PlanInput& in, const config::Upstream& up,
-                                                 std::string body, std::string_view request_id) {
-  bhttp::request<bhttp::string_body> r{bhttp::verb::post, up.base_path + std::string(in.path), 11};
+// Serialized by hand: one string, one write, none of the per-field allocations of a beast message.
+std::string build_request_head(const PlanInput& in, const config::Upstream& up, std::size_t body_size,
+                               std::string_view request_id) {
+  std::string h;
+  h.reserve(512);
+  auto field = [&h](std::string_view name, std::string_view value) {
+    h += name;
+    h += ": ";
+    h += value;
+    h += "\r\n";
+  };
+  h += "POST ";
+  h += up.base_path;
+  h += in.path;
+  h += " HTTP/1.1\r\n";
   for (const auto& f : in.client) {
     if (forwardable(f)) {
-      r.insert(f.name_string(), f.value());
+      field(f.name_string(), f.value());
     }
   }
-  r.set(bhttp::field::host, host_header(up));
-  r.set(bhttp::field::user_agent, std::string("sluice/") + kVersion);
-  r.set(bhttp::field::content_type, "application/json");
-  r.set(bhttp::field::accept, in.stream ? "text/event-stream" : "application/json");
-  r.set("x-request-id", request_id);
+  field("Host", host_header(up));
+  field("User-Agent", kUserAgent);
+  field("Content-Type", "application/json");
+  field("Accept", in.stream ? "text/event-stream" : "application/json");
+  field("X-Request-Id", request_id);
   if (!up.api_key.empty()) {
-    r.set(bhttp::field::authorization, "Bearer " + up.api_key);
+    h += "Authorization: Bearer ";
+    h += up.api_key;
+    h += "\r\n";
   }
-  r.body() = std::move(body);
-  r.prepare_payload();
-  return r;
+  field("Content-Length", std::to_string(body_size));
+  h += "\r\n";
+  return h;
 }
 
 // The group, then its fallbacks depth-first; each group once.
@@ -134,22 +150,33 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         }
         if (delay.count() > 0) {
           net::steady_timer timer{co_await net::this_coro::executor, delay};
+          result.backoff = &timer;
           co_await timer.async_wait(use_tuple);
+          result.backoff = nullptr;
+          if (res.broken()) {
+            co_return;
+          }
         }
       }
       tried[idx] = true;
       const config::Deployment& dep = model.deployments[idx];
       routing::HostState& host = *g->hosts[idx];
       const config::Upstream& up = host.upstream();
-      std::string body = in.body;
-      if (dep.upstream_model != in.model && !openai::rewrite_model(body, dep.upstream_model)) {
+      std::string rewritten;  // only when this deployment knows the model by another id
+      std::string_view body = in.body;
+      if (dep.upstream_model != in.model) {
+        rewritten = in.body;
+        body = rewritten;
+      }
+      if (!rewritten.empty() && !openai::rewrite_model(rewritten, dep.upstream_model)) {
         result.out = AttemptOutcome{};
         result.out.failure = UpstreamFailure::kClientError;
         result.out.detail = "cannot rewrite model";
         co_return;
       }
-      auto upreq = build_request(in, up, std::move(body), res.request_id());
-      AttemptSpec spec{*pools_.find(up.name)->second, up, upreq, in.stream,
+      body = rewritten.empty() ? std::string_view(in.body) : std::string_view(rewritten);
+      const std::string head = build_request_head(in, up, body.size(), res.request_id());
+      AttemptSpec spec{*pools_.find(up.name)->second, up, head, body, in.stream,
                        state_.config->limits.max_response_bytes, in.deadline};
       res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
       res.set_header("x-sluice-upstream", up.name);

@@ -13,7 +13,6 @@
 namespace sluice::gateway {
 
 namespace {
-using namespace boost::asio::experimental::awaitable_operators;
 
 bool is_json_content_type(std::string_view ct) {
   ct = ct.substr(0, ct.find(';'));
@@ -104,15 +103,22 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   const std::string body = std::move(req.body());
   PlanInput in{*group, path, req, body, view.model, view.stream, deadline};
   UpstreamConnection* current = nullptr;
+  PlanResult plan;
   // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads).
-  auto watch_client = [&]() -> net::awaitable<void> {
-    co_await res.wait_client_gone();
-    if (res.broken() && current) {
+  res.watch_client([&current, &plan] {
+    if (current) {
       current->close();
     }
-  };
-  PlanResult plan;
-  auto result = co_await (run_plan(in, res, &current, plan) || watch_client());
+    if (plan.backoff) {
+      plan.backoff->cancel();
+    }
+  });
+  struct Unwatch {
+    http::Responder& r;
+    ~Unwatch() { r.unwatch(); }
+  } unwatch{res};
+  co_await run_plan(in, res, &current, plan);
+  res.unwatch();
   AttemptOutcome& out = plan.out;
   if (plan.upstream) {
     log.upstream = plan.upstream->name;
@@ -127,7 +133,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   log.keepalives = out.keepalives;
   log.detail = out.detail;
-  if (result.index() == 1) {
+  if (res.broken()) {
     res.set_keep_alive(false);
     finish_log("client_gone");
     co_return;

@@ -33,7 +33,11 @@ bool peer_closed(beast::tcp_stream& s) {
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(net::any_io_executor ex, ssl::context* tls)
-    : stream_(make_stream(ex, tls)) {}
+    : stream_(make_stream(ex, tls)), scratch_(new char[kScratchBytes]) {
+  // Beast sizes each read from the buffer's capacity (starting at 512 bytes): reserve so that one read
+  // takes a whole response or a burst of SSE events.
+  buffer_.reserve(kScratchBytes);
+}
 
 void UpstreamConnection::close() {
   error_code ec;
@@ -49,7 +53,10 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle() {
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (now - c->idle_since_ < kMaxIdleAge && c->tcp().socket().is_open() && !peer_closed(c->tcp())) {
+    // Peeking costs a syscall per request; a connection idle for under a second is almost never closed by
+    // its peer, and a stale one is retried on a fresh connection anyway (Attempt::connect_and_send).
+    bool fresh = now - c->idle_since_ < std::chrono::seconds(1);
+    if (now - c->idle_since_ < kMaxIdleAge && c->tcp().socket().is_open() && (fresh || !peer_closed(c->tcp()))) {
       return c;
     }
   }

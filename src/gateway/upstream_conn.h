@@ -4,6 +4,7 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <memory>
+#include <span>
 #include <variant>
 #include <vector>
 
@@ -24,12 +25,15 @@ class UpstreamConnection {
   UpstreamConnection(net::any_io_executor ex, ssl::context* tls);
   beast::tcp_stream& tcp() { return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_); }
   beast::flat_buffer& buffer() { return buffer_; }
+  // Body bytes land here; owned by the connection so a request allocates no read buffer of its own.
+  std::span<char> scratch() { return {scratch_.get(), kScratchBytes}; }
+  static constexpr std::size_t kScratchBytes = 16 * 1024;
   bool reused() const { return requests_ > 0; }
   void close();  // aborts every pending operation on it at once
 
-  template <class Message>
-  net::awaitable<std::tuple<error_code, std::size_t>> write(Message& m) {
-    co_return co_await std::visit([&](auto& s) { return bhttp::async_write(s, m, use_tuple); }, stream_);
+  template <class Buffers>
+  net::awaitable<std::tuple<error_code, std::size_t>> write(const Buffers& b) {
+    co_return co_await std::visit([&](auto& s) { return net::async_write(s, b, use_tuple); }, stream_);
   }
   template <class Parser>
   net::awaitable<std::tuple<error_code, std::size_t>> read_header(Parser& p) {
@@ -49,6 +53,7 @@ class UpstreamConnection {
 
   std::variant<Plain, Tls> stream_;
   beast::flat_buffer buffer_;
+  std::unique_ptr<char[]> scratch_;
   Clock::time_point idle_since_{};
   unsigned requests_ = 0;
 };

@@ -1,6 +1,8 @@
 #pragma once
 // How a request handler answers its client: a whole response, or a chunked stream written piece by piece.
 // Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -26,14 +28,20 @@ class Responder {
   net::awaitable<bool> send_error(bhttp::status status, std::string_view message, std::string_view type,
                                   std::string_view code, std::string_view retry_after = {});
 
-  // Streaming: header once (Transfer-Encoding: chunked), then chunks, then finish.
+  // Streaming: header once (Transfer-Encoding: chunked), then chunks, then finish. The header goes out with the
+  // first chunk and the terminator with the last, so a short stream costs as few writes as possible.
   net::awaitable<bool> send_stream_header(bhttp::response<bhttp::empty_body> res);
-  net::awaitable<bool> send_chunk(net::const_buffer data);
+  net::awaitable<bool> send_chunk(net::const_buffer data, bool last = false);
   net::awaitable<bool> finish_stream();
 
   // Completes when the client has closed or reset its connection while we work on its request.
   // Pipelined bytes (a next request) are left unread; then it waits until cancelled.
   net::awaitable<void> wait_client_gone();
+
+  // Calls `on_gone` (once, on this thread) if the client closes or resets the connection before unwatch().
+  // A plain completion handler, not a coroutine: cheap enough to run around every proxied request.
+  void watch_client(std::function<void()> on_gone);
+  void unwatch();
 
   // Resets the connection at once (RST, no FIN): for fault injection. The session then just closes.
   void abort();
@@ -72,6 +80,12 @@ class Responder {
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
   std::string request_id_;
+  std::string pending_header_;  // serialized stream header not yet written
+  struct Watch {
+    bool active = true;
+    std::function<void()> on_gone;
+  };
+  std::shared_ptr<Watch> watch_;
   std::vector<std::pair<std::string, std::string>> extra_headers_;
 
   void decorate(auto& res) const {

@@ -123,9 +123,18 @@ net::awaitable<void> Session::run() {
   bool first = true;
   for (;;) {
     entry_.idle = true;
+    const auto waited_from = std::chrono::steady_clock::now();
     if (worker_.draining() ||
         !co_await read_first_bytes(first ? opts.header_timeout : opts.keepalive_timeout)) {
       break;
+    }
+    // On a new connection header_timeout covers everything from accept; later requests get it from their
+    // first byte (keepalive_timeout covered the idle wait before it).
+    auto header_budget = opts.header_timeout;
+    if (first) {
+      header_budget -= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                             waited_from);
+      header_budget = std::max(header_budget, std::chrono::milliseconds(1));
     }
     entry_.idle = false;
     first = false;
@@ -136,7 +145,7 @@ net::awaitable<void> Session::run() {
     stream_.expires_never();
     error_code hec;
     {
-      ReadDeadline deadline{stream_.socket(), opts.header_timeout};
+      ReadDeadline deadline{stream_.socket(), header_budget};
       auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
       hec = deadline.result(ec);
     }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <cstring>
 
 namespace sluice::openai {
 
@@ -25,21 +26,18 @@ std::int64_t int_or_zero(simdjson::dom::element e, std::string_view key) {
 }  // namespace
 
 bool may_carry_usage(std::string_view json) {
-  auto pos = json.find("\"usage\"");
-  if (pos == std::string_view::npos) {
+  // memmem beats string_view::find here: the latter scans for '"', the most common byte in JSON.
+  const void* hit = ::memmem(json.data(), json.size(), "\"usage\"", 7);
+  if (!hit) {
     return false;
   }
+  auto pos = static_cast<std::size_t>(static_cast<const char*>(hit) - json.data());
   auto rest = json.substr(pos + 7);
   auto v = rest.find_first_not_of(" \t\r\n:");
   return v != std::string_view::npos && rest[v] == '{';
 }
 
-std::optional<Usage> extract_usage(std::string_view json) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(padded(json)).get(root)) {
-    return std::nullopt;
-  }
+static std::optional<Usage> usage_of(simdjson::dom::element root) {
   simdjson::dom::element u;
   if (root.at_key("usage").get(u) || !u.is_object()) {
     return std::nullopt;
@@ -53,6 +51,28 @@ std::optional<Usage> extract_usage(std::string_view json) {
     out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
   }
   return out;
+}
+
+std::optional<Usage> extract_usage(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(padded(json)).get(root)) {
+    return std::nullopt;
+  }
+  return usage_of(root);
+}
+
+bool validate_response(std::string& body, std::optional<Usage>& usage) {
+  thread_local simdjson::dom::parser parser;
+  if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  simdjson::dom::element root;
+  if (parser.parse(body.data(), body.size(), false).get(root)) {
+    return false;
+  }
+  usage = usage_of(root);
+  return true;
 }
 
 bool is_valid_json(std::string_view json) {

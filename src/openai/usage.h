@@ -23,4 +23,8 @@ bool may_carry_usage(std::string_view json);
 // True when `json` (with any surrounding whitespace) is a complete, valid JSON document.
 bool is_valid_json(std::string_view json);
 
+// One parse for a buffered upstream answer: validates it and reads its usage. Pads `body` in place (no copy
+// when it already has spare capacity).
+bool validate_response(std::string& body, std::optional<Usage>& usage);
+
 }  // namespace sluice::openai

@@ -1,5 +1,12 @@
 // A scriptable OpenAI/DeepSeek-like upstream for gateway tests: each request's behaviour is chosen by the
 // request body's "model" (e.g. "keepalive-json") or the x-test-mode header, and every request is recorded.
+//
+// Modes (x-test-mode): status | reset | hang | blank-only | bad-json | reset-mid | stall-mid | no-done |
+// interleave | big. Other knobs: x-test-status, x-test-retry-after, x-test-error-body (raw error body),
+// x-test-echo-auth (error message quotes the Authorization header, as a careless provider might),
+// x-test-keepalives, x-test-gap-ms, x-test-chunks, x-test-bytes (mode big: total content bytes, streamed
+// as fast as the reader allows, honouring backpressure). Each record gets `abortedAt` (ms timestamp) when
+// the client closed early, and `bytesWritten`/`finished` for mode big.
 import http from 'node:http';
 
 const completion = (model, content = 'Hello from upstream') => ({
@@ -26,7 +33,9 @@ export async function startFakeUpstream() {
     const mode = req.headers['x-test-mode'] || '';
     const rec = { method: req.method, url: req.url, headers: req.headers, body, parsed, mode, closedEarly: false };
     requests.push(rec);
-    res.on('close', () => { if (!res.writableFinished) { rec.closedEarly = true; aborted.push(rec); } });
+    res.on('close', () => {
+      if (!res.writableFinished) { rec.closedEarly = true; rec.abortedAt = Date.now(); aborted.push(rec); }
+    });
     const model = parsed.model || 'unknown';
     const stream = parsed.stream === true;
 
@@ -39,8 +48,13 @@ export async function startFakeUpstream() {
       const status = Number(req.headers['x-test-status'] || 503);
       const headers = { 'content-type': 'application/json' };
       if (req.headers['x-test-retry-after']) headers['retry-after'] = req.headers['x-test-retry-after'];
+      if (req.headers['x-test-error-body'] !== undefined) {
+        res.writeHead(status, { ...headers, 'content-type': 'text/html' });
+        return res.end(req.headers['x-test-error-body']);
+      }
       res.writeHead(status, headers);
-      return res.end(JSON.stringify({ error: { message: `upstream says ${status}`, type: 'server_error', param: null, code: null } }));
+      const echo = req.headers['x-test-echo-auth'] ? ` (you sent: ${req.headers.authorization})` : '';
+      return res.end(JSON.stringify({ error: { message: `upstream says ${status}${echo}`, type: 'server_error', param: null, code: null } }));
     }
     if (mode === 'reset') { req.socket.destroy(); return; }
     if (mode === 'hang') { return; /* never answers; the gateway's deadline must fire */ }
@@ -48,7 +62,7 @@ export async function startFakeUpstream() {
       const keepalives = Number(req.headers['x-test-keepalives'] || 0);
       const gap = Number(req.headers['x-test-gap-ms'] || 20);
       res.writeHead(200, { 'content-type': 'application/json' });
-      for (let i = 0; i < keepalives; i++) { res.write('\n'); await sleep(gap); }
+      for (let i = 0; i < keepalives && !res.destroyed; i++) { res.write('\n'); await sleep(gap); }
       if (mode === 'blank-only') { res.end(); return; }
       if (mode === 'bad-json') { res.end('{"id": "x", '); return; }
       return res.end(JSON.stringify(completion(model)));
@@ -58,7 +72,25 @@ export async function startFakeUpstream() {
     const keepalives = Number(req.headers['x-test-keepalives'] || 0);
     const gap = Number(req.headers['x-test-gap-ms'] || 5);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    for (let i = 0; i < keepalives; i++) { res.write(': keep-alive\n\n'); await sleep(gap); }
+    for (let i = 0; i < keepalives && !res.destroyed; i++) { res.write(': keep-alive\n\n'); await sleep(gap); }
+    if (mode === 'big') {
+      // A long answer produced faster than any reader: only the socket's backpressure slows it down.
+      const total = Number(req.headers['x-test-bytes'] || 50 * 1024 * 1024);
+      const piece = 'x'.repeat(8192);
+      const event = `data: ${JSON.stringify(chunk(model, piece))}\n\n`;
+      rec.bytesWritten = 0;
+      rec.finished = false;
+      while (rec.bytesWritten < total) {
+        if (res.destroyed) return;
+        rec.bytesWritten += piece.length;
+        if (!res.write(event)) {
+          await new Promise((r) => { res.once('drain', r); res.once('close', r); });
+        }
+      }
+      rec.finished = true;
+      res.write(`data: ${JSON.stringify(chunk(model, null, 'stop'))}\n\n`);
+      return res.end('data: [DONE]\n\n');
+    }
     for (let i = 0; i < n; i++) {
       if (res.destroyed) return;
       if (mode === 'reset-mid' && i === 2) { req.socket.destroy(); return; }
