@@ -49,6 +49,37 @@ net::awaitable<void> Worker::session(tcp::socket socket) {
   co_await s.run();
 }
 
+void Worker::set_accepting(bool on, const tcp::endpoint& ep) {
+  if (draining_ || on == (acceptor_ && acceptor_->is_open())) {
+    return;
+  }
+  error_code ec;
+  if (!on) {
+    acceptor_->close(ec);  // the kernel now refuses new connections (RST to SYN) once every worker closed
+    return;
+  }
+  auto acc = std::make_unique<tcp::acceptor>(ioc_);
+  acc->open(ep.protocol(), ec);
+  if (!ec) {
+    acc->set_option(net::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acc->set_option(reuse_port(true), ec);
+  }
+  if (!ec) {
+    acc->bind(ep, ec);
+  }
+  if (!ec) {
+    acc->listen(net::socket_base::max_listen_connections, ec);
+  }
+  if (ec) {
+    spdlog::error("{}: cannot resume accepting on port {}: {}", opts_.name, ep.port(), ec.message());
+    return;
+  }
+  acceptor_ = std::move(acc);
+  net::co_spawn(ioc_, accept_loop(), [name = opts_.name](std::exception_ptr e) { log_exception(name + " accept", e); });
+}
+
 void Worker::begin_drain() {
   draining_ = true;
   if (acceptor_) {
@@ -105,6 +136,14 @@ error_code Server::listen() {
   port_ = port;
   signals_.emplace(main_ioc_, SIGINT, SIGTERM);
   return {};
+}
+
+void Server::set_accepting(bool on) {
+  error_code ec;
+  tcp::endpoint ep{net::ip::make_address(opts_.host, ec), port_};
+  for (auto& w : workers_) {
+    net::post(w->ioc(), [wp = w.get(), on, ep] { wp->set_accepting(on, ep); });
+  }
 }
 
 std::size_t Server::run() {

@@ -64,6 +64,7 @@ class Worker {
   friend void close_idle_sessions(Worker&);
   friend void close_all_sessions(Worker&);
   net::awaitable<void> accept_loop();
+  void set_accepting(bool on, const tcp::endpoint& ep);
   net::awaitable<void> session(tcp::socket socket);
   void begin_drain();
 
@@ -91,6 +92,10 @@ class Server {
   error_code listen();
   uint16_t port() const { return port_; }
   const ServerOptions& options() const { return opts_; }
+
+  // Stops or restarts accepting on every worker (thread-safe; the sim uses it to make its port refuse
+  // connections during an outage). Established connections are not touched.
+  void set_accepting(bool on);
 
   // Runs until SIGINT/SIGTERM, then drains: stops accepting, lets in-flight requests finish
   // up to drain_timeout, then closes everything. Returns the number of connections cut by the drain deadline.

@@ -39,6 +39,22 @@ std::optional<LogNormal> parse_pair(const std::string& s, bool durations) {
 }
 }  // namespace
 
+// An `outage: refuse` phase closes the listening sockets, so new connections are refused by the kernel as
+// when a host is down; requests on connections opened before the outage are reset by the handler.
+net::awaitable<void> refuse_during_outages(SimState& state, http::Server& server, http::Worker& w) {
+  net::steady_timer tick{w.ioc()};
+  bool accepting = true;
+  while (!w.draining()) {
+    bool refuse = state.phase().outage == OutageMode::kRefuse;
+    if (refuse == accepting) {
+      accepting = !refuse;
+      server.set_accepting(accepting);
+    }
+    tick.expires_after(std::chrono::milliseconds(20));
+    co_await tick.async_wait(use_tuple);
+  }
+}
+
 std::string apply_overrides(Scenario& sc, const SimOptions& o) {
   std::optional<Ms> max_wait;
   std::optional<Ms> ka;
@@ -128,7 +144,14 @@ int run_sim(const SimOptions& o) {
   so.keepalive_timeout = std::chrono::milliseconds(120'000);
   SimState state{std::move(sc), o.seed};
   HandlerOptions ho{o.api_key};
-  http::Server server{so, [&state, &ho](http::Worker&) { return std::make_unique<SimHandler>(state, ho); }};
+  http::Server* server_ptr = nullptr;
+  http::Server server{so, [&state, &ho, &server_ptr](http::Worker& w) {
+                        if (w.index() == 0) {
+                          net::co_spawn(w.ioc(), refuse_during_outages(state, *server_ptr, w), net::detached);
+                        }
+                        return std::make_unique<SimHandler>(state, ho);
+                      }};
+  server_ptr = &server;
   if (auto ec = server.listen()) {
     spdlog::error("sluice-sim: cannot listen on {}:{}: {}", o.host, o.port, ec.message());
     return 1;
