@@ -62,7 +62,8 @@ net::awaitable<bool> Responder::send(Response res) {
   decorate(res);
   committed_ = true;
   std::string head = serialize_head(res.base(), res.body().size(), keep_alive());
-  std::array<net::const_buffer, 2> bufs{net::buffer(head), net::buffer(res.body())};
+  std::array<net::const_buffer, 2> bufs{net::buffer(head),
+                                        head_only_ ? net::const_buffer{} : net::buffer(res.body())};
   co_return co_await write(bufs);
 }
 

@@ -20,7 +20,7 @@ class Responder {
   Responder(beast::tcp_stream& stream, const Request& req, std::chrono::milliseconds write_timeout,
             const bool& draining)
       : stream_(stream), write_timeout_(write_timeout), draining_(draining), version_(req.version()),
-        keep_alive_(req.keep_alive()) {}
+        keep_alive_(req.keep_alive()), head_only_(req.method() == bhttp::verb::head) {}
 
   // A complete response; Content-Length is set here. Returns false when the client is gone.
   net::awaitable<bool> send(Response res);
@@ -75,6 +75,7 @@ class Responder {
   const bool& draining_;  // the worker's flag
   unsigned version_;
   bool keep_alive_;
+  bool head_only_;  // HEAD: same header (Content-Length included), no body
   bool committed_ = false;
   bool broken_ = false;
   unsigned status_ = 0;

@@ -151,9 +151,9 @@ net::awaitable<void> Session::run() {
     }
     if (hec) {
       if (hec == bhttp::error::body_limit) {  // Content-Length alone already exceeds the limit
+        // (the parser stopped inside the header, so it cannot be asked for the length)
         co_await reject(bhttp::status::payload_too_large,
-                        fmt::format("request body of {} bytes exceeds the limit of {} bytes",
-                                    parser.content_length().value_or(0), opts.max_body_bytes),
+                        fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),
                         "request_too_large");
       } else if (hec == bhttp::error::header_limit) {
         co_await reject(bhttp::status::request_header_fields_too_large,

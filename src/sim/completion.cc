@@ -283,6 +283,11 @@ net::awaitable<void> run(Run& r) {
   co_await net::this_coro::throw_if_cancelled(false);
   auto start = SteadyClock::now();
   r.next_keepalive = start + r.ka_interval;
+  if (r.fault.give_up) {
+    // This connection will close after the answer: say so in the header, or a keep-alive client would send its
+    // next request into a closing socket and see a reset instead of this request's empty answer.
+    r.res.set_keep_alive(false);
+  }
   if (r.req.stream && !co_await commit_headers(r)) {
     co_return;
   }
