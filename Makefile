@@ -2,9 +2,6 @@
 .PHONY: all deps build run test test-unit test-integration asan tsan test-asan test-tsan bench clean
 
 JOBS ?= $(shell nproc)
-# Let ccache share objects between clones (CI builds a fresh clone each time) and with precompiled headers.
-export CCACHE_BASEDIR := $(CURDIR)
-export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 all: build
 
