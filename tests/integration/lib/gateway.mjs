@@ -12,6 +12,15 @@ import { fileURLToPath } from 'node:url';
 export const SLUICE_BIN = process.env.SLUICE_BIN || fileURLToPath(new URL('../../../build/sluice', import.meta.url));
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Sanitizer settings from CI (halt_on_error etc.) must reach the gateway, or its reports would go unnoticed.
+function sanitizerEnv() {
+  const out = {};
+  for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'TSAN_OPTIONS', 'LSAN_OPTIONS']) {
+    if (process.env[k]) out[k] = process.env[k];
+  }
+  return out;
+}
 // Polls pred every 5 ms; rejects after timeoutMs (tests must never wait unboundedly on a dead gateway).
 export async function waitFor(pred, timeoutMs, what = 'a condition') {
   const until = Date.now() + timeoutMs;
@@ -149,7 +158,7 @@ export async function startGateway({ config, env = {}, args = [], readyTimeoutMs
   const file = config === undefined ? null : writeConfig(config);
   const argv = ['serve', ...(file ? ['-c', file] : []), ...args];
   const proc = spawn(SLUICE_BIN, argv, {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', ...sanitizerEnv(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
@@ -250,7 +259,7 @@ export async function startGateway({ config, env = {}, args = [], readyTimeoutMs
 export function runSluice(args, { env = {}, timeoutMs = 5000 } = {}) {
   return new Promise((resolve, reject) => {
     const proc = spawn(SLUICE_BIN, args, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', ...sanitizerEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     live.add(proc);
