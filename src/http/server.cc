@@ -11,6 +11,25 @@ namespace sluice::http {
 namespace {
 using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
+// Every worker listens on the same port (SO_REUSEPORT); the kernel spreads new connections across them.
+error_code open_acceptor(tcp::acceptor& acc, const tcp::endpoint& ep) {
+  error_code ec;
+  acc.open(ep.protocol(), ec);
+  if (!ec) {
+    acc.set_option(net::socket_base::reuse_address(true), ec);
+  }
+  if (!ec) {
+    acc.set_option(reuse_port(true), ec);
+  }
+  if (!ec) {
+    acc.bind(ep, ec);
+  }
+  if (!ec) {
+    acc.listen(net::socket_base::max_listen_connections, ec);
+  }
+  return ec;
+}
+
 void log_exception(std::string_view what, std::exception_ptr e) {
   if (!e) {
     return;
@@ -59,19 +78,7 @@ void Worker::set_accepting(bool on, const tcp::endpoint& ep) {
     return;
   }
   auto acc = std::make_unique<tcp::acceptor>(ioc_);
-  acc->open(ep.protocol(), ec);
-  if (!ec) {
-    acc->set_option(net::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    acc->set_option(reuse_port(true), ec);
-  }
-  if (!ec) {
-    acc->bind(ep, ec);
-  }
-  if (!ec) {
-    acc->listen(net::socket_base::max_listen_connections, ec);
-  }
+  ec = open_acceptor(*acc, ep);
   if (ec) {
     spdlog::error("{}: cannot resume accepting on port {}: {}", opts_.name, ep.port(), ec.message());
     return;
@@ -112,19 +119,7 @@ error_code Server::listen() {
     auto w = std::make_unique<Worker>(i, opts_);
     auto acc = std::make_unique<tcp::acceptor>(w->ioc());
     tcp::endpoint ep{addr, port};
-    acc->open(ep.protocol(), ec);
-    if (!ec) {
-      acc->set_option(net::socket_base::reuse_address(true), ec);
-    }
-    if (!ec) {
-      acc->set_option(reuse_port(true), ec);
-    }
-    if (!ec) {
-      acc->bind(ep, ec);
-    }
-    if (!ec) {
-      acc->listen(net::socket_base::max_listen_connections, ec);
-    }
+    ec = open_acceptor(*acc, ep);
     if (ec) {
       workers_.clear();
       return ec;
