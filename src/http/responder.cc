@@ -172,12 +172,11 @@ net::awaitable<void> Responder::wait_client_gone() {
     if (ec) {
       break;
     }
-    char probe;
-    ssize_t n = ::recv(sock.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+    int state = peek_closed(sock);
+    if (state == 1) {
       break;  // orderly close or reset
     }
-    if (n > 0) {
+    if (state < 0) {
       // A pipelined request is waiting; we cannot see a close behind it. Sleep until cancelled.
       net::steady_timer t{sock.get_executor(), std::chrono::hours(24 * 365)};
       co_await t.async_wait(use_tuple);
