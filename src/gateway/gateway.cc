@@ -66,6 +66,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
     return nullptr;
   }
   st->router = std::make_unique<routing::Router>(*cfg);
+  st->metrics = std::make_unique<GatewayMetrics>(*st->router);
   st->config = std::move(cfg);
   return st;
 }
@@ -148,6 +149,10 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
                                       ready ? R"({"status":"ok"})" : R"({"status":"draining"})"));
       co_return;
     }
+  }
+  if (path == "/metrics") {
+    co_await serve_metrics(req, res);
+    co_return;
   }
   if (path == "/models") {
     if (method != bhttp::verb::get) {

@@ -9,6 +9,7 @@
 
 #include "config/config.h"
 #include "gateway/attempt.h"
+#include "gateway/gateway_metrics.h"
 #include "routing/router.h"
 #include "gateway/upstream_conn.h"
 #include "http/server.h"
@@ -24,6 +25,7 @@ struct GatewayState {
   std::string models_json;                                   // GET /v1/models body
   std::unique_ptr<telemetry::AccessLog> access_log;
   std::unique_ptr<routing::Router> router;
+  std::unique_ptr<GatewayMetrics> metrics;  // after router: its scrape-time collector reads the router
   std::atomic<bool> draining{false};
 };
 

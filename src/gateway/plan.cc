@@ -158,6 +158,9 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
           }
         }
       }
+      if (result.attempts > 0 && result.answered_by) {
+        state_.metrics->on_next_attempt(*result.answered_by, model, result.out.failure);
+      }
       tried[idx] = true;
       const config::Deployment& dep = model.deployments[idx];
       routing::HostState& host = *g->hosts[idx];
@@ -191,6 +194,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       if (res.broken()) {
         co_return;  // the client left; that says nothing about the host
       }
+      state_.metrics->on_attempt(up, result.out.failure);
       const bool ok = result.out.failure == UpstreamFailure::kNone;
       std::optional<double> ttft;
       if (result.out.ttft) {
@@ -199,6 +203,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         ttft = double(up.timeouts.first_token.count());  // a timeout is a (lower bound) latency sample
       }
       if (host.record(!host_failure(result.out.failure), ttft, Clock::now())) {
+        state_.metrics->on_ejection(up);
         spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
                      to_string(result.out.failure));
       }

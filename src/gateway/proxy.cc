@@ -37,6 +37,7 @@ std::string client_error_body(const AttemptOutcome& o, const FailureInfo& info) 
 net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std::string_view key_name,
                                          http::Request& req, http::Responder& res) {
   auto started = Clock::now();
+  RequestMetrics metrics{*state_.metrics};
   telemetry::AccessRecord log;
   log.request_id = res.request_id();
   log.key = key_name;
@@ -49,6 +50,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     log.bytes_out = res.bytes_sent();
     log.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     state_.access_log->write(log);
+    metrics.finish(log.status);
   };
   auto reject = [&](bhttp::status status, std::string_view message, std::string_view code,
                     std::string_view param = {}) -> net::awaitable<void> {
@@ -96,6 +98,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
       co_return;
     }
   }
+  metrics.info().model = group->model;
+  metrics.set_stream(view.stream);
   auto deadline = started + group->model->request_timeout;
   if (auto t = routing::parse_retry_after(req["x-request-timeout"]); t && t->count() > 0) {
     deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
@@ -124,6 +128,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     log.upstream = plan.upstream->name;
   }
   log.attempts = plan.attempts;
+  metrics.record_plan(plan);
   if (out.ttft) {
     log.ttft_ms = out.ttft->count();
   }

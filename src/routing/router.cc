@@ -45,6 +45,11 @@ std::uint32_t HostState::times_ejected() const {
   return outlier_.times_ejected();
 }
 
+HostState::Snapshot HostState::snapshot(Clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  return Snapshot{outlier_.state(now), in_flight_.load(std::memory_order_relaxed), ttft_.value()};
+}
+
 Router::Router(const config::Config& cfg) {
   for (const auto& [name, up] : cfg.upstreams) {
     hosts_.emplace(name, std::make_unique<HostState>(up));

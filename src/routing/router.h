@@ -33,6 +33,14 @@ class HostState {
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   std::uint32_t times_ejected() const;
 
+  // Point-in-time view for metrics and the admin API.
+  struct Snapshot {
+    OutlierDetector::State state = OutlierDetector::State::kHealthy;
+    std::int64_t in_flight = 0;
+    double ewma_ttft_ms = 0;  // 0 until the first sample
+  };
+  Snapshot snapshot(Clock::time_point now) const;
+
  private:
   const config::Upstream& up_;
   OutlierPolicy policy_;
@@ -58,6 +66,9 @@ class Router {
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
   std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
+
+  const std::map<std::string, std::unique_ptr<HostState>, std::less<>>& hosts() const { return hosts_; }
+  const std::map<std::string, std::unique_ptr<Group>, std::less<>>& groups() const { return groups_; }
 
  private:
   std::map<std::string, std::unique_ptr<HostState>, std::less<>> hosts_;

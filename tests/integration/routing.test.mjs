@@ -7,15 +7,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { startGateway, curl, tempDir } from './lib/gateway.mjs';
 import { startSim, simStats } from './lib/sim.mjs';
+import { scenarioFile, startDeadHost } from './lib/hosts.mjs';
 
 const cleanup = [];
 after(async () => { for (const f of cleanup.reverse()) await f(); });
 
-function scenario(name, defaults) {
-  const file = path.join(tempDir(), `${name}.yaml`);
-  fs.writeFileSync(file, `name: ${name}\ndefaults:\n${Object.entries(defaults).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
-  return file;
-}
+const scenario = scenarioFile;
 
 async function sim(args) {
   const s = await startSim(['--seed', '7', ...args]);
@@ -25,11 +22,8 @@ async function sim(args) {
 
 // A host that accepts TCP connections and drops them at once; counts how often the gateway tried it.
 async function deadHost() {
-  const h = { connections: 0 };
-  h.server = net.createServer((sock) => { h.connections++; sock.destroy(); });
-  await new Promise((r) => h.server.listen(0, '127.0.0.1', r));
-  h.port = h.server.address().port;
-  cleanup.push(() => new Promise((r) => h.server.close(r)));
+  const h = await startDeadHost();
+  cleanup.push(h.close);
   return h;
 }
 
