@@ -85,12 +85,16 @@ GatewayMetrics::GatewayMetrics(const routing::Router& router, telemetry::Registr
   for (const auto& [name, g] : router.groups()) {
     add_model(name, g.get());
   }
-  // Fallback pairs: every group reachable from another one.
+  // Fallback pairs: from any group to any group some group falls back to.
+  std::vector<const routing::Group*> targets;
   for (const auto& [name, g] : router.groups()) {
-    for (const auto& [other, og] : router.groups()) {
-      if (og.get() != g.get()) {
-        models_.at(g->model).fallbacks.try_emplace(og->model, fallbacks_,
-                                                   telemetry::LabelValues{name, other});
+    targets.insert(targets.end(), g->fallbacks.begin(), g->fallbacks.end());
+  }
+  for (const auto& [name, g] : router.groups()) {
+    for (const auto* t : targets) {
+      if (t != g.get()) {
+        models_.at(g->model).fallbacks.try_emplace(t->model, fallbacks_,
+                                                   telemetry::LabelValues{name, t->model->name});
       }
     }
   }
