@@ -58,6 +58,7 @@ class Attempt {
     if (co_await connect_and_send()) {
       unsigned status = parser_->get().result_int();
       out_.upstream_status = status;
+      out_.rate = routing::parse_rate_signals([this](std::string_view n) { return parser_->get()[n]; });
       if (status >= 400) {
         co_await read_error_body();
       } else if (spec_.stream && is_event_stream()) {
