@@ -84,9 +84,13 @@ KeyPacer::Choice KeyPacer::pick(Clock::time_point now) {
     ++keys_[*c.key].pending;
     return c;
   }
+  // Worth waiting for a window or a Retry-After; not for a key taken out of service (402/401): when only
+  // those are left, ready_at stays "never" and the caller sends with the least bad key at once.
   c.ready_at = Clock::time_point::max();
   for (const Key& k : keys_) {
-    c.ready_at = std::min(c.ready_at, ready_at(k, now));
+    if (now >= k.disabled_until) {
+      c.ready_at = std::min(c.ready_at, ready_at(k, now));
+    }
   }
   return c;
 }
