@@ -52,17 +52,8 @@ trap 'exit 130' INT TERM
 # Others may rebuild the binary while we measure: run a private copy.
 cp "$SLUICE_BIN" "$TMP/sluice"
 
-# Waits for "PREFIX listening on 127.0.0.1:PORT" in FILE and prints PORT.
-port_from() {
-  local file=$1 prefix=$2 port=""
-  for _ in $(seq 1 100); do
-    port=$(sed -n "s/^$prefix: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p" "$file" | head -1)
-    [ -n "$port" ] && { echo "$port"; return 0; }
-    sleep 0.05
-  done
-  cat "$file" >&2
-  die "$prefix did not report its port"
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'

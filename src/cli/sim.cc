@@ -28,6 +28,10 @@ void add_sim(CLI::App& app, int& exit_code) {
   sub->add_option("--overload", opts->overload, "When slots are full: queue, 503, 429, 429-retry-after");
   sub->add_option("--concurrency-limit", opts->concurrency_limit, "Account concurrency limit (429 beyond it)");
   sub->add_option("--models", opts->models, "Served model ids ('*' accepts any)")->delimiter(',');
+  sub->add_option("--key-limit", opts->key_limit,
+                  "Requests per API key per window: N, or KEY=N,KEY=N[,*=N]; x-ratelimit-* headers, 429 beyond");
+  sub->add_option("--key-window", opts->key_window, "The --key-limit window")->capture_default_str();
+  sub->add_option("--broke-keys", opts->broke_keys, "API keys whose balance is gone (402)")->delimiter(',');
   auto log_level = std::make_shared<std::string>("info");
   sub->add_option("--log-level", *log_level, "trace, debug, info, warn, error")->capture_default_str();
   sub->callback([opts, log_level, &exit_code] {

@@ -45,6 +45,10 @@ struct Upstream {
   std::string base_path;   // e.g. "" or "/v1"; request paths are appended to it
   std::string api_key;     // resolved from api_key_env at load time; never logged
   std::string api_key_env;
+  // Every key when api_key_env lists several (the first is api_key); parallel vectors. Never logged.
+  std::vector<std::string> api_keys;
+  std::vector<std::string> api_key_envs;
+  bool key_pacing = true;  // spread over keys by their x-ratelimit-* headers, skip exhausted/broke keys
   UpstreamTimeouts timeouts;
   std::size_t max_idle_connections = 64;  // per worker thread
   std::string tls_ca_file;                // extra CA bundle (self-hosted upstreams); empty = system CAs

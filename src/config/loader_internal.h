@@ -96,6 +96,9 @@ class Reader {
 // so models can be checked against it without cascading errors.
 std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config& cfg);
 
+// `api_key_env`: one variable name or a list of them (several provider keys, paced by the gateway).
+void load_api_keys(Reader& r, const Field& field, Upstream& up);
+
 // Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
 void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
 

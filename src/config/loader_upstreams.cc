@@ -9,9 +9,9 @@
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 7> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
+constexpr std::array<std::string_view, 8> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
                                                         "tls_ca_file", "tls_verify", "timeouts",
-                                                        "outlier"};
+                                                        "outlier",     "key_pacing"};
 constexpr std::array<std::string_view, 3> kOutlierKeys{"consecutive_failures", "base_ejection", "max_ejection"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_token", "idle", "total"};
 constexpr int64_t kMaxIdleConnections = 100'000;
@@ -135,16 +135,11 @@ void load_upstream(Reader& r, const Field& entry, Upstream& up) {
     }
   }
   if (const Field* f = map->find("api_key_env")) {
-    if (auto var = r.env_name(*f)) {
-      up.api_key_env = *var;
-      if (auto key = r.env(*var)) {
-        up.api_key = *key;
-      } else {
-        // Not fatal: self-hosted upstreams often need no key, and `sluice serve` should still start.
-        r.warning(f->value_line(), f->path,
-                  "environment variable " + *var +
-                      " is not set or empty; requests will be sent without an API key");
-      }
+    load_api_keys(r, *f, up);
+  }
+  if (const Field* f = map->find("key_pacing")) {
+    if (auto b = r.boolean(*f)) {
+      up.key_pacing = *b;
     }
   }
   if (const Field* f = map->find("max_idle_connections")) {

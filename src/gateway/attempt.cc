@@ -17,8 +17,14 @@ class StreamSink : public http::SseSink {
     if (done) {
       return;  // nothing is valid after [DONE]
     }
+    if (malformed) {
+      return;
+    }
     if (ev.data == "[DONE]") {
       done = true;
+    } else if (!openai::is_valid_json(ev.data)) {
+      malformed = true;  // cut or corrupt JSON: never relayed, the stream ends with an error event instead
+      return;
     } else if (openai::may_carry_usage(ev.data)) {
       if (auto u = openai::extract_usage(ev.data)) {
         usage = u;
@@ -33,6 +39,7 @@ class StreamSink : public http::SseSink {
   std::size_t events = 0;
   std::size_t comments = 0;
   bool done = false;
+  bool malformed = false;
   std::optional<openai::Usage> usage;
 };
 
@@ -58,6 +65,7 @@ class Attempt {
     if (co_await connect_and_send()) {
       unsigned status = parser_->get().result_int();
       out_.upstream_status = status;
+      out_.rate = routing::parse_rate_signals([this](std::string_view n) { return parser_->get()[n]; });
       if (status >= 400) {
         co_await read_error_body();
       } else if (spec_.stream && is_event_stream()) {
@@ -196,6 +204,11 @@ class Attempt {
           client_ok = (res_.committed() || co_await commit_stream()) &&
                       co_await res_.send_chunk(net::buffer(sink.out));
           sink.out.clear();
+        }
+        if (sink.malformed && client_ok) {
+          keep_conn_ = false;
+          fail(UpstreamFailure::kProtocolError, "upstream sent a stream chunk that is not valid JSON");
+          break;
         }
       }
       if (ec) {

@@ -8,6 +8,7 @@
 #include "gateway/upstream_conn.h"
 #include "http/responder.h"
 #include "openai/usage.h"
+#include "routing/rate_signals.h"
 
 namespace sluice::gateway {
 
@@ -32,6 +33,7 @@ struct AttemptOutcome {
   std::optional<std::chrono::milliseconds> ttft;
   std::optional<openai::Usage> usage;
   std::size_t keepalives = 0;  // keep-alive lines/comments seen while the upstream queued us
+  routing::RateSignals rate;   // what the answer said about the API key's limits
 };
 
 // `current` is set to the connection in use (nullptr when none) so a client-disconnect watcher can close it.

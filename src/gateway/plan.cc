@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway.h"
+#include "gateway/key_lease.h"
 #include "gateway/retry_rules.h"
 #include "openai/request_view.h"
 #include "routing/backoff.h"
@@ -51,7 +52,7 @@ std::string host_header(const config::Upstream& up) {
 
 // Serialized by hand: one string, one write, none of the per-field allocations of a beast message.
 std::string build_request_head(const PlanInput& in, const config::Upstream& up, std::size_t body_size,
-                               std::string_view request_id) {
+                               std::string_view request_id, std::string_view api_key) {
   std::string h;
   h.reserve(512);
   auto field = [&h](std::string_view name, std::string_view value) {
@@ -74,9 +75,9 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
   field("Content-Type", "application/json");
   field("Accept", in.stream ? "text/event-stream" : "application/json");
   field("X-Request-Id", request_id);
-  if (!up.api_key.empty()) {
+  if (!api_key.empty()) {
     h += "Authorization: Bearer ";
-    h += up.api_key;
+    h += api_key;
     h += "\r\n";
   }
   field("Content-Length", std::to_string(body_size));
@@ -95,6 +96,20 @@ std::vector<const routing::Group*> chain_of(const routing::Group& g) {
     }
   }
   return chain;
+}
+
+// Hosts whose every API key is out of headroom count as tried while another host can take the request:
+// route around a provider's limit before it answers 429.
+std::vector<bool> avoid_paced(const routing::Group& g, const std::vector<bool>& tried, Clock::time_point now) {
+  std::vector<bool> avoid = tried;
+  bool any_open = false;
+  for (std::size_t i = 0; i < g.hosts.size(); ++i) {
+    if (!avoid[i] && !g.hosts[i]->keys().has_headroom(now)) {
+      avoid[i] = true;
+    }
+    any_open = any_open || !avoid[i];
+  }
+  return any_open ? avoid : tried;
 }
 
 // Keeps a group's active-request count right however the coroutine leaves.
@@ -127,7 +142,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
     std::vector<bool> tried(g->hosts.size());
     for (unsigned t = 0; t < model.retry.max_attempts; ++t) {
       auto now = Clock::now();
-      std::size_t idx = state_.router->pick(*g, tried, rng_, now);
+      std::size_t idx = state_.router->pick(*g, avoid_paced(*g, tried, now), rng_, now);
       RetryGuard retry_slot;
       if (result.attempts > 0) {
         // A retry (or the first try of a fallback group) must fit the budget and the deadline.
@@ -138,7 +153,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         retry_slot.b = g->budget.get();
         routing::Ms delay{0};
         auto after = routing::parse_retry_after(result.out.retry_after);
-        if (after && tried[idx]) {
+        if (after && tried[idx] && !g->hosts[idx]->keys().has_headroom(now)) {
           delay = routing::retry_after_jitter(*after, rng_);  // same host asked us to wait
         } else if (t > 0) {
           delay = routing::full_jitter({model.retry.backoff_base, model.retry.backoff_cap}, t - 1, rng_);
@@ -178,7 +193,11 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         co_return;
       }
       body = rewritten.empty() ? std::string_view(in.body) : std::string_view(rewritten);
-      const std::string head = build_request_head(in, up, body.size(), res.request_id());
+      KeyLease key{host};
+      if (!co_await key.acquire(in.deadline, result.backoff)) {
+        co_return;  // the client left while we waited for a key
+      }
+      const std::string head = build_request_head(in, up, body.size(), res.request_id(), key.secret());
       AttemptSpec spec{*pools_.find(up.name)->second, up, head, body, in.stream,
                        state_.config->limits.max_response_bytes, in.deadline};
       res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
@@ -190,6 +209,13 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       {
         InFlight counted{host};
         co_await run_attempt(spec, res, current, result.out);
+      }
+      key.finish(result.out);
+      // A 402/401 speaks about the key, not the request: another key of the same upstream may answer it.
+      const bool key_refused = (result.out.upstream_status == 402 || result.out.upstream_status == 401) &&
+                               host.keys().has_headroom(Clock::now());
+      if (key_refused) {
+        tried[idx] = false;
       }
       if (res.broken()) {
         co_return;  // the client left; that says nothing about the host
@@ -212,7 +238,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       } else if (retriable(result.out.failure)) {
         g->budget->record_failure();
       }
-      if (ok || result.out.committed || !retriable(result.out.failure) || res.broken()) {
+      if (ok || result.out.committed || (!retriable(result.out.failure) && !key_refused) || res.broken()) {
         co_return;
       }
     }

@@ -16,7 +16,8 @@ BalancerKind kind_of(config::Balancer b) {
 
 HostState::HostState(const config::Upstream& up)
     : up_(up),
-      policy_{up.outlier_consecutive_failures, up.outlier_base_ejection, up.outlier_max_ejection} {}
+      policy_{up.outlier_consecutive_failures, up.outlier_base_ejection, up.outlier_max_ejection},
+      keys_(up.name, up.api_key_envs, up.key_pacing) {}
 
 bool HostState::available(Clock::time_point now) const {
   std::lock_guard lock(mu_);

@@ -13,6 +13,7 @@
 
 #include "config/config.h"
 #include "routing/balancer.h"
+#include "routing/key_pacer.h"
 #include "routing/outlier.h"
 #include "routing/peak_ewma.h"
 #include "routing/retry_budget.h"
@@ -32,6 +33,7 @@ class HostState {
   void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   std::uint32_t times_ejected() const;
+  KeyPacer& keys() { return keys_; }
 
   // Point-in-time view for metrics and the admin API.
   struct Snapshot {
@@ -48,6 +50,7 @@ class HostState {
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
   PeakEwma ttft_;
+  KeyPacer keys_;  // the upstream's provider keys
 };
 
 struct Group {

@@ -115,6 +115,10 @@ net::awaitable<void> SimHandler::handle(http::Request& req, http::Responder& res
       co_return;
     }
   }
+  bool model_call = post && (path == "/chat/completions" || path == "/completions" || path == "/embeddings");
+  if (model_call && opts_.key_limits && co_await limit_key(req, res)) {
+    co_return;
+  }
   if (path == "/chat/completions" && post) {
     co_await completion(req, res, Endpoint::kChat);
   } else if (path == "/completions" && post) {
@@ -132,6 +136,29 @@ net::awaitable<void> SimHandler::handle(http::Request& req, http::Responder& res
   } else {
     co_await send_status_error(state_, res, 404, fmt::format("no such endpoint: {}", path));
   }
+}
+
+net::awaitable<bool> SimHandler::limit_key(http::Request& req, http::Responder& res) {
+  std::string_view key = req[bhttp::field::authorization];
+  if (key.starts_with("Bearer ")) {
+    key.remove_prefix(7);
+  }
+  if (opts_.key_limits->broke(key)) {
+    co_await send_status_error(state_, res, 402);
+    co_return true;
+  }
+  auto d = opts_.key_limits->take(key, KeyLimiter::Clock::now());
+  if (!d.limited) {
+    co_return false;
+  }
+  res.set_header("x-ratelimit-limit-requests", std::to_string(d.limit));
+  res.set_header("x-ratelimit-remaining-requests", std::to_string(d.remaining));
+  res.set_header("x-ratelimit-reset-requests", format_reset(d.reset));
+  if (d.allowed) {
+    co_return false;
+  }
+  co_await send_status_error(state_, res, 429, "Rate limit reached for requests on this API key", d.reset);
+  co_return true;
 }
 
 net::awaitable<void> SimHandler::embeddings(http::Request& req, http::Responder& res) {

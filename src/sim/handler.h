@@ -6,6 +6,7 @@
 #include <string>
 
 #include "http/server.h"
+#include "sim/key_limits.h"
 #include "sim/request.h"
 #include "sim/sim_state.h"
 
@@ -13,6 +14,7 @@ namespace sluice::sim {
 
 struct HandlerOptions {
   std::string api_key;  // when set, requests need "Authorization: Bearer <key>" (401 otherwise)
+  KeyLimiter* key_limits = nullptr;  // per-key windows, shared by all workers; null when not configured
 };
 
 class SimHandler : public http::Handler {
@@ -24,6 +26,8 @@ class SimHandler : public http::Handler {
   net::awaitable<void> completion(http::Request& req, http::Responder& res, Endpoint ep);
   net::awaitable<void> embeddings(http::Request& req, http::Responder& res);
   bool model_known(std::string_view model) const;
+  // Per-key limits on a model endpoint: headers, 402 for broke keys, 429 past the window. True when answered.
+  net::awaitable<bool> limit_key(http::Request& req, http::Responder& res);
 
   SimState& state_;
   HandlerOptions opts_;

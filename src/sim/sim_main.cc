@@ -142,8 +142,23 @@ int run_sim(const SimOptions& o) {
   so.workers = o.workers;
   so.drain_timeout = std::chrono::milliseconds(1000);  // queued and stalled requests never finish alone
   so.keepalive_timeout = std::chrono::milliseconds(120'000);
+  KeyLimitSpec key_spec;
+  if (!o.key_limit.empty()) {
+    if (auto err = parse_key_limits(o.key_limit, key_spec)) {
+      spdlog::error("sluice-sim: --key-limit: {}", *err);
+      return 2;
+    }
+  }
+  auto window = parse_duration(o.key_window);
+  if (!window || window->count() <= 0) {
+    spdlog::error("sluice-sim: --key-window: expected a positive duration, got '{}'", o.key_window);
+    return 2;
+  }
+  key_spec.window = *window;
+  key_spec.broke.insert(o.broke_keys.begin(), o.broke_keys.end());
+  KeyLimiter key_limits{key_spec, KeyLimiter::Clock::now()};
   SimState state{std::move(sc), o.seed};
-  HandlerOptions ho{o.api_key};
+  HandlerOptions ho{o.api_key, key_limits.enabled() ? &key_limits : nullptr};
   http::Server* server_ptr = nullptr;
   http::Server server{so, [&state, &ho, &server_ptr](http::Worker& w) {
                         if (w.index() == 0) {

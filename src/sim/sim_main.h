@@ -26,6 +26,9 @@ struct SimOptions {
   std::optional<std::string> overload;       // queue | 503 | 429 | 429-retry-after
   std::optional<std::size_t> concurrency_limit;
   std::vector<std::string> models;
+  std::string key_limit;       // "N" or "KEY=N,..." requests per key per window
+  std::string key_window = "60s";
+  std::vector<std::string> broke_keys;  // answer 402
 };
 
 // Applies command-line overrides to every phase. Returns an error message, or empty.

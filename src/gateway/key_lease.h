@@ -1,0 +1,32 @@
+#pragma once
+// The provider API key of one attempt: chosen by the upstream's KeyPacer (headroom from x-ratelimit-*),
+// held until the attempt's answer has been learnt from. Releases itself if the request ends early.
+#include <optional>
+#include <string_view>
+
+#include "gateway/attempt.h"
+#include "routing/router.h"
+
+namespace sluice::gateway {
+
+class KeyLease {
+ public:
+  explicit KeyLease(routing::HostState& host) : host_(host) {}
+  KeyLease(const KeyLease&) = delete;
+  KeyLease& operator=(const KeyLease&) = delete;
+  ~KeyLease();
+
+  // Takes a key with headroom. When none has any, waits for the earliest reset if that fits before `deadline`
+  // (the wait sleeps on a timer published through `timer_slot`, so a client leaving cancels it), otherwise
+  // takes the least bad key at once and lets the provider answer. Returns false when the wait was cancelled.
+  net::awaitable<bool> acquire(Clock::time_point deadline, net::steady_timer*& timer_slot);
+  std::string_view secret() const;
+  // Learns from the attempt's answer and ends the lease.
+  void finish(const AttemptOutcome& out);
+
+ private:
+  routing::HostState& host_;
+  std::optional<std::size_t> key_;
+};
+
+}  // namespace sluice::gateway

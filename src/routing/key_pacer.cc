@@ -1,0 +1,173 @@
+#include "routing/key_pacer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace sluice::routing {
+
+namespace {
+constexpr std::int64_t kUnknownHeadroom = std::numeric_limits<std::int32_t>::max();
+}
+
+KeyPacer::KeyPacer(const std::string& upstream, std::vector<std::string> names, bool pacing) : pacing_(pacing) {
+  if (names.empty()) {
+    names.emplace_back();  // an upstream without a key still has one (empty) credential to pace
+  }
+  auto& events = telemetry::metrics().counter(
+      "sluice_upstream_key_events_total",
+      "Provider API key events: rate_limited (a 429 on the key), disabled (402/401: skipped for a while)",
+      {"upstream", "key", "event"});
+  for (auto& n : names) {
+    Key k{.name = std::move(n)};
+    k.rate_limited = &events.with({upstream, k.name, "rate_limited"});
+    k.disabled = &events.with({upstream, k.name, "disabled"});
+    keys_.push_back(std::move(k));
+  }
+  waits_ = &telemetry::metrics()
+                .counter("sluice_upstream_key_waits_total",
+                         "Requests held until one of the upstream's API keys had headroom (instead of a 429)",
+                         {"upstream"})
+                .with({upstream});
+}
+
+std::int64_t KeyPacer::headroom(const Key& k, Clock::time_point now) const {
+  if (now < k.disabled_until || now < k.blocked_until) {
+    return 0;
+  }
+  if (k.tokens_remaining == 0 && now < k.tokens_reset_at) {
+    return 0;
+  }
+  std::int64_t left = kUnknownHeadroom;
+  if (k.remaining >= 0 && now < k.reset_at) {
+    left = k.remaining;
+  } else if (k.limit >= 0) {
+    left = k.limit;  // the window has reset since the last answer
+  }
+  return left - static_cast<std::int64_t>(k.pending);
+}
+
+KeyPacer::Clock::time_point KeyPacer::ready_at(const Key& k, Clock::time_point now) const {
+  Clock::time_point t = now;
+  t = std::max(t, k.disabled_until);
+  t = std::max(t, k.blocked_until);
+  if (k.tokens_remaining == 0) {
+    t = std::max(t, k.tokens_reset_at);
+  }
+  if (k.remaining >= 0 && k.remaining <= static_cast<std::int64_t>(k.pending)) {
+    t = std::max(t, k.reset_at);
+  }
+  return t;
+}
+
+KeyPacer::Choice KeyPacer::pick(Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  const std::size_t n = keys_.size();
+  Choice c;
+  if (!pacing_) {
+    c.key = next_++ % n;
+    ++keys_[*c.key].pending;
+    return c;
+  }
+  std::int64_t best = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t k = (next_ + i) % n;
+    std::int64_t h = headroom(keys_[k], now);
+    if (h > best) {
+      best = h;
+      c.key = k;
+    }
+  }
+  if (c.key) {
+    next_ = *c.key + 1;
+    ++keys_[*c.key].pending;
+    return c;
+  }
+  // Worth waiting for a window or a Retry-After; not for a key taken out of service (402/401): when only
+  // those are left, ready_at stays "never" and the caller sends with the least bad key at once.
+  c.ready_at = Clock::time_point::max();
+  for (const Key& k : keys_) {
+    if (now >= k.disabled_until) {
+      c.ready_at = std::min(c.ready_at, ready_at(k, now));
+    }
+  }
+  return c;
+}
+
+std::size_t KeyPacer::pick_anyway(Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  std::size_t best = next_ % keys_.size();
+  for (std::size_t i = 0; i < keys_.size(); ++i) {
+    if (ready_at(keys_[i], now) < ready_at(keys_[best], now)) {
+      best = i;
+    }
+  }
+  ++keys_[best].pending;
+  next_ = best + 1;
+  return best;
+}
+
+std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignals& s, Clock::time_point now) {
+  std::lock_guard lock(mu_);
+  Key& k = keys_.at(key);
+  if (k.pending > 0) {
+    --k.pending;
+  }
+  if (status == 0) {
+    return {};
+  }
+  if (s.limit_requests) {
+    k.limit = *s.limit_requests;
+  }
+  if (s.remaining_requests) {
+    k.remaining = *s.remaining_requests;
+    k.reset_at = now + s.reset_requests.value_or(std::chrono::milliseconds{60'000});
+  }
+  if (s.remaining_tokens) {
+    k.tokens_remaining = *s.remaining_tokens;
+    k.tokens_reset_at = now + s.reset_tokens.value_or(std::chrono::milliseconds{60'000});
+  }
+  if (status == 429) {
+    auto wait = kDefaultBackoff;
+    if (s.retry_after) {
+      wait = *s.retry_after;
+    } else if (s.reset_requests) {
+      wait = *s.reset_requests;
+    }
+    k.blocked_until = now + wait;
+    k.rate_limited->inc();
+    return fmt::format("rate limited (429), skipped for {} ms", wait.count());
+  }
+  if (status == 402 || status == 401) {
+    k.disabled_until = now + kDisableFor;
+    k.disabled->inc();
+    return fmt::format("{}, skipped for {} s", status == 402 ? "balance exhausted (402)" : "rejected (401)",
+                       kDisableFor.count() / 1000);
+  }
+  if (status < 400 && k.disabled_until != Clock::time_point{}) {
+    k.disabled_until = {};
+    return "accepted again";
+  }
+  return {};
+}
+
+bool KeyPacer::has_headroom(Clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  if (!pacing_) {
+    return true;
+  }
+  return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return headroom(k, now) > 0; });
+}
+
+KeyPacer::KeyView KeyPacer::view(std::size_t k, Clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  const Key& key = keys_.at(k);
+  KeyView v;
+  v.remaining_requests = key.remaining >= 0 && now < key.reset_at ? key.remaining : key.limit;
+  v.disabled = now < key.disabled_until;
+  v.pending = key.pending;
+  return v;
+}
+
+}  // namespace sluice::routing

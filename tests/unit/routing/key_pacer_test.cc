@@ -1,0 +1,123 @@
+#include "routing/key_pacer.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::routing {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = KeyPacer::Clock;
+
+RateSignals window(std::int64_t limit, std::int64_t remaining, milliseconds reset) {
+  RateSignals s;
+  s.limit_requests = limit;
+  s.remaining_requests = remaining;
+  s.reset_requests = reset;
+  return s;
+}
+
+TEST(KeyPacer, UnknownLimitsSpreadEvenly) {
+  KeyPacer p{"u", {"A", "B"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  auto a = p.pick(t);
+  auto b = p.pick(t);
+  ASSERT_TRUE(a.key && b.key);
+  EXPECT_NE(*a.key, *b.key);  // the least-loaded key wins while nothing is known
+}
+
+TEST(KeyPacer, PrefersTheKeyWithHeadroomAndNeverOverbooks) {
+  KeyPacer p{"u", {"small", "big"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  // Learn both windows: small has 2 left, big has 5 left, for the next 10 s.
+  auto k0 = p.pick(t).key.value();
+  p.release(k0, 200, window(k0 == 0 ? 4 : 10, k0 == 0 ? 2 : 5, milliseconds(10'000)), t);
+  auto k1 = p.pick(t).key.value();
+  p.release(k1, 200, window(k1 == 0 ? 4 : 10, k1 == 0 ? 2 : 5, milliseconds(10'000)), t);
+  ASSERT_NE(k0, k1);
+  // 7 requests in flight at once fit exactly (2 + 5); the 8th must not be sent.
+  int on_small = 0;
+  for (int i = 0; i < 7; ++i) {
+    auto c = p.pick(t);
+    ASSERT_TRUE(c.key) << i;
+    on_small += *c.key == 0;
+  }
+  EXPECT_EQ(on_small, 2);
+  auto none = p.pick(t);
+  EXPECT_FALSE(none.key);
+  EXPECT_EQ(none.ready_at, t + milliseconds(10'000));
+  EXPECT_FALSE(p.has_headroom(t));
+  // After the reset the known limits apply again.
+  EXPECT_TRUE(p.has_headroom(t + milliseconds(10'000)));
+}
+
+TEST(KeyPacer, RateLimitedKeyIsSkippedUntilRetryAfter) {
+  KeyPacer p{"u", {"A", "B"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  auto k = p.pick(t).key.value();
+  RateSignals s;
+  s.retry_after = milliseconds(2000);
+  EXPECT_NE(p.release(k, 429, s, t), "");
+  for (int i = 0; i < 5; ++i) {
+    auto c = p.pick(t + milliseconds(100));
+    ASSERT_TRUE(c.key);
+    EXPECT_NE(*c.key, k);
+    p.release(*c.key, 200, {}, t);
+  }
+  bool used_again = false;
+  for (int i = 0; i < 4; ++i) {
+    auto c = p.pick(t + milliseconds(2000));
+    used_again = used_again || *c.key == k;
+    p.release(*c.key, 200, {}, t);
+  }
+  EXPECT_TRUE(used_again);
+}
+
+TEST(KeyPacer, BrokeKeyIsDisabledThenProbedAgain) {
+  KeyPacer p{"u", {"A", "B"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  auto k = p.pick(t).key.value();
+  EXPECT_NE(p.release(k, 402, {}, t).find("402"), std::string::npos);
+  EXPECT_TRUE(p.view(k, t).disabled);
+  for (int i = 0; i < 5; ++i) {
+    auto c = p.pick(t + milliseconds(1000));
+    EXPECT_NE(*c.key, k);
+    p.release(*c.key, 200, {}, t);
+  }
+  auto later = t + KeyPacer::kDisableFor;
+  EXPECT_FALSE(p.view(k, later).disabled);
+  EXPECT_EQ(p.release(k, 200, {}, later), "accepted again");
+}
+
+TEST(KeyPacer, AllKeysBrokeStillSendsWhenForced) {
+  KeyPacer p{"u", {"A"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  p.release(p.pick(t).key.value(), 402, {}, t);
+  auto c = p.pick(t);
+  EXPECT_FALSE(c.key);
+  EXPECT_EQ(c.ready_at, KeyPacer::Clock::time_point::max());  // nothing worth waiting for
+  EXPECT_EQ(p.pick_anyway(t), 0u);
+  EXPECT_EQ(p.view(0, t).pending, 1u);
+}
+
+TEST(KeyPacer, WithoutPacingItIsPlainRoundRobin) {
+  KeyPacer p{"u", {"A", "B"}, false};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  p.release(0, 402, {}, t);  // ignored for choosing
+  EXPECT_EQ(p.pick(t).key, 0u);
+  EXPECT_EQ(p.pick(t).key, 1u);
+  EXPECT_EQ(p.pick(t).key, 0u);
+}
+
+TEST(KeyPacer, ReleaseWithoutAnswerOnlyFreesTheReservation) {
+  KeyPacer p{"u", {"A"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  auto k = p.pick(t).key.value();
+  p.release(k, 200, window(1, 1, milliseconds(5000)), t);  // 1 left
+  k = p.pick(t).key.value();
+  EXPECT_FALSE(p.pick(t).key);  // the one left is reserved
+  p.release(k, 0, {}, t);       // connect failed: nothing was spent
+  EXPECT_TRUE(p.pick(t).key);
+}
+
+}  // namespace
+}  // namespace sluice::routing
