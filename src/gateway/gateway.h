@@ -51,6 +51,8 @@ struct PlanResult {
   const config::Upstream* upstream = nullptr;
   unsigned attempts = 0;
   net::steady_timer* backoff = nullptr;  // set while sleeping between attempts, so a client leaving can wake it
+  // Not the gateway's own work: time inside upstream attempts, and deliberate waits (backoff, key pacing).
+  Clock::duration not_overhead{};
 };
 
 class ProxyHandler : public http::Handler {

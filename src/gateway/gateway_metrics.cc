@@ -60,7 +60,13 @@ GatewayMetrics::GatewayMetrics(const routing::Router& router, telemetry::Registr
       requests_in_flight_(
           reg.gauge("sluice_requests_in_flight", "Client requests being proxied now.").with({})),
       streams_in_flight_(
-          reg.gauge("sluice_streams_in_flight", "Streaming client requests being proxied now.").with({})) {
+          reg.gauge("sluice_streams_in_flight", "Streaming client requests being proxied now.").with({})),
+      overhead_(reg.histogram("sluice_gateway_overhead_seconds",
+                              "Time a proxied request spent in sluice itself: its whole duration minus upstream "
+                              "attempts, retry backoff and waits for a provider key's rate-limit window.",
+                              {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                               0.25, 1})
+                    .with({})) {
   if (&reg == &telemetry::metrics()) {
     static std::once_flag once;
     std::call_once(once, [&] {
@@ -238,6 +244,9 @@ void GatewayMetrics::on_request_finished(const Finished& f) {
   PerUpstream& pu = per_upstream(*m, f.upstream);
   pu.requests[status_class(f.status)]->inc();
   m->duration->observe(std::chrono::duration<double>(f.elapsed).count());
+  if (f.not_overhead) {
+    overhead_.observe(std::chrono::duration<double>(f.elapsed - *f.not_overhead).count());
+  }
   if (f.ttft && pu.ttft) {
     pu.ttft->observe(std::chrono::duration<double>(*f.ttft).count());
   }

@@ -66,6 +66,8 @@ class GatewayMetrics {
     std::optional<std::chrono::milliseconds> ttft;
     const openai::Usage* usage = nullptr;
     std::chrono::steady_clock::duration elapsed{};
+    // Upstream attempts and deliberate waits; the rest of `elapsed` is the gateway's own overhead.
+    std::optional<std::chrono::steady_clock::duration> not_overhead;
   };
   void on_request_finished(const Finished& f);
 
@@ -95,6 +97,7 @@ class GatewayMetrics {
   telemetry::Family<telemetry::Counter>& fallbacks_;
   telemetry::Gauge& requests_in_flight_;
   telemetry::Gauge& streams_in_flight_;
+  telemetry::Histogram& overhead_;
   std::unordered_map<const config::Model*, PerModel> models_;
   PerModel none_;  // requests that never reached a model group
   std::unordered_map<const config::Upstream*, PerHost> hosts_;
@@ -133,6 +136,9 @@ class RequestMetrics {
     f_.upstream = p.upstream;
     f_.ttft = p.out.ttft;
     f_.usage = p.out.usage ? &*p.out.usage : nullptr;
+    if (p.attempts > 0) {
+      f_.not_overhead = p.not_overhead;
+    }
   }
   // Records the request once, however many exits call it.
   void finish(unsigned status) {

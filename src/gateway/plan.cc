@@ -166,7 +166,9 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         if (delay.count() > 0) {
           net::steady_timer timer{co_await net::this_coro::executor, delay};
           result.backoff = &timer;
+          auto slept_from = Clock::now();
           co_await timer.async_wait(use_tuple);
+          result.not_overhead += Clock::now() - slept_from;
           result.backoff = nullptr;
           if (res.broken()) {
             co_return;
@@ -194,7 +196,10 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       }
       body = rewritten.empty() ? std::string_view(in.body) : std::string_view(rewritten);
       KeyLease key{host};
-      if (!co_await key.acquire(in.deadline, result.backoff)) {
+      auto key_from = Clock::now();
+      const bool have_key = co_await key.acquire(in.deadline, result.backoff);
+      result.not_overhead += Clock::now() - key_from;
+      if (!have_key) {
         co_return;  // the client left while we waited for a key
       }
       const std::string head = build_request_head(in, up, body.size(), res.request_id(), key.secret());
@@ -208,7 +213,9 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       result.upstream = &up;
       {
         InFlight counted{host};
+        auto attempt_from = Clock::now();
         co_await run_attempt(spec, res, current, result.out);
+        result.not_overhead += Clock::now() - attempt_from;
       }
       key.finish(result.out);
       // A 402/401 speaks about the key, not the request: another key of the same upstream may answer it.

@@ -105,6 +105,11 @@ test('metrics move by what the traffic did and pass promtool', { timeout: 60000 
   assert.equal(d('sluice_request_duration_seconds_bucket', { model: 'deepseek-chat', le: '+Inf' }), 17);
   assert.equal(d('sluice_ttft_seconds_count', { model: 'deepseek-chat', upstream: 'healthy' }), 17);
   assert.ok(d('sluice_ttft_seconds_sum', { model: 'deepseek-chat', upstream: 'healthy' }) > 0);
+  // The gateway's own time: one sample per request that reached an upstream, each far below its duration.
+  assert.equal(d('sluice_gateway_overhead_seconds_count'), 17);
+  const overhead = d('sluice_gateway_overhead_seconds_sum');
+  assert.ok(overhead >= 0 && overhead < d('sluice_request_duration_seconds_sum', { model: 'deepseek-chat' }),
+    `overhead ${overhead} s`);
   assert.equal(d('sluice_tokens_total', { model: 'deepseek-chat', type: 'prompt' }), prompt + fbUsage.prompt_tokens);
   assert.equal(d('sluice_tokens_total', { model: 'deepseek-chat', type: 'completion' }), completion + fbUsage.completion_tokens);
 
