@@ -19,6 +19,16 @@
 
 namespace sluice::routing {
 
+// A point-in-time view of one host for the admin API and dashboard.
+struct HostSnapshot {
+  std::string_view state;  // "healthy" | "ejected" | "probation" | "drained"
+  std::int64_t in_flight = 0;
+  double ewma_ttft_ms = 0;
+  std::uint32_t consecutive_failures = 0;
+  std::uint32_t times_ejected = 0;
+  std::int64_t ejected_for_ms = 0;  // remaining ejection, 0 when not ejected
+};
+
 class HostState {
  public:
   explicit HostState(const config::Upstream& up);
@@ -33,7 +43,17 @@ class HostState {
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   std::uint32_t times_ejected() const;
 
+  // Operator controls (admin API, host_ops.cc). A drained host gets no new attempts while another host of the
+  // group can take them; requests already on it finish.
+  void set_drained(bool on) { drained_.store(on, std::memory_order_relaxed); }
+  bool drained() const { return drained_.load(std::memory_order_relaxed); }
+  void force_eject(Clock::time_point now);
+  HostSnapshot snapshot(Clock::time_point now) const;
+  // Takes over outlier state, latency estimate and drain flag from the same host of a previous router.
+  void adopt(const HostState& old);
+
  private:
+  std::atomic<bool> drained_{false};
   const config::Upstream& up_;
   OutlierPolicy policy_;
   std::atomic<std::int64_t> in_flight_{0};
@@ -58,6 +78,12 @@ class Router {
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
   std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
+
+  // Admin API and hot reload (host_ops.cc).
+  HostState* host(std::string_view name) const;
+  const std::map<std::string, std::unique_ptr<HostState>, std::less<>>& hosts() const { return hosts_; }
+  // Carries health over from the previous router for upstreams whose name and address did not change.
+  void adopt_health(const Router& old);
 
  private:
   std::map<std::string, std::unique_ptr<HostState>, std::less<>> hosts_;
