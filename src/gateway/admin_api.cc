@@ -12,10 +12,7 @@
 #include "gateway/reload.h"
 #include "http/openai_error.h"
 
-#if __has_include("telemetry/metrics.h")
 #include "telemetry/metrics.h"
-#define SLUICE_HAS_METRICS_REGISTRY 1
-#endif
 
 namespace sluice::gateway {
 
@@ -86,13 +83,7 @@ json::object reloads_json(const Runtime& rt) {
   return {{"generation", rt.generation()}, {"success", rt.reloads_ok()}, {"failure", rt.reloads_failed()}};
 }
 
-std::string metrics_text() {
-#ifdef SLUICE_HAS_METRICS_REGISTRY
-  return telemetry::metrics().expose();
-#else
-  return {};
-#endif
-}
+std::string metrics_text() { return telemetry::metrics().expose(); }
 
 struct DailySpend {
   std::mutex mu;
@@ -168,7 +159,7 @@ http::Response ui_state_response(const Runtime& rt, const GatewayState& st) {
     o["metrics"] = metrics;
   }
   std::string since;
-  if (auto spend = sample_daily_spend(&since)) {
+  if (auto spend = sample_daily_spend(&since, &metrics)) {
     o["spend_today_usd"] = *spend;
     o["spend_since"] = since;
   } else {
@@ -325,8 +316,8 @@ std::optional<double> sum_samples(std::string_view text, std::string_view name) 
   return total;
 }
 
-std::optional<double> sample_daily_spend(std::string* since) {
-  std::string text = metrics_text();
+std::optional<double> sample_daily_spend(std::string* since, const std::string* exposition) {
+  const std::string text = exposition ? *exposition : metrics_text();
   auto total = sum_samples(text, "sluice_cost_usd_total");
   if (!total && text.find("# TYPE sluice_cost_usd_total") == std::string::npos) {
     return std::nullopt;

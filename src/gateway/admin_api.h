@@ -30,7 +30,7 @@ std::optional<double> sum_samples(std::string_view exposition, std::string_view 
 // Spend since the start of the current UTC day from sluice_cost_usd_total (the counter counts from process
 // start, so the day's baseline is taken at the first sample after midnight). Called every second by the
 // runtime and by /ui/state; nullopt when no cost metric exists.
-std::optional<double> sample_daily_spend(std::string* since = nullptr);
+std::optional<double> sample_daily_spend(std::string* since = nullptr, const std::string* exposition = nullptr);
 
 // The dashboard page (ui_page.cc).
 std::string_view dashboard_html();

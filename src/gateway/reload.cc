@@ -48,9 +48,25 @@ std::vector<std::string> settings_requiring_restart(const config::Config& runnin
 Runtime::Runtime(std::string config_path, config::EnvLookup env, std::shared_ptr<GatewayState> initial)
     : config_path_(std::move(config_path)), env_(std::move(env)), current_(std::move(initial)) {
   last_stamp_ = stamp();
+  auto& reg = telemetry::metrics();
+  auto& reloads = reg.counter("sluice_config_reloads_total", "Config reloads by result (success or failure).",
+                              {"result"});
+  reloads_ok_metric_ = &reloads.with({"success"});
+  reloads_failed_metric_ = &reloads.with({"failure"});
+  auto& drained = reg.gauge("sluice_upstream_drained", "1 while an operator has drained the upstream.", {"upstream"});
+  // Through current(), never a captured GatewayState: a reload may free the old one at any time.
+  collector_id_ = reg.add_collector([this, &drained] {
+    auto st = current();
+    for (const auto& [name, h] : st->router->hosts()) {
+      drained.with({name}).set(h->drained() ? 1 : 0);
+    }
+  });
 }
 
-Runtime::~Runtime() { stop(); }
+Runtime::~Runtime() {
+  stop();
+  telemetry::metrics().remove_collector(collector_id_);
+}
 
 std::shared_ptr<GatewayState> Runtime::current() const {
   std::lock_guard lock(mu_);
@@ -94,6 +110,7 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
   }
   if (!next) {
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+    reloads_failed_metric_->inc();
     out.generation = generation();
     spdlog::warn("config reload ({}) failed, keeping generation {}: {}", trigger, out.generation,
                  fmt::join(out.errors, "; "));
@@ -113,6 +130,7 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
     server_->replace_handlers(handler_factory());
   }
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+  reloads_ok_metric_->inc();
   out.ok = true;
   spdlog::info("config reloaded ({}): generation {}, {} model(s), {} upstream(s)", trigger, out.generation,
                next->config->models.size(), next->config->upstreams.size());

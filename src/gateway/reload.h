@@ -16,6 +16,7 @@
 #include "config/loader.h"
 #include "gateway/gateway.h"
 #include "http/server.h"
+#include "telemetry/metrics.h"
 
 namespace sluice::gateway {
 
@@ -73,6 +74,9 @@ class Runtime {
   std::mutex reload_mu_;  // one reload at a time; guards last_stamp_
   FileStamp last_stamp_;
   std::atomic<std::uint64_t> reloads_ok_{0}, reloads_failed_{0};
+  telemetry::Counter* reloads_ok_metric_ = nullptr;  // sluice_config_reloads_total{result}
+  telemetry::Counter* reloads_failed_metric_ = nullptr;
+  std::uint64_t collector_id_ = 0;  // sets sluice_upstream_drained from the current generation
   http::Server* server_ = nullptr;
 
   std::unique_ptr<http::Server> admin_server_;

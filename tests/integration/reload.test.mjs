@@ -52,6 +52,9 @@ test('editing the config file adds a model without a restart', { timeout: 30000 
   assert.match(gw.stderr, /config reloaded \(config file changed\): generation 2/);
   const listed = (await admin(gw.adminUrl, '/admin/upstreams')).json();
   assert.equal(listed.reloads.success, 1);
+  const metrics = (await admin(gw.adminUrl, '/ui/state')).json().metrics;
+  assert.match(metrics, /^sluice_config_reloads_total\{result="success"\} 1$/m);
+  assert.match(metrics, /^sluice_upstream_drained\{upstream="s"\} 0$/m);
 });
 
 test('an invalid config is refused: old config keeps serving, the endpoint says why', { timeout: 30000 }, async () => {
