@@ -111,3 +111,61 @@ test('dashboard with an admin key: page is served, its data needs the key (given
   await page.waitForFunction(() => document.querySelector('tr[data-upstream="good"] .state')?.textContent === 'healthy',
     null, { timeout: 15000 });
 });
+
+test('dashboard math: rates, success rate and TTFT quantiles from two synthetic scrapes', { timeout: 60000, skip }, async () => {
+  const good = await sim('good', { ttft: '1ms', itl: '0ms' });
+  const gw = await startAdminGateway({
+    config: {
+      listen: '127.0.0.1:0', workers: 1, log_level: 'warn', access_log: 'off', admin: { listen: '127.0.0.1:0' },
+      upstreams: { good: upstream(good.port) }, models: { 'deepseek-chat': { upstream: 'good' } },
+    },
+  });
+  cleanup.push(() => gw.stop());
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], timeout: 20000 });
+  cleanup.push(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`${gw.adminUrl}/ui`, { timeout: 15000 });
+  await page.waitForFunction(() => Number(document.body.dataset.polls || 0) >= 1, null, { timeout: 15000 });
+  const scrape = (ok, bad, buckets) => [
+    '# TYPE sluice_requests_total counter',
+    `sluice_requests_total{model="m",upstream="u",status_class="2xx"} ${ok}`,
+    `sluice_requests_total{model="m",upstream="u",status_class="5xx"} ${bad}`,
+    '# TYPE sluice_ttft_seconds histogram',
+    ...Object.entries(buckets).map(([le, c]) => `sluice_ttft_seconds_bucket{model="m",upstream="u",le="${le}"} ${c}`),
+    '# TYPE sluice_queue_depth gauge',
+    'sluice_queue_depth{group="g",priority="high"} 2',
+    'sluice_queue_depth{group="h",priority="high"} 3',
+    'sluice_queue_depth{group="g",priority="low"} 7',
+    '# TYPE sluice_cache_requests_total counter',
+    'sluice_cache_requests_total{result="hit"} 30',
+    'sluice_cache_requests_total{result="miss"} 70',
+  ].join('\n');
+  const out = await page.evaluate(([a, b]) => {
+    history.length = 0;  // the page's own poll history
+    const s0 = { t: 1000, m: parseProm(a) };
+    const s1 = { t: 6000, m: parseProm(b) };
+    history.push(s0, s1);
+    renderMetrics(s1, { metrics: b, upstreams: [], spend_today_usd: 1.5, spend_since: 'x' });
+    return {
+      p50: quantile(0.5, s1, s0, 'sluice_ttft_seconds'),
+      p99: quantile(0.99, s1, s0, 'sluice_ttft_seconds'),
+      rps: document.getElementById('rps').textContent,
+      success: document.getElementById('success').textContent,
+      ttft: document.getElementById('ttft').textContent,
+      queue: document.getElementById('queue').textContent,
+      cache: document.getElementById('cache').textContent,
+      spend: document.getElementById('spend').textContent,
+    };
+  }, [scrape(100, 0, { 0.1: 10, 0.5: 20, 1: 20, '+Inf': 20 }),
+    // +50 requests in 5 s, 5 of them 5xx; of 100 new TTFTs, 50 under 0.1 s, 40 in (0.1, 0.5], 10 in (0.5, 1].
+    scrape(145, 5, { 0.1: 60, 0.5: 110, 1: 120, '+Inf': 120 })]);
+  assert.equal(out.rps, '10.0');
+  assert.equal(out.success, '90.0 %');
+  assert.ok(Math.abs(out.p50 - 0.1) < 1e-9, `p50 ${out.p50}`);  // rank 50 = exactly the 0.1 s bucket edge
+  assert.ok(Math.abs(out.p99 - 0.95) < 1e-9, `p99 ${out.p99}`);  // rank 99: 9/10 into (0.5, 1]
+  assert.equal(out.ttft, '100 ms / 950 ms');
+  assert.match(out.queue, /high\s*5/);
+  assert.match(out.queue, /low\s*7/);
+  assert.equal(out.cache, '30.0 %');
+  assert.equal(out.spend, '$1.5000');
+});
