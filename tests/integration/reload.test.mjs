@@ -132,3 +132,33 @@ test('SIGHUP reloads; listener changes are reported as requiring a restart', { t
   // Still served on the original port.
   assert.equal((await curl(`${gw.url}/v1/models`)).status, 200);
 });
+
+test('traffic during repeated reloads: every request succeeds', { timeout: 60000 }, async () => {
+  const s = await sim();
+  const gw = await gateway(config(s.port, ['deepseek-chat']));
+  let stop = false;
+  let reloads = 0;
+  const reloader = (async () => {
+    for (let i = 0; i < 10 && !stop; i++) {
+      fs.writeFileSync(gw.configFile, toYaml(config(s.port, ['deepseek-chat', `extra-${i}`])));
+      const r = await admin(gw.adminUrl, '/admin/reload', { method: 'POST' });
+      assert.equal(r.status, 200, r.body);
+      reloads++;
+      await sleep(50);
+    }
+  })();
+  const statuses = {};
+  const worker = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const stream = i % 2 === 0;
+      const r = await curl(`${gw.url}/v1/chat/completions`, { body: chatBody('deepseek-chat', { stream }) });
+      const key = r.status === 200 && (!stream || r.body.includes('[DONE]')) ? 'ok' : `${r.status}`;
+      statuses[key] = (statuses[key] || 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, () => worker(25)));
+  stop = true;
+  await reloader;
+  assert.deepEqual(statuses, { ok: 150 });
+  assert.ok(reloads >= 3, `${reloads} reloads happened while traffic ran`);
+});
