@@ -41,7 +41,7 @@ std::string utc_text(std::chrono::system_clock::time_point t) {
 
 json::object upstream_json(const std::string& name, const routing::HostState& h, const config::Config& cfg) {
   const auto now = routing::Clock::now();
-  const routing::HostSnapshot s = h.snapshot(now);
+  const routing::HostStatus s = h.status(now);
   const config::Upstream& up = h.upstream();
   json::object o;
   o["name"] = name;

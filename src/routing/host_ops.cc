@@ -1,4 +1,4 @@
-// Operator-facing parts of HostState and Router: drain/eject, snapshots, health carry-over on reload.
+// Operator-facing parts of HostState and Router: drain/eject, status views, health carry-over on reload.
 #include "routing/router.h"
 
 namespace sluice::routing {
@@ -8,8 +8,8 @@ void HostState::force_eject(Clock::time_point now) {
   outlier_.force_eject(policy_, now);
 }
 
-HostSnapshot HostState::snapshot(Clock::time_point now) const {
-  HostSnapshot s;
+HostStatus HostState::status(Clock::time_point now) const {
+  HostStatus s;
   s.in_flight = in_flight_.load(std::memory_order_relaxed);
   std::lock_guard lock(mu_);
   s.ewma_ttft_ms = ttft_.value();

@@ -19,8 +19,8 @@
 
 namespace sluice::routing {
 
-// A point-in-time view of one host for the admin API and dashboard.
-struct HostSnapshot {
+// A point-in-time view of one host for the admin API and dashboard (host_ops.cc).
+struct HostStatus {
   std::string_view state;  // "healthy" | "ejected" | "probation" | "drained"
   std::int64_t in_flight = 0;
   double ewma_ttft_ms = 0;
@@ -38,28 +38,27 @@ class HostState {
   // Records one finished attempt; returns true when it ejected the host.
   bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
   HostLoad load(std::uint32_t weight) const;
-
-  void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-  void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
-  std::uint32_t times_ejected() const;
-
   // Operator controls (admin API, host_ops.cc). A drained host gets no new attempts while another host of the
   // group can take them; requests already on it finish.
   void set_drained(bool on) { drained_.store(on, std::memory_order_relaxed); }
   bool drained() const { return drained_.load(std::memory_order_relaxed); }
   void force_eject(Clock::time_point now);
-  HostSnapshot snapshot(Clock::time_point now) const;
+  HostStatus status(Clock::time_point now) const;
   // Takes over outlier state, latency estimate and drain flag from the same host of a previous router.
   void adopt(const HostState& old);
 
+  void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  std::uint32_t times_ejected() const;
+
  private:
-  std::atomic<bool> drained_{false};
   const config::Upstream& up_;
   OutlierPolicy policy_;
   std::atomic<std::int64_t> in_flight_{0};
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
   PeakEwma ttft_;
+  std::atomic<bool> drained_{false};
 };
 
 struct Group {
@@ -74,16 +73,17 @@ class Router {
  public:
   explicit Router(const config::Config& cfg);
   const Group* group(std::string_view model) const;
+  // Admin API and hot reload (host_ops.cc): a host by upstream name (null if none), and health carried over
+  // from the previous router for upstreams whose name and address did not change.
+  HostState* host(std::string_view name) const;
+  void adopt_health(const Router& old);
 
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
   std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
 
-  // Admin API and hot reload (host_ops.cc).
-  HostState* host(std::string_view name) const;
   const std::map<std::string, std::unique_ptr<HostState>, std::less<>>& hosts() const { return hosts_; }
-  // Carries health over from the previous router for upstreams whose name and address did not change.
-  void adopt_health(const Router& old);
+  const std::map<std::string, std::unique_ptr<Group>, std::less<>>& groups() const { return groups_; }
 
  private:
   std::map<std::string, std::unique_ptr<HostState>, std::less<>> hosts_;

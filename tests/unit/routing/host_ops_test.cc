@@ -1,4 +1,4 @@
-// Operator controls on hosts: drain skipped by the picker, forced ejection, snapshots, health carried across a
+// Operator controls on hosts: drain skipped by the picker, forced ejection, status views, health carried across a
 // config reload.
 #include <gtest/gtest.h>
 
@@ -49,19 +49,19 @@ TEST(RoutingHostOps, ForceEjectUsesTheNormalEjectionTime) {
   Router router{*cfg};
   auto now = Clock::now();
   HostState& b = *router.host("b");
-  EXPECT_EQ(b.snapshot(now).state, "healthy");
+  EXPECT_EQ(b.status(now).state, "healthy");
   b.force_eject(now);
-  auto s = b.snapshot(now);
+  auto s = b.status(now);
   EXPECT_EQ(s.state, "ejected");
   EXPECT_EQ(s.times_ejected, 1u);
   EXPECT_EQ(s.ejected_for_ms, 10'000);
   EXPECT_FALSE(b.available(now + std::chrono::seconds(9)));
-  EXPECT_EQ(b.snapshot(now + std::chrono::seconds(11)).state, "probation");
+  EXPECT_EQ(b.status(now + std::chrono::seconds(11)).state, "probation");
   b.set_drained(true);
-  EXPECT_EQ(b.snapshot(now).state, "drained");
+  EXPECT_EQ(b.status(now).state, "drained");
 }
 
-TEST(RoutingHostOps, SnapshotCountsFailuresAndInFlight) {
+TEST(RoutingHostOps, StatusCountsFailuresAndInFlight) {
   auto cfg = two_hosts();
   Router router{*cfg};
   auto now = Clock::now();
@@ -69,7 +69,7 @@ TEST(RoutingHostOps, SnapshotCountsFailuresAndInFlight) {
   a.attempt_started();
   a.record(true, 120.0, now);
   a.record(false, std::nullopt, now);
-  auto s = a.snapshot(now);
+  auto s = a.status(now);
   EXPECT_EQ(s.in_flight, 1);
   EXPECT_DOUBLE_EQ(s.ewma_ttft_ms, 120.0);
   EXPECT_EQ(s.consecutive_failures, 1u);
@@ -89,15 +89,15 @@ TEST(RoutingHostOps, HealthCarriesOverOnlyForUnchangedUpstreams) {
   Router next{*same};
   next.adopt_health(old_router);
   EXPECT_TRUE(next.host("a")->drained());
-  EXPECT_EQ(next.host("b")->snapshot(now).state, "ejected");
-  EXPECT_DOUBLE_EQ(next.host("b")->snapshot(now).ewma_ttft_ms, 300.0);
+  EXPECT_EQ(next.host("b")->status(now).state, "ejected");
+  EXPECT_DOUBLE_EQ(next.host("b")->status(now).ewma_ttft_ms, 300.0);
 
   auto moved = two_hosts("http://127.0.0.1:9003");  // b now points elsewhere: a new host, fresh state
   Router other{*moved};
   other.adopt_health(old_router);
   EXPECT_TRUE(other.host("a")->drained());
-  EXPECT_EQ(other.host("b")->snapshot(now).state, "healthy");
-  EXPECT_EQ(other.host("b")->snapshot(now).times_ejected, 0u);
+  EXPECT_EQ(other.host("b")->status(now).state, "healthy");
+  EXPECT_EQ(other.host("b")->status(now).times_ejected, 0u);
 }
 
 }  // namespace
