@@ -39,11 +39,6 @@ void HostState::adopt(const HostState& old) {
   drained_.store(old.drained(), std::memory_order_relaxed);
 }
 
-HostState* Router::host(std::string_view name) const {
-  auto it = hosts_.find(name);
-  return it == hosts_.end() ? nullptr : it->second.get();
-}
-
 void Router::adopt_health(const Router& old) {
   for (auto& [name, h] : hosts_) {
     const HostState* prev = old.host(name);

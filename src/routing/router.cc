@@ -74,6 +74,11 @@ const Group* Router::group(std::string_view model) const {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+HostState* Router::host(std::string_view upstream) const {
+  auto it = hosts_.find(upstream);
+  return it == hosts_.end() ? nullptr : it->second.get();
+}
+
 std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng,
                          Clock::time_point now) const {
   const std::size_t n = g.hosts.size();

@@ -35,9 +35,6 @@ class HostState {
   const config::Upstream& upstream() const { return up_; }
 
   bool available(Clock::time_point now) const;
-  // Records one finished attempt; returns true when it ejected the host.
-  bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
-  HostLoad load(std::uint32_t weight) const;
   // Operator controls (admin API, host_ops.cc). A drained host gets no new attempts while another host of the
   // group can take them; requests already on it finish.
   void set_drained(bool on) { drained_.store(on, std::memory_order_relaxed); }
@@ -46,6 +43,9 @@ class HostState {
   HostStatus status(Clock::time_point now) const;
   // Takes over outlier state, latency estimate and drain flag from the same host of a previous router.
   void adopt(const HostState& old);
+  // Records one finished attempt; returns true when it ejected the host.
+  bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
+  HostLoad load(std::uint32_t weight) const;
 
   void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -54,11 +54,11 @@ class HostState {
  private:
   const config::Upstream& up_;
   OutlierPolicy policy_;
+  std::atomic<bool> drained_{false};
   std::atomic<std::int64_t> in_flight_{0};
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
   PeakEwma ttft_;
-  std::atomic<bool> drained_{false};
 };
 
 struct Group {
@@ -72,11 +72,11 @@ struct Group {
 class Router {
  public:
   explicit Router(const config::Config& cfg);
-  const Group* group(std::string_view model) const;
-  // Admin API and hot reload (host_ops.cc): a host by upstream name (null if none), and health carried over
-  // from the previous router for upstreams whose name and address did not change.
-  HostState* host(std::string_view name) const;
+  // Hot reload (host_ops.cc): health carried over from the previous router for upstreams whose name and
+  // address did not change.
   void adopt_health(const Router& old);
+  const Group* group(std::string_view model) const;
+  HostState* host(std::string_view upstream) const;  // null for an unknown name
 
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
