@@ -86,6 +86,28 @@ Runtime::FileStamp Runtime::stamp() const {
           static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
 }
 
+void Runtime::add_generation_hook(GenerationHook start) {
+  std::lock_guard serial(reload_mu_);
+  auto st = current();
+  hook_stops_.push_back(start(*st));
+  hooks_.push_back(std::move(start));
+}
+
+void Runtime::run_hooks(GatewayState& st) {
+  for (auto& h : hooks_) {
+    hook_stops_.push_back(h(st));
+  }
+}
+
+void Runtime::stop_hooks() {
+  for (auto& stop : hook_stops_) {
+    if (stop) {
+      stop();
+    }
+  }
+  hook_stops_.clear();
+}
+
 ReloadOutcome Runtime::reload(std::string_view trigger) {
   std::lock_guard serial(reload_mu_);
   ReloadOutcome out;
@@ -126,6 +148,8 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
     current_ = next;
   }
   out.generation = generation_.fetch_add(1, std::memory_order_relaxed) + 1;
+  stop_hooks();  // `old` is still held here, so the stopped companions never outlive their state
+  run_hooks(*next);
   if (server_) {
     server_->replace_handlers(handler_factory());
   }
@@ -220,6 +244,8 @@ void Runtime::stop() {
   }
   admin_server_.reset();
   server_ = nullptr;
+  std::lock_guard serial(reload_mu_);
+  stop_hooks();
 }
 
 }  // namespace sluice::gateway

@@ -5,6 +5,7 @@
 // old state dies with its last request. Settings the running listener cannot change are reported, not applied.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,12 @@ class Runtime {
   std::string start(http::Server& server);
   void stop();
 
+  // Something that must follow the current generation (e.g. a health monitor over its router): `start` runs
+  // now for the current state and again for every state a reload installs; the function it returns runs when
+  // that generation is replaced and on stop(). The state outlives its stop function.
+  using GenerationHook = std::function<std::function<void()>(GatewayState&)>;
+  void add_generation_hook(GenerationHook start);
+
   // Thread-safe; concurrent reloads run one after the other. `trigger` is for logs ("admin", "SIGHUP", ...).
   ReloadOutcome reload(std::string_view trigger);
 
@@ -71,7 +78,11 @@ class Runtime {
   mutable std::mutex mu_;  // guards current_
   std::shared_ptr<GatewayState> current_;
   std::atomic<std::uint64_t> generation_{1};
-  std::mutex reload_mu_;  // one reload at a time; guards last_stamp_
+  std::mutex reload_mu_;  // one reload at a time; guards last_stamp_, hooks_, hook_stops_
+  std::vector<GenerationHook> hooks_;
+  std::vector<std::function<void()>> hook_stops_;  // for the current generation
+  void run_hooks(GatewayState& st);
+  void stop_hooks();
   FileStamp last_stamp_;
   std::atomic<std::uint64_t> reloads_ok_{0}, reloads_failed_{0};
   telemetry::Counter* reloads_ok_metric_ = nullptr;  // sluice_config_reloads_total{result}
