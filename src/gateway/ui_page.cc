@@ -33,7 +33,7 @@ button{background:#2d333b;color:var(--fg);border:1px solid #444c56;border-radius
  <section class="panel"><h2>TTFT p50 / p99</h2><div id="ttft" class="big">–</div><div id="ttft-sub" class="sub"></div></section>
  <section class="panel"><h2>Cache hit rate</h2><div id="cache" class="big">–</div><div id="cache-sub" class="sub"></div></section>
  <section class="panel"><h2>Spend today</h2><div id="spend" class="big">–</div><div id="spend-sub" class="sub"></div></section>
- <section class="panel"><h2>Queue depth by priority</h2><div id="queue">–</div></section>
+ <section class="panel"><h2>Queue depth by priority, adaptive limits</h2><div id="queue">–</div></section>
  <section class="panel wide"><h2>Upstreams</h2>
   <table><thead><tr><th>upstream</th><th>state</th><th class="num">in flight</th><th class="num">EWMA TTFT</th>
   <th class="num">failures</th><th class="num">ejections</th><th>ejected until</th><th class="num">adaptive limit</th><th></th></tr></thead>
@@ -135,16 +135,16 @@ function renderMetrics(now, state) {
   if (has(m, "sluice_queue_depth")) {
     const by = new Map();
     for (const x of m.get("sluice_queue_depth")) by.set(x.labels.priority || "-", (by.get(x.labels.priority || "-") || 0) + x.value);
+    const limits = (m.get("sluice_concurrency_limit") || []).map((x) =>
+      `<tr><td>limit ${esc(x.labels.group || "")}</td><td class="num">${x.value}</td></tr>`);
     $("queue").innerHTML = "<table>" + [...by.entries()].map(([p, v]) =>
-      `<tr><td>${esc(p)}</td><td class="num">${v}</td></tr>`).join("") + "</table>";
+      `<tr><td>${esc(p)}</td><td class="num">${v}</td></tr>`).join("") + limits.join("") + "</table>";
   } else $("queue").innerHTML = NC;
 }
 
 function limitFor(m, name) {
-  // Adaptive concurrency limits are per upstream when admission exports them so, else not shown.
-  for (const metric of ["sluice_upstream_concurrency_limit", "sluice_concurrency_limit"]) {
-    for (const x of (m && m.get(metric)) || []) if (x.labels.upstream === name || x.labels.group === name) return x.value;
-  }
+  // Shown when admission exports a per-upstream adaptive limit; per-group limits are in the queue panel.
+  for (const x of (m && m.get("sluice_upstream_concurrency_limit")) || []) if (x.labels.upstream === name) return x.value;
   return null;
 }
 

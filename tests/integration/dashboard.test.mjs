@@ -136,6 +136,8 @@ test('dashboard math: rates, success rate and TTFT quantiles from two synthetic 
     'sluice_queue_depth{group="g",priority="high"} 2',
     'sluice_queue_depth{group="h",priority="high"} 3',
     'sluice_queue_depth{group="g",priority="low"} 7',
+    '# TYPE sluice_concurrency_limit gauge',
+    'sluice_concurrency_limit{group="g"} 12',
     '# TYPE sluice_cache_requests_total counter',
     'sluice_cache_requests_total{result="hit"} 30',
     'sluice_cache_requests_total{result="miss"} 70',
@@ -166,6 +168,7 @@ test('dashboard math: rates, success rate and TTFT quantiles from two synthetic 
   assert.equal(out.ttft, '100 ms / 950 ms');
   assert.match(out.queue, /high\s*5/);
   assert.match(out.queue, /low\s*7/);
+  assert.match(out.queue, /limit g\s*12/);
   assert.equal(out.cache, '30.0 %');
   assert.equal(out.spend, '$1.5000');
 });
