@@ -7,6 +7,7 @@
 #include "cli/logging.h"
 #include "config/loader.h"
 #include "gateway/gateway.h"
+#include "gateway/reload.h"
 #include "http/server.h"
 
 namespace sluice::cli {
@@ -67,16 +68,20 @@ int run_serve(const ServeArgs& args) {
   opts.keepalive_timeout = cfg->limits.keepalive_timeout;
   opts.write_timeout = cfg->limits.write_timeout;
   opts.drain_timeout = cfg->limits.drain_timeout;
-  http::Server server{opts, [&state](http::Worker& w) -> std::unique_ptr<http::Handler> {
-                        return std::make_unique<gateway::ProxyHandler>(*state, w);
-                      }};
+  gateway::Runtime runtime{args.config_path, env, std::move(state)};  // hot reload, admin API (reload.h)
+  http::Server server{opts, runtime.handler_factory()};
   if (auto ec = server.listen()) {
     std::cerr << "sluice: cannot listen on " << opts.host << ":" << opts.port << ": " << ec.message() << "\n";
+    return 1;
+  }
+  if (auto err = runtime.start(server); !err.empty()) {
+    std::cerr << "sluice: " << err << "\n";
     return 1;
   }
   std::cerr << "sluice: listening on " << opts.host << ":" << server.port() << " (" << server.options().workers
             << " worker(s), " << cfg->models.size() << " model(s), config " << cfg->source << ")" << std::endl;
   server.run();
+  runtime.stop();
   return 0;
 }
 }  // namespace

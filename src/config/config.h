@@ -94,6 +94,14 @@ struct VirtualKey {
   std::string secret_sha256;  // lowercase hex SHA-256 of the bearer secret
 };
 
+// Admin API and dashboard (docs/operations.md). Neither listen nor a key: no admin endpoints at all.
+struct AdminConfig {
+  std::optional<Endpoint> listen;   // separate admin listener (loopback recommended)
+  std::string key_env;              // env var holding the admin key; required on the main listener
+  std::string key_sha256;           // of that key, resolved at load time; empty = no key
+  bool enabled() const { return listen.has_value() || !key_sha256.empty(); }
+};
+
 struct Config {
   std::string source;  // file path or "<embedded>"
   Endpoint listen;
@@ -104,6 +112,7 @@ struct Config {
   std::map<std::string, Upstream> upstreams;
   std::map<std::string, Model> models;  // by public name
   std::vector<VirtualKey> keys;         // empty = no client auth
+  AdminConfig admin;
 
   const Model* find_model(std::string_view name) const;
 };

@@ -102,4 +102,10 @@ void load_api_keys(Reader& r, const Field& field, Upstream& up);
 // Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
 void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
 
+// "host:port" or "[v6]:port" (loader.cc); nullopt when malformed.
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+// Fills cfg.admin from the `admin` map (loader_admin.cc).
+void load_admin(Reader& r, const Field& field, Config& cfg);
+
 }  // namespace sluice::config::detail

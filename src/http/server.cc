@@ -141,6 +141,27 @@ void Server::set_accepting(bool on) {
   }
 }
 
+void Server::request_stop() {
+  net::post(main_ioc_, [this] {
+    if (stop_hook_) {
+      stop_hook_();
+    }
+  });
+}
+
+void Server::replace_handlers(HandlerFactory factory) {
+  auto shared = std::make_shared<HandlerFactory>(std::move(factory));
+  for (auto& w : workers_) {
+    net::post(w->ioc(), [wp = w.get(), shared] {
+      if (wp->draining_) {
+        return;
+      }
+      std::shared_ptr<Handler> next = (*shared)(*wp);
+      wp->handler_.swap(next);  // the old one dies here or with its last request
+    });
+  }
+}
+
 std::size_t Server::run() {
   for (auto& w : workers_) {
     w->handler_ = factory_(*w);
@@ -195,10 +216,7 @@ std::size_t Server::run() {
       }
     });
   };
-  std::function<void(error_code, int)> on_signal = [&](error_code ec, int sig) {
-    if (ec) {
-      return;
-    }
+  std::function<void(int)> start_drain = [&](int sig) {
     if (draining) {
       spdlog::warn("{}: second signal {}, closing now", opts_.name, sig);
       deadline = std::chrono::steady_clock::now();
@@ -212,12 +230,24 @@ std::size_t Server::run() {
       }
       poll_drain();
     }
+  };
+  std::function<void(error_code, int)> on_signal = [&](error_code ec, int sig) {
+    if (ec) {
+      return;
+    }
+    start_drain(sig);
     if (!drained) {
       signals.async_wait(on_signal);
     }
   };
   signals.async_wait(on_signal);
+  stop_hook_ = [&] {
+    if (!draining) {
+      start_drain(SIGTERM);
+    }
+  };
   main_ioc_.run();
+  stop_hook_ = nullptr;
 
   // Sessions were closed; give their coroutines a moment to unwind, then stop whatever remains.
   auto stop_at = std::chrono::steady_clock::now() + std::chrono::seconds(2);

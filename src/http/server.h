@@ -77,7 +77,9 @@ class Worker {
   // then ioc_ destroys leftover coroutine frames, whose Session destructors still touch sessions_ and active_.
   net::io_context ioc_;
   std::unique_ptr<tcp::acceptor> acceptor_;
-  std::unique_ptr<Handler> handler_;
+  // Shared so each request pins the generation it started with: a hot reload swaps this pointer for new
+  // requests while old ones finish on the handler (and state) they began with.
+  std::shared_ptr<Handler> handler_;
 };
 
 class Server {
@@ -97,11 +99,18 @@ class Server {
   // connections during an outage). Established connections are not touched.
   void set_accepting(bool on);
 
+  // Hot reload: builds a new handler on each worker thread (via `factory`) for requests that start from now
+  // on. Requests in flight keep the handler they started with. Thread-safe; no-op once draining.
+  void replace_handlers(HandlerFactory factory);
+
   // Runs until SIGINT/SIGTERM, then drains: stops accepting, lets in-flight requests finish
   // up to drain_timeout, then closes everything. Returns the number of connections cut by the drain deadline.
   std::size_t run();
+  // Starts the same drain a SIGTERM would (thread-safe; also before run(), which then drains at once).
+  void request_stop();
 
  private:
+  std::function<void()> stop_hook_;  // set by run(); only touched on main_ioc_
   ServerOptions opts_;
   HandlerFactory factory_;
   uint16_t port_ = 0;

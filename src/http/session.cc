@@ -215,7 +215,8 @@ net::awaitable<void> Session::run() {
     }
     Responder res{stream_, req, opts.write_timeout, worker_.draining()};
     try {
-      co_await worker_.handler_->handle(req, res);
+      std::shared_ptr<Handler> handler = worker_.handler_;  // pinned for this request (hot reload)
+      co_await handler->handle(req, res);
     } catch (const std::exception& e) {
       spdlog::error("{}: handler failed: {}", opts.name, e.what());
       res.set_keep_alive(false);

@@ -25,6 +25,8 @@ class OutlierDetector {
   // Returns true when this failure ejected the host.
   bool on_failure(const OutlierPolicy& p, Clock::time_point now);
   void on_success(Clock::time_point now);
+  // Operator-forced ejection (admin API): same length as the next automatic one would be.
+  void force_eject(const OutlierPolicy& p, Clock::time_point now) { eject(p, now); }
 
   std::uint32_t times_ejected() const { return times_ejected_; }
   std::uint32_t consecutive_failures() const { return consecutive_; }

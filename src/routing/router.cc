@@ -80,14 +80,21 @@ const Group* Router::group(std::string_view model) const {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+HostState* Router::host(std::string_view upstream) const {
+  auto it = hosts_.find(upstream);
+  return it == hosts_.end() ? nullptr : it->second.get();
+}
+
 std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng,
                          Clock::time_point now) const {
   const std::size_t n = g.hosts.size();
   std::vector<std::size_t> candidates;
   candidates.reserve(n);
   std::vector<bool> avail(n);
+  std::vector<bool> drained(n);
   for (std::size_t i = 0; i < n; ++i) {
-    avail[i] = g.hosts[i]->available(now);
+    drained[i] = g.hosts[i]->drained();
+    avail[i] = !drained[i] && g.hosts[i]->available(now);
   }
   auto collect = [&](auto&& pred) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -98,7 +105,9 @@ std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt
     return !candidates.empty();
   };
   collect([&](std::size_t i) { return avail[i] && !tried[i]; }) ||
-      collect([&](std::size_t i) { return avail[i]; }) || collect([&](std::size_t i) { return !tried[i]; }) ||
+      collect([&](std::size_t i) { return avail[i]; }) ||
+      collect([&](std::size_t i) { return !drained[i] && !tried[i]; }) ||  // drained hosts only when all are
+      collect([&](std::size_t i) { return !drained[i]; }) || collect([&](std::size_t i) { return !tried[i]; }) ||
       collect([](std::size_t) { return true; });
   std::vector<HostLoad> loads(n);
   for (std::size_t i : candidates) {

@@ -20,12 +20,30 @@
 
 namespace sluice::routing {
 
+// A point-in-time view of one host for the admin API and dashboard (host_ops.cc).
+struct HostStatus {
+  std::string_view state;  // "healthy" | "ejected" | "probation" | "drained"
+  std::int64_t in_flight = 0;
+  double ewma_ttft_ms = 0;
+  std::uint32_t consecutive_failures = 0;
+  std::uint32_t times_ejected = 0;
+  std::int64_t ejected_for_ms = 0;  // remaining ejection, 0 when not ejected
+};
+
 class HostState {
  public:
   explicit HostState(const config::Upstream& up);
   const config::Upstream& upstream() const { return up_; }
 
   bool available(Clock::time_point now) const;
+  // Operator controls (admin API, host_ops.cc). A drained host gets no new attempts while another host of the
+  // group can take them; requests already on it finish.
+  void set_drained(bool on) { drained_.store(on, std::memory_order_relaxed); }
+  bool drained() const { return drained_.load(std::memory_order_relaxed); }
+  void force_eject(Clock::time_point now);
+  HostStatus status(Clock::time_point now) const;
+  // Takes over outlier state, latency estimate and drain flag from the same host of a previous router.
+  void adopt(const HostState& old);
   // Records one finished attempt; returns true when it ejected the host.
   bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
   HostLoad load(std::uint32_t weight) const;
@@ -46,6 +64,7 @@ class HostState {
  private:
   const config::Upstream& up_;
   OutlierPolicy policy_;
+  std::atomic<bool> drained_{false};
   std::atomic<std::int64_t> in_flight_{0};
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
@@ -64,7 +83,11 @@ struct Group {
 class Router {
  public:
   explicit Router(const config::Config& cfg);
+  // Hot reload (host_ops.cc): health carried over from the previous router for upstreams whose name and
+  // address did not change.
+  void adopt_health(const Router& old);
   const Group* group(std::string_view model) const;
+  HostState* host(std::string_view upstream) const;  // null for an unknown name
 
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).

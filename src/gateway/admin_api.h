@@ -1,0 +1,38 @@
+#pragma once
+// Admin API (upstream state, drain/undrain/eject, reload) and the /ui dashboard routes, on the separate
+// admin listener or — guarded by the admin key — on the main listener. See docs/operations.md.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/gateway.h"
+#include "http/server.h"
+
+namespace sluice::gateway {
+
+class Runtime;
+
+// The main listener's handler for one config generation: owns that generation's ProxyHandler and keeps its
+// GatewayState alive; answers the admin routes itself when an admin key is configured.
+std::unique_ptr<http::Handler> make_generation_handler(Runtime& rt, std::shared_ptr<GatewayState> state,
+                                                       http::Worker& worker);
+// The admin listener's handler: admin routes only.
+std::unique_ptr<http::Handler> make_admin_handler(Runtime& rt);
+
+// Paths this file serves: /admin/upstreams[/...], /admin/reload, /ui, /ui/state. Other /admin/* paths
+// (e.g. /admin/usage) belong to other handlers.
+bool is_ops_path(std::string_view path);
+
+// Sum of every sample of metric `name` in Prometheus text exposition (nullopt when there is none).
+std::optional<double> sum_samples(std::string_view exposition, std::string_view name);
+
+// Spend since the start of the current UTC day from sluice_cost_usd_total (the counter counts from process
+// start, so the day's baseline is taken at the first sample after midnight). Called every second by the
+// runtime and by /ui/state; nullopt when no cost metric exists.
+std::optional<double> sample_daily_spend(std::string* since = nullptr, const std::string* exposition = nullptr);
+
+// The dashboard page (ui_page.cc).
+std::string_view dashboard_html();
+
+}  // namespace sluice::gateway

@@ -1,0 +1,59 @@
+// The `admin` section.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/sha256.h"
+#include "config/loader.h"
+#include "loader_test_util.h"
+
+namespace sluice::config {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::errors;
+using testing::kMinimalTail;
+using testing::load;
+using testing::warnings;
+
+std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
+
+TEST(ConfigLoaderAdmin, AbsentMeansNoAdmin) {
+  const LoadResult r = load(kMinimalTail);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.config->admin.enabled());
+}
+
+TEST(ConfigLoaderAdmin, ListenerAndKey) {
+  const LoadResult r = load(with_tail("admin:\n  listen: 127.0.0.1:9901\n  key_env: ADMIN_KEY\n"),
+                            {{"ADMIN_KEY", "0123456789abcdef-secret"}});
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+  const AdminConfig& a = r.config->admin;
+  ASSERT_TRUE(a.listen);
+  EXPECT_EQ(a.listen->host, "127.0.0.1");
+  EXPECT_EQ(a.listen->port, 9901);
+  EXPECT_EQ(a.key_env, "ADMIN_KEY");
+  EXPECT_EQ(a.key_sha256, sha256_hex("0123456789abcdef-secret"));
+  EXPECT_TRUE(a.enabled());
+  EXPECT_TRUE(r.warnings.empty());
+}
+
+TEST(ConfigLoaderAdmin, BadValuesAreRejectedWithLineAndPath) {
+  EXPECT_THAT(errors(load(with_tail("admin:\n  listen: nonsense\n"))),
+              ElementsAre("test.yaml:2: admin.listen: invalid address \"nonsense\": expected host:port or "
+                          "[ipv6]:port with port 0-65535"));
+  EXPECT_THAT(errors(load(with_tail("admin:\n  key_env: MISSING\n"))),
+              ElementsAre("test.yaml:2: admin.key_env: environment variable MISSING is not set or empty"));
+  EXPECT_THAT(errors(load(with_tail("admin:\n  key_env: SHORT\n"), {{"SHORT", "abc"}})),
+              ElementsAre("test.yaml:2: admin.key_env: admin key in SHORT is too short (at least 16 characters)"));
+  EXPECT_THAT(errors(load(with_tail("admin:\n  lisen: 127.0.0.1:1\n"))),
+              ElementsAre(::testing::HasSubstr("admin.lisen")));
+}
+
+TEST(ConfigLoaderAdmin, PublicListenerWithoutKeyWarns) {
+  const LoadResult r = load(with_tail("admin:\n  listen: 0.0.0.0:9901\n"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(warnings(r), ElementsAre(::testing::HasSubstr("admin.listen: admin listener on a non-loopback")));
+}
+
+}  // namespace
+}  // namespace sluice::config
