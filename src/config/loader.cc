@@ -19,8 +19,9 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 8> kTopKeys{"listen", "workers", "log_level", "access_log",
-                                                   "server", "keys",    "upstreams", "models"};
+constexpr std::array<std::string_view, 11> kTopKeys{"listen", "workers", "log_level", "access_log",
+                                                   "server", "keys",    "upstreams", "models",
+                                                   "cache",  "ledger",  "pricing"};
 constexpr std::array<std::string_view, 8> kServerKeys{
     "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
     "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
@@ -243,6 +244,7 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
   if (const Field* f = r.require(*top, "models")) {
     load_models(r, *f, upstream_names, cfg);
   }
+  detail::load_cache_sections(r, *top, cfg);
 }
 
 }  // namespace

@@ -99,4 +99,7 @@ std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config&
 // Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
 void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
 
+// The optional `cache`, `ledger` and `pricing` sections (loader_cache.cc).
+void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
+
 }  // namespace sluice::config::detail

@@ -66,6 +66,9 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
     return nullptr;
   }
   st->router = std::make_unique<routing::Router>(*cfg);
+  if (st->cache = make_cache_services(*cfg, error); !st->cache) {
+    return nullptr;
+  }
   st->config = std::move(cfg);
   return st;
 }
@@ -148,6 +151,10 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
                                       ready ? R"({"status":"ok"})" : R"({"status":"draining"})"));
       co_return;
     }
+  }
+  if (path == "/admin/usage") {
+    co_await handle_usage(state_, req, res);  // cache engineer's route: usage_route.cc
+    co_return;
   }
   if (path == "/models") {
     if (method != bhttp::verb::get) {
