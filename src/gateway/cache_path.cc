@@ -41,7 +41,9 @@ void record(CacheServices& svc, const config::Config& cfg, std::string_view sour
   const auto now_ms = unix_ms();
   const double price = ledger::cost_usd(cfg.pricing, upstream_model, u, static_cast<std::time_t>(now_ms / 1000));
   const bool billed = source == "upstream";
-  (billed ? svc.stats.cost_usd : svc.stats.savings_usd).fetch_add(price, std::memory_order_relaxed);
+  if (auto* m = svc.stats.money_for(key_name, model, upstream)) {
+    (billed ? m->cost : m->savings)->inc(price);
+  }
   if (!svc.ledger) {
     return;
   }
@@ -190,6 +192,60 @@ bool truncated(const cache::CachedAnswer& a) {
 }
 }  // namespace
 
+CacheStats::Money* CacheStats::money_for(std::string_view key, std::string_view model, std::string_view upstream) {
+  auto it = money.find(std::make_tuple(key, model, upstream));
+  return it == money.end() ? nullptr : &it->second;
+}
+
+CacheServices::~CacheServices() {
+  if (collector) {
+    telemetry::metrics().remove_collector(collector);
+  }
+}
+
+namespace {
+void register_metrics(const config::Config& cfg, CacheServices& svc) {
+  auto& reg = telemetry::metrics();
+  auto& requests = reg.counter("sluice_cache_requests_total", "Cacheable-request outcomes at the response cache",
+                               {"result"});
+  svc.stats.hit = &requests.with({"hit"});
+  svc.stats.miss = &requests.with({"miss"});
+  svc.stats.bypass = &requests.with({"bypass"});
+  svc.stats.stale = &requests.with({"stale"});
+  auto& coalesced = reg.counter("sluice_coalesced_total", "Requests answered by another request's upstream call",
+                                {"model"});
+  auto& cost = reg.counter("sluice_cost_usd_total", "Upstream cost of answers, from the price table",
+                           {"key", "model", "upstream"});
+  auto& savings = reg.counter("sluice_savings_usd_total", "Cost avoided by cached and coalesced answers",
+                              {"key", "model", "upstream"});
+  std::vector<std::string> keys;
+  for (const auto& k : cfg.keys) {
+    keys.push_back(k.name);
+  }
+  if (keys.empty()) {
+    keys.emplace_back();
+  }
+  for (const auto& [name, m] : cfg.models) {
+    svc.stats.coalesced.emplace(name, &coalesced.with({name}));
+    for (const auto& d : m.deployments) {
+      for (const auto& k : keys) {
+        svc.stats.money.try_emplace(std::make_tuple(k, name, d.upstream),
+                                    CacheStats::Money{&cost.with({k, name, d.upstream}),
+                                                      &savings.with({k, name, d.upstream})});
+      }
+    }
+  }
+  auto& bytes = reg.gauge("sluice_cache_bytes", "Bytes held by the response cache").with({});
+  auto& entries = reg.gauge("sluice_cache_entries", "Answers held by the response cache").with({});
+  if (svc.store) {
+    svc.collector = reg.add_collector([&bytes, &entries, store = svc.store.get()] {
+      bytes.set(double(store->bytes()));
+      entries.set(double(store->entries()));
+    });
+  }
+}
+}  // namespace
+
 std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error) {
   auto svc = std::make_unique<CacheServices>();
   if (cfg.cache.enabled) {
@@ -197,6 +253,7 @@ std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, st
     std::size_t shards = std::clamp<std::size_t>(cfg.cache.max_bytes / (4 * cfg.cache.max_entry_bytes), 1, 16);
     svc->store = std::make_unique<cache::MemoryCache>(cfg.cache.max_bytes, cfg.cache.ttl, cfg.cache.stale_ttl, shards);
   }
+  register_metrics(cfg, *svc);
   if (cfg.ledger.enabled) {
     svc->ledger = ledger::Ledger::open(cfg.ledger, error);
     if (!svc->ledger) {
@@ -221,7 +278,7 @@ CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat
   bool allowed = key && (key->deterministic || cfg.cache.cache_nondeterministic ||
                          std::find(opt_in.begin(), opt_in.end(), key_name) != opt_in.end());
   if (!allowed || cc.no_store) {
-    svc.stats.bypass.fetch_add(1, std::memory_order_relaxed);
+    svc.stats.bypass->inc();
     return t;
   }
   t.key = std::move(key->digest);
@@ -241,7 +298,7 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
   if (t.may_read) {
     auto hit = svc.store->get(t.key, cache::CacheClock::now(), false);
     if (hit.answer) {
-      svc.stats.hit.fetch_add(1, std::memory_order_relaxed);
+      svc.stats.hit->inc();
       res.set_header("x-sluice-cache", "hit");
       res.set_header("x-sluice-model", group.model->name);
       res.set_header("x-sluice-upstream", hit.answer->upstream);
@@ -258,7 +315,9 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
       res.set_header("x-sluice-cache", "miss");
       auto r = co_await follow(*t.flight, t, group, res);
       if (r == Follow::kServed) {
-        svc.stats.coalesced.fetch_add(1, std::memory_order_relaxed);
+        if (auto it = svc.stats.coalesced.find(group.model->name); it != svc.stats.coalesced.end()) {
+          it->second->inc();
+        }
         auto v = t.flight->read(0, false);
         record(svc, cfg, "coalesced", key_name, group.model->name, v.upstream, v.upstream_model, t.stream, res,
                v.usage);
@@ -272,7 +331,7 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
     t.flight = std::make_shared<cache::Flight>(t.stream);  // the tee that fills the cache
     t.leader = true;
   }
-  (t.header == "miss" ? svc.stats.miss : svc.stats.bypass).fetch_add(1, std::memory_order_relaxed);
+  (t.header == "miss" ? svc.stats.miss : svc.stats.bypass)->inc();
   res.set_header("x-sluice-cache", std::string(t.header));
   co_return std::string_view{};
 }
@@ -323,7 +382,7 @@ net::awaitable<bool> cache_settle(CacheServices& svc, const config::Config& cfg,
     auto old = svc.store->get(t.key, cache::CacheClock::now(), true);
     if (old.answer) {
       f.finish(FlightState::kAbandoned);  // joiners go upstream themselves (or hit the stale path too)
-      svc.stats.stale.fetch_add(1, std::memory_order_relaxed);
+      svc.stats.stale->inc();
       res.set_header("x-sluice-cache", old.stale ? "stale" : "hit");
       res.set_header("x-sluice-upstream", old.answer->upstream);
       co_await replay(*old.answer, t.stream, t.include_usage, res);

@@ -3,7 +3,9 @@
 // flight, storing complete answers, stale answers when every upstream failed, and the usage ledger row.
 #include <atomic>
 #include <memory>
+#include <map>
 #include <string>
+#include <tuple>
 
 #include "cache/flight.h"
 #include "cache/response_cache.h"
@@ -12,15 +14,23 @@
 #include "ledger/ledger.h"
 #include "openai/request_view.h"
 #include "routing/router.h"
+#include "telemetry/metrics.h"
 
 namespace sluice::gateway {
 
 struct PlanResult;
 
-// Counters of the metrics contract (issue 7) owned by the cache; relaxed atomics, summed at scrape.
+// The cache's metrics (issue 7 contract). Label children are resolved once at startup: the hot path only
+// increments. Cost children exist for every configured key × model × deployment upstream.
 struct CacheStats {
-  std::atomic<std::uint64_t> hit{0}, miss{0}, bypass{0}, stale{0}, coalesced{0};
-  std::atomic<double> cost_usd{0}, savings_usd{0};
+  telemetry::Counter *hit, *miss, *bypass, *stale;
+  std::map<std::string, telemetry::Counter*, std::less<>> coalesced;  // by model
+  struct Money {
+    telemetry::Counter* cost;
+    telemetry::Counter* savings;
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Money, std::less<>> money;  // key, model, upstream
+  Money* money_for(std::string_view key, std::string_view model, std::string_view upstream);
 };
 
 struct CacheServices {
@@ -28,6 +38,8 @@ struct CacheServices {
   cache::FlightTable flights;
   std::unique_ptr<ledger::Ledger> ledger;  // null when ledger.enabled is false
   CacheStats stats;
+  std::uint64_t collector = 0;  // cache bytes/entries gauges, refreshed at scrape
+  ~CacheServices();
 };
 
 std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error);
