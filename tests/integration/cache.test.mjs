@@ -173,3 +173,34 @@ describe('response cache and coalescing', () => {
     assert.equal(afterStats.streams_cancelled, before.streams_cancelled, 'upstream not cancelled');
   });
 });
+
+describe('stale answers as degradation', () => {
+  test('expired entry served (X-Sluice-Cache: stale) only when every upstream failed', T, async () => {
+    const sim = await startSim(['--seed', '5', '--ttft', '0', '--itl', '0', '--output-tokens', '8']);
+    const cfg = baseConfig({ upstreamUrl: sim.base, timeouts: { connect: '500ms' } });
+    cfg.cache = { ttl: '300ms', stale_ttl: '1h' };
+    const gw = await startGateway({ config: cfg });
+    try {
+      const body = JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'stale?' }], temperature: 0 });
+      const post = () => fetch(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const r1 = await post();
+      assert.equal(r1.headers.get('x-sluice-cache'), 'miss');
+      const a = await r1.json();
+      await sleep(400);
+      const r2 = await post();  // expired, upstream up: a fresh miss, not the stale copy
+      assert.equal(r2.headers.get('x-sluice-cache'), 'miss');
+      await r2.text();
+      await sleep(400);
+      await sim.stop();
+      const r3 = await post();
+      assert.equal(r3.status, 200);
+      assert.equal(r3.headers.get('x-sluice-cache'), 'stale');
+      const c = await r3.json();
+      assert.equal(c.choices[0].message.content.length > 0, true);
+      assert.equal(c.object, a.object);
+    } finally {
+      await sim.stop();
+      await gw.stop();
+    }
+  });
+});
