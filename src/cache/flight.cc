@@ -2,14 +2,17 @@
 
 namespace sluice::cache {
 
-void Flight::notify_locked() {
-  for (const auto& w : waiters_) {
+namespace {
+// Outside the lock: a joiner on this same thread may be resumed inline and read the flight at once.
+void notify(const std::vector<std::shared_ptr<Wakeup>>& waiters) {
+  for (const auto& w : waiters) {
     w->try_send(boost::system::error_code{});  // full = a wake-up is already pending; that one will do
   }
 }
+}  // namespace
 
 void Flight::on_event(std::string_view upstream, std::string_view event, bool usage_only) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (saw_done_ || state_ != FlightState::kRunning) {
     return;
   }
@@ -19,7 +22,9 @@ void Flight::on_event(std::string_view upstream, std::string_view event, bool us
   data_ += event;
   events_.push_back({data_.size(), usage_only});
   saw_done_ = event.starts_with("data: [DONE]");
-  notify_locked();
+  auto waiters = waiters_;
+  lock.unlock();
+  notify(waiters);
 }
 
 void Flight::on_body(std::string_view upstream, std::string_view json) {
@@ -48,7 +53,7 @@ std::string Flight::body() const {
 }
 
 void Flight::finish(FlightState state, unsigned status, std::string error_body, std::string retry_after) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (state == FlightState::kDone && !(stream_ ? saw_done_ : has_body_)) {
     state = FlightState::kAbandoned;
   }
@@ -56,7 +61,9 @@ void Flight::finish(FlightState state, unsigned status, std::string error_body, 
   status_ = status;
   error_body_ = std::move(error_body);
   retry_after_ = std::move(retry_after);
-  notify_locked();
+  auto waiters = waiters_;
+  lock.unlock();
+  notify(waiters);
 }
 
 void Flight::set_usage(std::optional<openai::Usage> usage, std::string upstream_model) {

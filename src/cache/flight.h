@@ -59,8 +59,6 @@ class Flight : public gateway::RelayTap {
   bool stream() const { return stream_; }
 
  private:
-  void notify_locked();
-
   const bool stream_;
   mutable std::mutex mu_;
   std::string data_;  // stream: events back to back; non-stream: the body
