@@ -9,6 +9,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { startGateway, baseConfig, tempDir, parseSse, httpRequest, sleep } from './lib/gateway.mjs';
 import { startSim, simStats } from './lib/sim.mjs';
+import { startFakeUpstream } from './lib/fake_upstream.mjs';
 
 const T = { timeout: 25_000 };
 
@@ -200,6 +201,31 @@ describe('stale answers as degradation', () => {
       assert.equal(c.object, a.object);
     } finally {
       await sim.stop();
+      await gw.stop();
+    }
+  });
+});
+
+describe('coalesced failure', () => {
+  test('joiners get the leader\'s error; the upstream saw one request', T, async () => {
+    const up = await startFakeUpstream();
+    const gw = await startGateway({ config: baseConfig({ upstreamUrl: up.url, workers: 2, timeouts: { first_token: '1s' } }) });
+    try {
+      const body = JSON.stringify({ model: 'deepseek-chat', messages: [{ role: 'user', content: 'hang' }], temperature: 0 });
+      const results = await Promise.all(Array.from({ length: 20 }, async () => {
+        const r = await fetch(`${gw.url}/v1/chat/completions`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'x-test-mode': 'hang' }, body,
+        });
+        return { status: r.status, body: await r.json() };
+      }));
+      assert.equal(up.requests.length, 1, 'one upstream call for 20 identical requests');
+      for (const r of results) {
+        assert.equal(r.status, 504);
+        assert.deepEqual(r.body, results[0].body);
+      }
+      assert.equal(typeof results[0].body.error.message, 'string');
+    } finally {
+      await up.close();
       await gw.stop();
     }
   });
