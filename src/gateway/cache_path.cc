@@ -312,7 +312,8 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
     t.flight = svc.flights.lead_or_join(t.key + (t.stream ? "/s" : "/j"), t.stream, t.leader);
     t.registered = t.leader;
     if (!t.leader) {
-      res.set_header("x-sluice-cache", "miss");
+      // A flight whose answer is already complete (its leader is just storing it) serves like a hit.
+      res.set_header("x-sluice-cache", t.flight->complete() ? "hit" : "miss");
       auto r = co_await follow(*t.flight, t, group, res);
       if (r == Follow::kServed) {
         if (auto it = svc.stats.coalesced.find(group.model->name); it != svc.stats.coalesced.end()) {

@@ -107,7 +107,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
                                    key_name, req, body, view);
   if (auto served = co_await cache_answer(*state_.cache, *state_.config, ticket, *group, key_name, res);
       !served.empty()) {
-    finish_log(served);
+    log.detail = served;  // "cache_hit" | "coalesced"
+    finish_log("none");
     co_return;
   }
   // The ledger needs usage on every stream; the extra chunk is stripped again when the client did not ask.
@@ -146,8 +147,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   log.keepalives = out.keepalives;
   log.detail = out.detail;
   if (co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
-    record_upstream_usage(*state_.cache, *state_.config, key_name, *group, plan, view.stream, res);
-    finish_log("stale");
+    log.detail = "stale answer served";  // its ledger row (source "stale") is written by cache_settle
+    finish_log(describe(out.failure).name);
     co_return;
   }
   record_upstream_usage(*state_.cache, *state_.config, key_name, *group, plan, view.stream, res);
