@@ -3,9 +3,8 @@
 // The leader's relay feeds the Flight (a RelayTap); joiners on any worker thread replay what was already
 // relayed and then follow live. A joiner waits on its own concurrent channel, so the leader's thread never
 // touches another worker's sockets.
-#include <boost/asio/experimental/concurrent_channel.hpp>
-
 #include <atomic>
+#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,7 +22,7 @@ enum class FlightState { kRunning, kDone, kFailed, kAbandoned };
 
 // What a joiner copies out of the flight on each wake-up.
 struct FlightView {
-  std::string bytes;          // new stream bytes since the last view (or the whole body once done)
+  std::string bytes;  // new stream bytes since the last view (or the whole body once done)
   std::size_t next_event = 0;
   FlightState state = FlightState::kRunning;
   std::string upstream;
@@ -45,9 +44,10 @@ class Flight : public gateway::RelayTap {
   bool wanted() const override { return joiners_.load(std::memory_order_relaxed) > 0; }
 
   // The leader's request ended. kDone needs a complete answer (stream: [DONE] seen; else a body).
-  void finish(FlightState state, unsigned status = 0, std::string error_body = {}, std::string retry_after = {});
+  void finish(FlightState state, unsigned status = 0, std::string error_body = {},
+              std::string retry_after = {});
   void set_usage(std::optional<openai::Usage> usage, std::string upstream_model);
-  bool complete() const;  // a whole answer went through the tap
+  bool complete() const;             // a whole answer went through the tap
   std::string stream_bytes() const;  // leader side, after the relay: every event as relayed
   std::string body() const;
 

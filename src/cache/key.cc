@@ -1,8 +1,7 @@
 #include "cache/key.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cmath>
 #include <vector>
 
@@ -78,7 +77,8 @@ bool is_zero_number(const json::value* v) {
 }
 }  // namespace
 
-std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model, std::string_view body) {
+std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model,
+                                      std::string_view body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
   if (ec || !v.is_object()) {

@@ -15,7 +15,8 @@ struct RequestKey {
 // `routed_model` replaces the body's "model" (the group that serves it, after routing). Left out of the key:
 // stream and stream_options (the answer's shape, converted on replay), user (metadata). nullopt when the body
 // is not a JSON object.
-std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model, std::string_view body);
+std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model,
+                                      std::string_view body);
 
 // Cache-Control request directives the cache honours.
 struct CacheControl {

@@ -2,8 +2,8 @@
 
 namespace sluice::cache {
 
-MemoryCache::MemoryCache(std::size_t max_bytes, std::chrono::milliseconds ttl, std::chrono::milliseconds stale_ttl,
-                         std::size_t shards)
+MemoryCache::MemoryCache(std::size_t max_bytes, std::chrono::milliseconds ttl,
+                         std::chrono::milliseconds stale_ttl, std::size_t shards)
     : shard_budget_(max_bytes / shards), ttl_(ttl), stale_ttl_(stale_ttl) {
   for (std::size_t i = 0; i < shards; ++i) {
     shards_.push_back(std::make_unique<Shard>());
@@ -43,7 +43,8 @@ Lookup MemoryCache::get(const std::string& key, CacheClock::time_point now, bool
   return {it->answer, stale};
 }
 
-void MemoryCache::put(const std::string& key, std::shared_ptr<const CachedAnswer> answer, CacheClock::time_point now) {
+void MemoryCache::put(const std::string& key, std::shared_ptr<const CachedAnswer> answer,
+                      CacheClock::time_point now) {
   std::size_t size = answer->bytes() + key.size();
   if (size > shard_budget_) {
     return;

@@ -25,7 +25,9 @@ struct CachedAnswer {
   openai::Usage usage;    // what the answer cost when it was produced upstream
   std::string upstream_model;  // the id it was priced by
   std::string upstream;        // where it came from
-  std::size_t bytes() const { return json.size() + sse_main.size() + sse_usage.size() + upstream_model.size() + 256; }
+  std::size_t bytes() const {
+    return json.size() + sse_main.size() + sse_usage.size() + upstream_model.size() + 256;
+  }
 };
 
 struct Lookup {
@@ -37,7 +39,8 @@ class ResponseCache {
  public:
   virtual ~ResponseCache() = default;
   virtual Lookup get(const std::string& key, CacheClock::time_point now, bool allow_stale) = 0;
-  virtual void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer, CacheClock::time_point now) = 0;
+  virtual void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer,
+                   CacheClock::time_point now) = 0;
   virtual std::size_t bytes() const = 0;
   virtual std::size_t entries() const = 0;
 };
@@ -48,7 +51,8 @@ class MemoryCache : public ResponseCache {
   MemoryCache(std::size_t max_bytes, std::chrono::milliseconds ttl, std::chrono::milliseconds stale_ttl,
               std::size_t shards);
   Lookup get(const std::string& key, CacheClock::time_point now, bool allow_stale) override;
-  void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer, CacheClock::time_point now) override;
+  void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer,
+           CacheClock::time_point now) override;
   std::size_t bytes() const override { return bytes_.load(std::memory_order_relaxed); }
   std::size_t entries() const override { return entries_.load(std::memory_order_relaxed); }
 

@@ -1,7 +1,6 @@
 #include "cache/shape.h"
 
 #include <boost/json.hpp>
-
 #include <map>
 
 #include "http/sse.h"
@@ -90,13 +89,15 @@ std::optional<CachedAnswer> answer_from_json(std::string_view body) {
     }
     json::value index = c.contains("index") ? c.at("index") : json::value(0);
     json::object ch = head;
-    ch["choices"] = json::array{json::object{{"index", index}, {"delta", std::move(delta)},
-                                             {"logprobs", nullptr}, {"finish_reason", nullptr}}};
+    ch["choices"] = json::array{json::object{
+        {"index", index}, {"delta", std::move(delta)}, {"logprobs", nullptr}, {"finish_reason", nullptr}}};
     append_event(a.sse_main, ch);
     json::object fin = head;
-    fin["choices"] = json::array{json::object{{"index", index}, {"delta", json::object{}},
-                                              {"logprobs", nullptr},
-                                              {"finish_reason", c.contains("finish_reason") ? c.at("finish_reason") : nullptr}}};
+    fin["choices"] = json::array{
+        json::object{{"index", index},
+                     {"delta", json::object{}},
+                     {"logprobs", nullptr},
+                     {"finish_reason", c.contains("finish_reason") ? c.at("finish_reason") : nullptr}}};
     append_event(a.sse_main, fin);
   }
   if (const auto* u = o.if_contains("usage"); u && u->is_object()) {
@@ -187,8 +188,8 @@ std::optional<CachedAnswer> answer_from_sse(std::string_view sse) {
             ti = static_cast<std::size_t>(i->get_int64());
           }
           while (ch.tool_calls.size() <= ti) {
-            ch.tool_calls.push_back(json::object{{"type", "function"},
-                                                 {"function", json::object{{"name", ""}, {"arguments", ""}}}});
+            ch.tool_calls.push_back(json::object{
+                {"type", "function"}, {"function", json::object{{"name", ""}, {"arguments", ""}}}});
           }
           auto& dst_tc = ch.tool_calls[ti].get_object();
           if (auto id = str_or_empty(tc, "id"); !id.empty()) {
@@ -223,15 +224,16 @@ std::optional<CachedAnswer> answer_from_sse(std::string_view sse) {
   out["object"] = "chat.completion";
   json::array choices;
   for (auto& [idx, ch] : acc) {
-    json::object msg{{"role", ch.role}, {"content", ch.has_content ? json::value(ch.content) : json::value(nullptr)}};
+    json::object msg{{"role", ch.role},
+                     {"content", ch.has_content ? json::value(ch.content) : json::value(nullptr)}};
     if (ch.has_reasoning) {
       msg["reasoning_content"] = ch.reasoning;
     }
     if (!ch.tool_calls.empty()) {
       msg["tool_calls"] = std::move(ch.tool_calls);
     }
-    choices.push_back(json::object{{"index", idx}, {"message", std::move(msg)}, {"logprobs", nullptr},
-                                   {"finish_reason", ch.finish}});
+    choices.push_back(json::object{
+        {"index", idx}, {"message", std::move(msg)}, {"logprobs", nullptr}, {"finish_reason", ch.finish}});
   }
   out["choices"] = std::move(choices);
   if (!usage.is_null()) {

@@ -1,8 +1,8 @@
 // The `cache`, `ledger` and `pricing` sections: response cache, usage ledger and the price table.
+#include <fmt/format.h>
+
 #include <charconv>
 #include <cmath>
-
-#include <fmt/format.h>
 
 #include "config/loader_internal.h"
 
@@ -10,12 +10,12 @@ namespace sluice::config::detail {
 
 namespace {
 constexpr std::array<std::string_view, 8> kCacheKeys{
-    "enabled", "max_bytes", "max_entry_bytes", "ttl", "stale_ttl", "coalesce", "cache_nondeterministic",
-    "opt_in_keys"};
+    "enabled",   "max_bytes", "max_entry_bytes",        "ttl",
+    "stale_ttl", "coalesce",  "cache_nondeterministic", "opt_in_keys"};
 constexpr std::array<std::string_view, 4> kLedgerKeys{"enabled", "path", "flush_interval", "admin_key_env"};
-constexpr std::array<std::string_view, 7> kPriceKeys{"input_cache_hit", "input_cache_miss", "output",
-                                                     "off_peak",        "peak",             "weekdays_only",
-                                                     "off_peak_multiplier"};
+constexpr std::array<std::string_view, 7> kPriceKeys{
+    "input_cache_hit", "input_cache_miss",   "output", "off_peak", "peak",
+    "weekdays_only",   "off_peak_multiplier"};
 
 // A plain (unquoted) non-negative decimal number.
 std::optional<double> number(Reader& r, const Field& f, double max) {
@@ -46,8 +46,8 @@ std::optional<int> clock_minutes(std::string_view s) {
   int h = 0, m = 0;
   auto [e1, c1] = std::from_chars(s.data(), s.data() + 2, h);
   auto [e2, c2] = std::from_chars(s.data() + 3, s.data() + 5, m);
-  if (c1 != std::errc() || c2 != std::errc() || e1 != s.data() + 2 || e2 != s.data() + 5 || h > 24 || m > 59 ||
-      (h == 24 && m != 0)) {
+  if (c1 != std::errc() || c2 != std::errc() || e1 != s.data() + 2 || e2 != s.data() + 5 || h > 24 ||
+      m > 59 || (h == 24 && m != 0)) {
     return std::nullopt;
   }
   return h * 60 + m;
@@ -152,8 +152,9 @@ void load_pricing(Reader& r, const Field& field, std::map<std::string, Price>& o
     }
     Price p;
     constexpr double kMaxPrice = 1e6;
-    for (auto [key, dst] : {std::pair{"input_cache_hit", &p.input_cache_hit},
-                            std::pair{"input_cache_miss", &p.input_cache_miss}, std::pair{"output", &p.output}}) {
+    for (auto [key, dst] :
+         {std::pair{"input_cache_hit", &p.input_cache_hit},
+          std::pair{"input_cache_miss", &p.input_cache_miss}, std::pair{"output", &p.output}}) {
       if (const Field* f = r.require(*m, key)) {
         *dst = number(r, *f, kMaxPrice).value_or(0);
       }

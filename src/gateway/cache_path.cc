@@ -17,7 +17,8 @@ namespace {
 using cache::FlightState;
 
 std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -39,7 +40,8 @@ void record(CacheServices& svc, const config::Config& cfg, std::string_view sour
             const http::Responder& res, const std::optional<openai::Usage>& usage) {
   const openai::Usage u = usage.value_or(openai::Usage{});
   const auto now_ms = unix_ms();
-  const double price = ledger::cost_usd(cfg.pricing, upstream_model, u, static_cast<std::time_t>(now_ms / 1000));
+  const double price =
+      ledger::cost_usd(cfg.pricing, upstream_model, u, static_cast<std::time_t>(now_ms / 1000));
   const bool billed = source == "upstream";
   if (auto* m = svc.stats.money_for(key_name, model, upstream)) {
     (billed ? m->cost : m->savings)->inc(price);
@@ -73,7 +75,8 @@ net::awaitable<bool> send_stream_head(http::Responder& res) {
   co_return co_await res.send_stream_header(std::move(head));
 }
 
-net::awaitable<void> replay(const cache::CachedAnswer& a, bool stream, bool include_usage, http::Responder& res) {
+net::awaitable<void> replay(const cache::CachedAnswer& a, bool stream, bool include_usage,
+                            http::Responder& res) {
   if (!stream) {
     http::Response r{bhttp::status::ok, 11};
     r.set(bhttp::field::content_type, "application/json");
@@ -101,8 +104,8 @@ void failure_answer(const AttemptOutcome& o, unsigned& status, std::string& body
     body = o.error_body.starts_with('{') && o.error_body.find("\"error\"") != std::string::npos &&
                    openai::is_valid_json(o.error_body)
                ? o.error_body
-               : http::openai_error_body(fmt::format("{} (HTTP {})", info.message, o.upstream_status), info.type,
-                                         info.name);
+               : http::openai_error_body(fmt::format("{} (HTTP {})", info.message, o.upstream_status),
+                                         info.type, info.name);
     return;
   }
   status = info.status;
@@ -110,7 +113,8 @@ void failure_answer(const AttemptOutcome& o, unsigned& status, std::string& body
 }
 
 constexpr std::string_view kBrokenTail =
-    "data: {\"error\":{\"message\":\"the shared upstream stream failed\",\"type\":\"server_error\",\"param\":null,"
+    "data: {\"error\":{\"message\":\"the shared upstream stream "
+    "failed\",\"type\":\"server_error\",\"param\":null,"
     "\"code\":\"upstream_reset\"}}\n\ndata: [DONE]\n\n";
 
 // Joins another request's upstream call. kServed when this client got an answer (or left).
@@ -192,7 +196,8 @@ bool truncated(const cache::CachedAnswer& a) {
 }
 }  // namespace
 
-CacheStats::Money* CacheStats::money_for(std::string_view key, std::string_view model, std::string_view upstream) {
+CacheStats::Money* CacheStats::money_for(std::string_view key, std::string_view model,
+                                         std::string_view upstream) {
   auto it = money.find(std::make_tuple(key, model, upstream));
   return it == money.end() ? nullptr : &it->second;
 }
@@ -206,14 +211,14 @@ CacheServices::~CacheServices() {
 namespace {
 void register_metrics(const config::Config& cfg, CacheServices& svc) {
   auto& reg = telemetry::metrics();
-  auto& requests = reg.counter("sluice_cache_requests_total", "Cacheable-request outcomes at the response cache",
-                               {"result"});
+  auto& requests = reg.counter("sluice_cache_requests_total",
+                               "Cacheable-request outcomes at the response cache", {"result"});
   svc.stats.hit = &requests.with({"hit"});
   svc.stats.miss = &requests.with({"miss"});
   svc.stats.bypass = &requests.with({"bypass"});
   svc.stats.stale = &requests.with({"stale"});
-  auto& coalesced = reg.counter("sluice_coalesced_total", "Requests answered by another request's upstream call",
-                                {"model"});
+  auto& coalesced = reg.counter("sluice_coalesced_total",
+                                "Requests answered by another request's upstream call", {"model"});
   auto& cost = reg.counter("sluice_cost_usd_total", "Upstream cost of answers, from the price table",
                            {"key", "model", "upstream"});
   auto& savings = reg.counter("sluice_savings_usd_total", "Cost avoided by cached and coalesced answers",
@@ -229,9 +234,9 @@ void register_metrics(const config::Config& cfg, CacheServices& svc) {
     svc.stats.coalesced.emplace(name, &coalesced.with({name}));
     for (const auto& d : m.deployments) {
       for (const auto& k : keys) {
-        svc.stats.money.try_emplace(std::make_tuple(k, name, d.upstream),
-                                    CacheStats::Money{&cost.with({k, name, d.upstream}),
-                                                      &savings.with({k, name, d.upstream})});
+        svc.stats.money.try_emplace(
+            std::make_tuple(k, name, d.upstream),
+            CacheStats::Money{&cost.with({k, name, d.upstream}), &savings.with({k, name, d.upstream})});
       }
     }
   }
@@ -250,8 +255,10 @@ std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, st
   auto svc = std::make_unique<CacheServices>();
   if (cfg.cache.enabled) {
     // Enough shards for concurrency, but each must still hold a largest entry several times over.
-    std::size_t shards = std::clamp<std::size_t>(cfg.cache.max_bytes / (4 * cfg.cache.max_entry_bytes), 1, 16);
-    svc->store = std::make_unique<cache::MemoryCache>(cfg.cache.max_bytes, cfg.cache.ttl, cfg.cache.stale_ttl, shards);
+    std::size_t shards =
+        std::clamp<std::size_t>(cfg.cache.max_bytes / (4 * cfg.cache.max_entry_bytes), 1, 16);
+    svc->store =
+        std::make_unique<cache::MemoryCache>(cfg.cache.max_bytes, cfg.cache.ttl, cfg.cache.stale_ttl, shards);
   }
   register_metrics(cfg, *svc);
   if (cfg.ledger.enabled) {
@@ -320,8 +327,8 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
           it->second->inc();
         }
         auto v = t.flight->read(0, false);
-        record(svc, cfg, "coalesced", key_name, group.model->name, v.upstream, v.upstream_model, t.stream, res,
-               v.usage);
+        record(svc, cfg, "coalesced", key_name, group.model->name, v.upstream, v.upstream_model, t.stream,
+               res, v.usage);
         co_return "coalesced";
       }
       t.flight.reset();  // run our own upstream call, uncoalesced
@@ -338,8 +345,8 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
 }
 
 net::awaitable<bool> cache_settle(CacheServices& svc, const config::Config& cfg, CacheTicket& t,
-                                  const routing::Group& group, std::string_view key_name, const PlanResult& plan,
-                                  http::Responder& res) {
+                                  const routing::Group& group, std::string_view key_name,
+                                  const PlanResult& plan, http::Responder& res) {
   if (!t.flight || !t.leader) {
     co_return false;
   }
@@ -392,7 +399,8 @@ net::awaitable<bool> cache_settle(CacheServices& svc, const config::Config& cfg,
       co_return true;
     }
   }
-  f.finish(out.committed ? FlightState::kAbandoned : FlightState::kFailed, status, std::move(body), out.retry_after);
+  f.finish(out.committed ? FlightState::kAbandoned : FlightState::kFailed, status, std::move(body),
+           out.retry_after);
   co_return false;
 }
 
@@ -403,8 +411,8 @@ void record_upstream_usage(CacheServices& svc, const config::Config& cfg, std::s
     return;
   }
   record(svc, cfg, "upstream", key_name, plan.answered_by ? plan.answered_by->name : group.model->name,
-         plan.upstream ? std::string_view(plan.upstream->name) : std::string_view{}, upstream_model_of(plan), stream,
-         res, plan.out.usage);
+         plan.upstream ? std::string_view(plan.upstream->name) : std::string_view{}, upstream_model_of(plan),
+         stream, res, plan.out.usage);
 }
 
 }  // namespace sluice::gateway

@@ -2,8 +2,8 @@
 // The cache's part of the request path (docs/cache.md): exact-match hits, coalescing of identical requests in
 // flight, storing complete answers, stale answers when every upstream failed, and the usage ledger row.
 #include <atomic>
-#include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
 
@@ -29,7 +29,8 @@ struct CacheStats {
     telemetry::Counter* cost;
     telemetry::Counter* savings;
   };
-  std::map<std::tuple<std::string, std::string, std::string>, Money, std::less<>> money;  // key, model, upstream
+  std::map<std::tuple<std::string, std::string, std::string>, Money, std::less<>>
+      money;  // key, model, upstream
   Money* money_for(std::string_view key, std::string_view model, std::string_view upstream);
 };
 
@@ -72,8 +73,8 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
 // After the plan: store a complete answer, release joiners, and on failure serve a stale answer when allowed.
 // Returns true when it answered the client (stale).
 net::awaitable<bool> cache_settle(CacheServices& svc, const config::Config& cfg, CacheTicket& t,
-                                  const routing::Group& group, std::string_view key_name, const PlanResult& plan,
-                                  http::Responder& res);
+                                  const routing::Group& group, std::string_view key_name,
+                                  const PlanResult& plan, http::Responder& res);
 
 // The ledger row of a request that went upstream (any outcome).
 void record_upstream_usage(CacheServices& svc, const config::Config& cfg, std::string_view key_name,

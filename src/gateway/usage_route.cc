@@ -32,8 +32,8 @@ bool same_secret(std::string_view a, std::string_view b) {
 
 net::awaitable<void> handle_usage(GatewayState& state, const http::Request& req, http::Responder& res) {
   if (req.method() != bhttp::verb::get) {
-    co_await res.send_error(bhttp::status::method_not_allowed, "use GET on /admin/usage", "invalid_request_error",
-                            "method_not_allowed");
+    co_await res.send_error(bhttp::status::method_not_allowed, "use GET on /admin/usage",
+                            "invalid_request_error", "method_not_allowed");
     co_return;
   }
   const auto& cfg = *state.config;
@@ -43,7 +43,8 @@ net::awaitable<void> handle_usage(GatewayState& state, const http::Request& req,
   if (!admin) {
     if (cfg.ledger.admin_key.empty() && state.key_names.empty()) {
       admin = true;  // an open gateway has open usage
-    } else if (auto it = state.key_names.find(sha256_hex(secret)); !secret.empty() && it != state.key_names.end()) {
+    } else if (auto it = state.key_names.find(sha256_hex(secret));
+               !secret.empty() && it != state.key_names.end()) {
       only_key = it->second;
     } else {
       co_await res.send_error(bhttp::status::unauthorized, "the admin key or a virtual key is required",

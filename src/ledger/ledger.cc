@@ -2,10 +2,10 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
@@ -46,10 +46,18 @@ constexpr std::string_view kAggregates =
     "sum(CASE WHEN source='upstream' THEN cache_miss_tokens ELSE 0 END),"
     "sum(CASE WHEN source='upstream' THEN reasoning_tokens ELSE 0 END),"
     "total(cost_usd), total(savings_usd)";
-constexpr std::array<std::string_view, 12> kAggregateNames{
-    "requests",          "upstream_requests",  "cache_hits",           "coalesced",
-    "stale",             "prompt_tokens",      "completion_tokens",    "prompt_cache_hit_tokens",
-    "prompt_cache_miss_tokens", "reasoning_tokens", "cost_usd",        "savings_usd"};
+constexpr std::array<std::string_view, 12> kAggregateNames{"requests",
+                                                           "upstream_requests",
+                                                           "cache_hits",
+                                                           "coalesced",
+                                                           "stale",
+                                                           "prompt_tokens",
+                                                           "completion_tokens",
+                                                           "prompt_cache_hit_tokens",
+                                                           "prompt_cache_miss_tokens",
+                                                           "reasoning_tokens",
+                                                           "cost_usd",
+                                                           "savings_usd"};
 
 std::optional<std::int64_t> parse_time_ms(std::string_view s) {
   std::int64_t n = 0;
@@ -83,7 +91,8 @@ std::unique_ptr<Ledger> Ledger::open(const config::LedgerConfig& cfg, std::strin
   sqlite3_busy_timeout(db, 5000);
   char* err = nullptr;
   // WAL + synchronous=NORMAL: a batch commit is one sequential append, durable across process crashes.
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) != SQLITE_OK ||
+  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) !=
+          SQLITE_OK ||
       sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
     error = "ledger.path " + cfg.path + ": " + (err ? err : "schema");
     sqlite3_free(err);
@@ -158,7 +167,8 @@ void Ledger::write(std::vector<UsageRecord>& rows) {
   for (const auto& r : rows) {
     int i = 0;
     sqlite3_bind_int64(st, ++i, r.ts_ms);
-    for (const std::string* s : {&r.request_id, &r.key, &r.model, &r.upstream, &r.upstream_model, &r.source}) {
+    for (const std::string* s :
+         {&r.request_id, &r.key, &r.model, &r.upstream, &r.upstream_model, &r.source}) {
       sqlite3_bind_text(st, ++i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
     }
     sqlite3_bind_int(st, ++i, r.stream ? 1 : 0);
@@ -184,7 +194,8 @@ std::string Ledger::run_query(const UsageQuery& q) {
   for (const auto& g : q.group_by) {
     cols += std::string(*group_expr(g)) + ",";
   }
-  std::string sql = "SELECT " + cols + std::string(kAggregates) + " FROM usage WHERE ts_ms >= ? AND ts_ms < ?";
+  std::string sql =
+      "SELECT " + cols + std::string(kAggregates) + " FROM usage WHERE ts_ms >= ? AND ts_ms < ?";
   if (!q.only_key.empty()) {
     sql += " AND key = ?";
   }
@@ -276,7 +287,8 @@ std::optional<UsageQuery> parse_usage_query(std::string_view target, std::string
         auto name = rest.substr(0, comma);
         rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
         if (!group_expr(name)) {
-          error = "group_by: unknown field \"" + std::string(name) + "\" (key, model, upstream, source, day, hour)";
+          error = "group_by: unknown field \"" + std::string(name) +
+                  "\" (key, model, upstream, source, day, hour)";
           return std::nullopt;
         }
         q.group_by.emplace_back(name);

@@ -29,7 +29,8 @@ bool is_off_peak(const config::Price& p, std::time_t t) {
 
 double cost_usd(const config::Price& p, const openai::Usage& u, std::time_t t) {
   double micro = double(u.prompt_cache_hit_tokens) * p.input_cache_hit +
-                 double(u.prompt_cache_miss_tokens) * p.input_cache_miss + double(u.completion_tokens) * p.output;
+                 double(u.prompt_cache_miss_tokens) * p.input_cache_miss +
+                 double(u.completion_tokens) * p.output;
   double usd = micro / 1e6;
   return is_off_peak(p, t) ? usd * p.off_peak_multiplier : usd;
 }

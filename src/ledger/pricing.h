@@ -1,6 +1,6 @@
 #pragma once
-// Cost of one answer from the price table: USD per 1M tokens for cache-hit input, cache-miss input and output,
-// times the off-peak multiplier when the request falls in an off-peak window (UTC).
+// Cost of one answer from the price table: USD per 1M tokens for cache-hit input, cache-miss input and
+// output, times the off-peak multiplier when the request falls in an off-peak window (UTC).
 #include <ctime>
 #include <map>
 #include <string>

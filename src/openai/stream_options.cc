@@ -53,8 +53,8 @@ bool request_stream_usage(std::string& body) {
     return true;
   }
   // Trim trailing whitespace that raw tokens may carry.
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\n' || value.back() == '\r' ||
-                            value.back() == '\t')) {
+  while (!value.empty() &&
+         (value.back() == ' ' || value.back() == '\n' || value.back() == '\r' || value.back() == '\t')) {
     value.remove_suffix(1);
   }
   auto offset = static_cast<std::size_t>(value.data() - body.data());

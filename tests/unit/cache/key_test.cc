@@ -8,7 +8,8 @@ namespace {
 constexpr std::string_view kPath = "/chat/completions";
 
 TEST(CacheKey, IgnoresOrderSpacingShapeAndUser) {
-  auto a = request_key(kPath, "g", R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0})");
+  auto a =
+      request_key(kPath, "g", R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0})");
   auto b = request_key(kPath, "g",
                        R"({ "temperature" : 0.0, "stream": true, "stream_options": {"include_usage": true},
                             "user": "u1", "messages":[{"content":"hi","role":"user"}], "model":"y"})");
@@ -19,13 +20,15 @@ TEST(CacheKey, IgnoresOrderSpacingShapeAndUser) {
 }
 
 TEST(CacheKey, AnswerChangingFieldsChangeTheKey) {
-  auto base = request_key(kPath, "g", R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0})");
-  for (std::string_view other : {
-           R"({"model":"x","messages":[{"role":"user","content":"ho"}],"temperature":0})",
-           R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"max_tokens":5})",
-           R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"tools":[]})",
-           R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"response_format":{"type":"json_object"}})",
-       }) {
+  auto base =
+      request_key(kPath, "g", R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0})");
+  for (
+      std::string_view other : {
+          R"({"model":"x","messages":[{"role":"user","content":"ho"}],"temperature":0})",
+          R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"max_tokens":5})",
+          R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"tools":[]})",
+          R"({"model":"x","messages":[{"role":"user","content":"hi"}],"temperature":0,"response_format":{"type":"json_object"}})",
+      }) {
     auto k = request_key(kPath, "g", other);
     ASSERT_TRUE(k);
     EXPECT_NE(k->digest, base->digest) << other;

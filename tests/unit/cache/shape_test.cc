@@ -11,7 +11,8 @@ namespace json = boost::json;
 
 constexpr std::string_view kStream =
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"deepseek-chat\","
-    "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n"
+    "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}"
+    "\n\n"
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"deepseek-chat\","
     "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"finish_reason\":null}]}\n\n"
     "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":7,\"model\":\"deepseek-chat\","
@@ -37,7 +38,8 @@ TEST(Shape, StreamToJson) {
   EXPECT_NE(a->sse_usage.find("\"choices\":[]"), std::string::npos);
   EXPECT_EQ(a->sse_main.find("\"choices\":[]"), std::string::npos);
   EXPECT_EQ(a->sse_main.find("[DONE]"), std::string::npos);
-  EXPECT_EQ(std::string(a->sse_main) + a->sse_usage + std::string(kSseDone), kStream);  // byte-identical replay
+  EXPECT_EQ(std::string(a->sse_main) + a->sse_usage + std::string(kSseDone),
+            kStream);  // byte-identical replay
 }
 
 TEST(Shape, JsonToStreamRoundTrips) {

@@ -61,8 +61,8 @@ pricing:
   EXPECT_FALSE(r.config);
   auto all = ::testing::PrintToString(strings(r.errors));
   for (const char* want : {"cache.ttl", "cache.colour", "cache.max_entry_bytes", "pricing.a.input_cache_hit",
-                           "pricing.a.input_cache_miss", "pricing.a.off_peak[0]", "pricing.a.off_peak_multiplier",
-                           "pricing.b.peak", "pricing.c.output: missing"}) {
+                           "pricing.a.input_cache_miss", "pricing.a.off_peak[0]",
+                           "pricing.a.off_peak_multiplier", "pricing.b.peak", "pricing.c.output: missing"}) {
     EXPECT_NE(all.find(want), std::string::npos) << want << " in " << all;
   }
 }

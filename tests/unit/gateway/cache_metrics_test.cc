@@ -31,7 +31,8 @@ ledger: {enabled: false}
   svc->store->put("k", cached, cache::CacheClock::now());
   std::string text = telemetry::metrics().expose();
   EXPECT_NE(text.find("sluice_cache_requests_total{result=\"hit\"}"), std::string::npos) << text;
-  EXPECT_NE(text.find("sluice_savings_usd_total{key=\"team\",model=\"m\",upstream=\"u\"}"), std::string::npos);
+  EXPECT_NE(text.find("sluice_savings_usd_total{key=\"team\",model=\"m\",upstream=\"u\"}"),
+            std::string::npos);
   EXPECT_NE(text.find("sluice_coalesced_total{model=\"m\"} 0"), std::string::npos);
   EXPECT_NE(text.find("sluice_cache_entries 1"), std::string::npos);
   EXPECT_EQ(text.find("sluice_cache_bytes 0\n"), std::string::npos);
