@@ -102,6 +102,38 @@ struct AdminConfig {
   bool enabled() const { return listen.has_value() || !key_sha256.empty(); }
 };
 
+// Response cache and request coalescing (docs/cache.md).
+struct CacheConfig {
+  bool enabled = true;
+  std::size_t max_bytes = 64 * 1024 * 1024;  // LRU byte budget (keys + both replay shapes)
+  std::size_t max_entry_bytes = 1024 * 1024;  // larger answers are not stored
+  Duration ttl{3'600'000};                    // fresh for this long
+  Duration stale_ttl{0};                      // past ttl, served only when every upstream failed; 0 = never
+  bool coalesce = true;                       // identical in-flight requests share one upstream call
+  bool cache_nondeterministic = false;        // also cache requests without temperature 0
+  std::vector<std::string> opt_in_keys;       // virtual key names treated as cache_nondeterministic
+};
+
+// USD per 1M tokens for one upstream model id, with an optional time-of-day discount (UTC).
+struct Price {
+  double input_cache_hit = 0;
+  double input_cache_miss = 0;
+  double output = 0;
+  // Minutes of the day [start, end) in UTC; end < start wraps past midnight.
+  std::vector<std::pair<int, int>> windows;
+  bool windows_are_peak = false;  // listed windows are peak (full price) and the rest off-peak, or the reverse
+  bool weekdays_only = false;     // windows apply Monday-Friday; weekends are wholly off-peak
+  double off_peak_multiplier = 1.0;
+};
+
+struct LedgerConfig {
+  bool enabled = true;
+  std::string path = "sluice-ledger.db";   // SQLite file; ":memory:" keeps nothing across restarts
+  Duration flush_interval{200};            // writer thread batches rows for at most this long
+  std::string admin_key_env = "SLUICE_ADMIN_KEY";
+  std::string admin_key;                   // resolved at load time; never logged
+};
+
 struct Config {
   std::string source;  // file path or "<embedded>"
   Endpoint listen;
@@ -113,6 +145,9 @@ struct Config {
   std::map<std::string, Model> models;  // by public name
   std::vector<VirtualKey> keys;         // empty = no client auth
   AdminConfig admin;
+  CacheConfig cache;
+  LedgerConfig ledger;
+  std::map<std::string, Price> pricing;  // by upstream model id
 
   const Model* find_model(std::string_view name) const;
 };

@@ -19,9 +19,9 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 9> kTopKeys{"listen", "workers", "log_level", "access_log",
-                                                   "server", "keys",    "upstreams", "models",
-                                                   "admin"};
+constexpr std::array<std::string_view, 12> kTopKeys{"listen", "workers", "log_level", "access_log",
+                                                    "server", "keys",    "upstreams", "models",
+                                                    "admin",  "cache",   "ledger",    "pricing"};
 constexpr std::array<std::string_view, 8> kServerKeys{
     "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
     "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
@@ -247,6 +247,7 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
   if (const Field* f = top->find("admin")) {
     detail::load_admin(r, *f, cfg);
   }
+  detail::load_cache_sections(r, *top, cfg);
 }
 
 }  // namespace

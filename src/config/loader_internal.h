@@ -107,5 +107,7 @@ std::optional<Endpoint> parse_endpoint(std::string_view text);
 
 // Fills cfg.admin from the `admin` map (loader_admin.cc).
 void load_admin(Reader& r, const Field& field, Config& cfg);
+// The optional `cache`, `ledger` and `pricing` sections (loader_cache.cc).
+void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
 
 }  // namespace sluice::config::detail

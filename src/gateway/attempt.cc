@@ -20,6 +20,7 @@ class StreamSink : public http::SseSink {
     if (malformed) {
       return;
     }
+    bool usage_only = false;
     if (ev.data == "[DONE]") {
       done = true;
     } else if (!openai::is_valid_json(ev.data)) {
@@ -28,9 +29,17 @@ class StreamSink : public http::SseSink {
     } else if (openai::may_carry_usage(ev.data)) {
       if (auto u = openai::extract_usage(ev.data)) {
         usage = u;
+        usage_only = openai::is_usage_only_chunk(ev.data);
       }
     }
+    std::size_t before = out.size();
     http::append_sse_event(out, ev);
+    if (tap) {
+      tap->on_event(upstream, std::string_view(out).substr(before), usage_only);
+    }
+    if (usage_only && strip_usage) {
+      out.resize(before);
+    }
     ++events;
   }
   void on_comment(std::string_view) override { ++comments; }
@@ -41,6 +50,9 @@ class StreamSink : public http::SseSink {
   bool done = false;
   bool malformed = false;
   std::optional<openai::Usage> usage;
+  RelayTap* tap = nullptr;
+  bool strip_usage = false;
+  std::string_view upstream;
 };
 
 bool is_disconnect(const error_code& ec) {
@@ -185,9 +197,13 @@ class Attempt {
   net::awaitable<void> relay_stream() {
     http::SseParser sse;
     StreamSink sink;
+    sink.tap = spec_.tap;
+    sink.strip_usage = spec_.strip_usage_chunk;
+    sink.upstream = spec_.upstream.name;
     std::size_t events_seen = 0;
     bool client_ok = true;
-    while (!parser_->is_done() && client_ok) {
+    // With a tap, others may read along: the upstream is read to the end even after this client left.
+    while (!parser_->is_done() && (client_ok || (spec_.tap && spec_.tap->wanted()))) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
       if (got > 0) {
@@ -201,7 +217,7 @@ class Attempt {
           progress();
         }
         if (!sink.out.empty()) {
-          client_ok = (res_.committed() || co_await commit_stream()) &&
+          client_ok = client_ok && (res_.committed() || co_await commit_stream()) &&
                       co_await res_.send_chunk(net::buffer(sink.out));
           sink.out.clear();
         }
@@ -287,6 +303,9 @@ class Attempt {
     if (!openai::validate_response(body, out_.usage)) {
       fail(UpstreamFailure::kProtocolError, "upstream body is not valid JSON");
       co_return;
+    }
+    if (spec_.tap) {
+      spec_.tap->on_body(spec_.upstream.name, body);
     }
     http::Response reply{bhttp::status::ok, 11};
     reply.set(bhttp::field::content_type, "application/json");

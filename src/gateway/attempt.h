@@ -12,6 +12,18 @@
 
 namespace sluice::gateway {
 
+// Sees what the relay delivers (the cache's coalescing tee). Called on the attempt's thread.
+class RelayTap {
+ public:
+  virtual ~RelayTap() = default;
+  // One SSE event as relayed (canonical bytes, "data: [DONE]" included); usage_only: the include_usage chunk.
+  virtual void on_event(std::string_view upstream, std::string_view event, bool usage_only) = 0;
+  // A complete non-stream answer.
+  virtual void on_body(std::string_view upstream, std::string_view json) = 0;
+  // True while others read along: the relay keeps reading after its own client left.
+  virtual bool wanted() const = 0;
+};
+
 struct AttemptSpec {
   UpstreamPool& pool;
   const config::Upstream& upstream;
@@ -20,6 +32,8 @@ struct AttemptSpec {
   bool stream = false;
   std::size_t max_response_bytes = 64 * 1024 * 1024;
   Clock::time_point deadline = Clock::time_point::max();  // the request's overall deadline
+  RelayTap* tap = nullptr;
+  bool strip_usage_chunk = false;  // we asked for include_usage; the client did not
 };
 
 struct AttemptOutcome {

@@ -67,6 +67,9 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   }
   st->router = std::make_unique<routing::Router>(*cfg);
   st->metrics = std::make_unique<GatewayMetrics>(*st->router);
+  if (st->cache = make_cache_services(*cfg, error); !st->cache) {
+    return nullptr;
+  }
   st->config = std::move(cfg);
   return st;
 }
@@ -152,6 +155,10 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
   }
   if (path == "/metrics") {
     co_await serve_metrics(req, res);
+    co_return;
+  }
+  if (path == "/admin/usage") {
+    co_await handle_usage(state_, req, res);  // cache engineer's route: usage_route.cc
     co_return;
   }
   if (path == "/models") {

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "gateway/attempt.h"
 #include "gateway/gateway_metrics.h"
+#include "gateway/cache_path.h"
 #include "routing/router.h"
 #include "gateway/upstream_conn.h"
 #include "http/server.h"
@@ -26,6 +27,7 @@ struct GatewayState {
   std::unique_ptr<telemetry::AccessLog> access_log;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<GatewayMetrics> metrics;  // after router: its scrape-time collector reads the router
+  std::unique_ptr<CacheServices> cache;  // response cache, coalescing, usage ledger (cache_path.h)
   std::atomic<bool> draining{false};
 };
 
@@ -43,6 +45,8 @@ struct PlanInput {
   std::string_view model;       // as the client sent it
   bool stream = false;
   Clock::time_point deadline;
+  RelayTap* tap = nullptr;          // coalescing: joiners read what this request relays
+  bool strip_usage_chunk = false;   // include_usage was added for the ledger, not asked by the client
 };
 
 struct PlanResult {

@@ -204,7 +204,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       }
       const std::string head = build_request_head(in, up, body.size(), res.request_id(), key.secret());
       AttemptSpec spec{*pools_.find(up.name)->second, up, head, body, in.stream,
-                       state_.config->limits.max_response_bytes, in.deadline};
+                       state_.config->limits.max_response_bytes, in.deadline, in.tap, in.strip_usage_chunk};
       res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
       res.set_header("x-sluice-upstream", up.name);
       res.set_header("x-sluice-attempts", std::to_string(result.attempts + 1));

@@ -4,9 +4,11 @@
 
 #include "common/json.h"
 #include "gateway/attempt.h"
+#include "gateway/cache_path.h"
 #include "gateway/gateway.h"
 #include "http/openai_error.h"
 #include "openai/request_view.h"
+#include "openai/stream_options.h"
 #include "routing/backoff.h"
 #include "sluice/version.h"
 
@@ -104,13 +106,24 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   if (auto t = routing::parse_retry_after(req["x-request-timeout"]); t && t->count() > 0) {
     deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
   }
-  const std::string body = std::move(req.body());
-  PlanInput in{*group, path, req, body, view.model, view.stream, deadline};
+  std::string body = std::move(req.body());
+  CacheTicket ticket = cache_admit(*state_.cache, *state_.config, ep == Endpoint::kChatCompletions, path, *group,
+                                   key_name, req, body, view);
+  if (auto served = co_await cache_answer(*state_.cache, *state_.config, ticket, *group, key_name, res);
+      !served.empty()) {
+    log.detail = served;  // "cache_hit" | "coalesced"
+    finish_log("none");
+    co_return;
+  }
+  // The ledger needs usage on every stream; the extra chunk is stripped again when the client did not ask.
+  const bool strip_usage = view.stream && openai::request_stream_usage(body);
+  PlanInput in{*group, path, req, body, view.model, view.stream, deadline, ticket.tap(), strip_usage};
   UpstreamConnection* current = nullptr;
   PlanResult plan;
-  // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads).
-  res.watch_client([&current, &plan] {
-    if (current) {
+  // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads), unless
+  // coalesced requests still read along.
+  res.watch_client([&current, &plan, &ticket] {
+    if (current && !ticket.shared()) {
       current->close();
     }
     if (plan.backoff) {
@@ -138,6 +151,12 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   log.keepalives = out.keepalives;
   log.detail = out.detail;
+  if (co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
+    log.detail = "stale answer served";  // its ledger row (source "stale") is written by cache_settle
+    finish_log(describe(out.failure).name);
+    co_return;
+  }
+  record_upstream_usage(*state_.cache, *state_.config, key_name, *group, plan, view.stream, res);
   if (res.broken()) {
     res.set_keep_alive(false);
     finish_log("client_gone");

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <string>
+#include <algorithm>
 #include <cstring>
 
 namespace sluice::openai {
@@ -47,6 +48,9 @@ static std::optional<Usage> usage_of(simdjson::dom::element root) {
   out.completion_tokens = int_or_zero(u, "completion_tokens");
   out.total_tokens = int_or_zero(u, "total_tokens");
   out.prompt_cache_hit_tokens = int_or_zero(u, "prompt_cache_hit_tokens");
+  if (u.at_key("prompt_cache_miss_tokens").get(out.prompt_cache_miss_tokens)) {
+    out.prompt_cache_miss_tokens = std::max<std::int64_t>(0, out.prompt_tokens - out.prompt_cache_hit_tokens);
+  }
   if (simdjson::dom::element d; !u.at_key("completion_tokens_details").get(d) && d.is_object()) {
     out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
   }
@@ -73,6 +77,10 @@ bool validate_response(std::string& body, std::optional<Usage>& usage) {
   }
   usage = usage_of(root);
   return true;
+}
+
+bool is_usage_only_chunk(std::string_view json) {
+  return ::memmem(json.data(), json.size(), "\"choices\":[]", 12) != nullptr;
 }
 
 bool is_valid_json(std::string_view json) {

@@ -11,8 +11,12 @@ struct Usage {
   std::int64_t completion_tokens = 0;
   std::int64_t total_tokens = 0;
   std::int64_t prompt_cache_hit_tokens = 0;
+  std::int64_t prompt_cache_miss_tokens = 0;  // prompt - hit when the provider does not report it
   std::int64_t reasoning_tokens = 0;
 };
+
+// The include_usage chunk: usage with "choices":[] (checked on a chunk already known to carry usage).
+bool is_usage_only_chunk(std::string_view json);
 
 // Reads "usage" from a chat/completion JSON object or stream chunk. nullopt when absent, null or malformed.
 std::optional<Usage> extract_usage(std::string_view json);

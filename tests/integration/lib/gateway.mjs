@@ -145,6 +145,7 @@ export function baseConfig({ upstreamUrl, models, keys, server, timeouts, upstre
     },
     models: models || { 'deepseek-chat': { upstream: 'fake' } },
   };
+  cfg.ledger = { path: path.join(tempDir(), 'ledger.db') };  // not the default ./sluice-ledger.db
   if (accessLog) cfg.access_log = accessLog;
   if (keys) cfg.keys = keys;
   if (server) cfg.server = server;

@@ -1,0 +1,126 @@
+#include "cache/key.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
+#include <vector>
+
+#include "common/json.h"
+#include "common/sha256.h"
+
+namespace sluice::cache {
+
+namespace {
+namespace json = boost::json;
+
+// Canonical JSON: object keys sorted, integral doubles written as integers, no whitespace.
+void canonical(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      std::vector<const json::key_value_pair*> kv;
+      kv.reserve(o.size());
+      for (const auto& p : o) {
+        kv.push_back(&p);
+      }
+      std::sort(kv.begin(), kv.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+      out += '{';
+      for (std::size_t i = 0; i < kv.size(); ++i) {
+        if (i) {
+          out += ',';
+        }
+        append_json_string(out, kv[i]->key());
+        out += ':';
+        canonical(kv[i]->value(), out);
+      }
+      out += '}';
+      return;
+    }
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v.get_array()) {
+        if (!first) {
+          out += ',';
+        }
+        first = false;
+        canonical(e, out);
+      }
+      out += ']';
+      return;
+    }
+    case json::kind::double_: {
+      double d = v.get_double();
+      if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15) {
+        out += std::to_string(static_cast<long long>(d));
+      } else {
+        out += json::serialize(v);
+      }
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+bool is_zero_number(const json::value* v) {
+  if (!v) {
+    return false;
+  }
+  if (v->is_int64()) {
+    return v->get_int64() == 0;
+  }
+  if (v->is_uint64()) {
+    return v->get_uint64() == 0;
+  }
+  return v->is_double() && v->get_double() == 0.0;
+}
+}  // namespace
+
+std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model,
+                                      std::string_view body) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
+  auto& o = v.get_object();
+  RequestKey k;
+  k.deterministic = is_zero_number(o.if_contains("temperature"));
+  o.erase("stream");
+  o.erase("stream_options");
+  o.erase("user");
+  o["model"] = routed_model;
+  std::string norm;
+  norm.reserve(body.size() + 64);
+  norm += path;
+  norm += '\n';
+  canonical(v, norm);
+  k.digest = sha256_hex(norm);
+  return k;
+}
+
+CacheControl parse_cache_control(std::string_view h) {
+  CacheControl cc;
+  while (!h.empty()) {
+    auto comma = h.find(',');
+    auto d = h.substr(0, comma);
+    h = comma == std::string_view::npos ? std::string_view{} : h.substr(comma + 1);
+    while (!d.empty() && (d.front() == ' ' || d.front() == '\t')) {
+      d.remove_prefix(1);
+    }
+    d = d.substr(0, d.find_first_of(" \t="));
+    if (d.size() == 8 && std::equal(d.begin(), d.end(), "no-cache", [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == b;
+        })) {
+      cc.no_cache = true;
+    } else if (d.size() == 8 && std::equal(d.begin(), d.end(), "no-store", [](char a, char b) {
+                 return std::tolower(static_cast<unsigned char>(a)) == b;
+               })) {
+      cc.no_store = true;
+    }
+  }
+  return cc;
+}
+
+}  // namespace sluice::cache
