@@ -112,6 +112,7 @@ struct CacheConfig {
   bool coalesce = true;                       // identical in-flight requests share one upstream call
   bool cache_nondeterministic = false;        // also cache requests without temperature 0
   std::vector<std::string> opt_in_keys;       // virtual key names treated as cache_nondeterministic
+  bool operator==(const CacheConfig&) const = default;
 };
 
 // USD per 1M tokens for one upstream model id, with an optional time-of-day discount (UTC).
@@ -132,6 +133,7 @@ struct LedgerConfig {
   Duration flush_interval{200};            // writer thread batches rows for at most this long
   std::string admin_key_env = "SLUICE_ADMIN_KEY";
   std::string admin_key;                   // resolved at load time; never logged
+  bool operator==(const LedgerConfig&) const = default;
 };
 
 struct Config {

@@ -251,9 +251,14 @@ void register_metrics(const config::Config& cfg, CacheServices& svc) {
 }
 }  // namespace
 
-std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error) {
+std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error,
+                                                   const CacheServices* prev, const config::Config* prev_cfg) {
   auto svc = std::make_unique<CacheServices>();
-  if (cfg.cache.enabled) {
+  const bool same_cache = prev && prev_cfg && prev_cfg->cache == cfg.cache;
+  const bool same_ledger = prev && prev_cfg && prev_cfg->ledger == cfg.ledger;
+  if (same_cache) {
+    svc->store = prev->store;
+  } else if (cfg.cache.enabled) {
     // Enough shards for concurrency, but each must still hold a largest entry several times over.
     std::size_t shards =
         std::clamp<std::size_t>(cfg.cache.max_bytes / (4 * cfg.cache.max_entry_bytes), 1, 16);
@@ -261,7 +266,9 @@ std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, st
         std::make_unique<cache::MemoryCache>(cfg.cache.max_bytes, cfg.cache.ttl, cfg.cache.stale_ttl, shards);
   }
   register_metrics(cfg, *svc);
-  if (cfg.ledger.enabled) {
+  if (same_ledger) {
+    svc->ledger = prev->ledger;
+  } else if (cfg.ledger.enabled) {
     svc->ledger = ledger::Ledger::open(cfg.ledger, error);
     if (!svc->ledger) {
       return nullptr;

@@ -35,15 +35,20 @@ struct CacheStats {
 };
 
 struct CacheServices {
-  std::unique_ptr<cache::ResponseCache> store;  // null when cache.enabled is false
+  // Shared with the next config generation when a reload leaves its settings unchanged (keeps the entries).
+  std::shared_ptr<cache::ResponseCache> store;  // null when cache.enabled is false
   cache::FlightTable flights;
-  std::unique_ptr<ledger::Ledger> ledger;  // null when ledger.enabled is false
+  std::shared_ptr<ledger::Ledger> ledger;  // null when ledger.enabled is false; shared like `store`
   CacheStats stats;
   std::uint64_t collector = 0;  // cache bytes/entries gauges, refreshed at scrape
   ~CacheServices();
 };
 
-std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error);
+// `prev`/`prev_cfg`: the running generation's, on a reload; its store and ledger are taken over when their
+// settings did not change, so a reload neither empties the cache nor reopens the ledger.
+std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, std::string& error,
+                                                   const CacheServices* prev = nullptr,
+                                                   const config::Config* prev_cfg = nullptr);
 
 // One request's passage through the cache.
 struct CacheTicket {

@@ -44,8 +44,8 @@ http::Response json_response(bhttp::status status, std::string body) {
 }
 }  // namespace
 
-std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg,
-                                                 std::string& error) {
+std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg, std::string& error,
+                                                 const GatewayState* previous) {
   auto st = std::make_unique<GatewayState>();
   for (const auto& [name, up] : cfg->upstreams) {
     if (up.scheme == "https") {
@@ -67,7 +67,9 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   }
   st->router = std::make_unique<routing::Router>(*cfg);
   st->metrics = std::make_unique<GatewayMetrics>(*st->router);
-  if (st->cache = make_cache_services(*cfg, error); !st->cache) {
+  if (st->cache = make_cache_services(*cfg, error, previous ? previous->cache.get() : nullptr,
+                                      previous ? previous->config.get() : nullptr);
+      !st->cache) {
     return nullptr;
   }
   st->config = std::move(cfg);

@@ -32,7 +32,9 @@ struct GatewayState {
 };
 
 // Null + error when something outside the config is wrong (unreadable CA file, access log path).
-std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg, std::string& error);
+// `previous`: the running generation on a reload (long-lived parts such as the cache are taken over from it).
+std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg, std::string& error,
+                                                 const GatewayState* previous = nullptr);
 
 enum class Endpoint { kChatCompletions, kCompletions, kEmbeddings };
 

@@ -125,7 +125,7 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
   std::shared_ptr<GatewayState> next;
   if (loaded.ok()) {
     std::string error;
-    next = make_gateway_state(loaded.config, error);
+    next = make_gateway_state(loaded.config, error, old.get());
     if (!next) {
       out.errors.push_back(loaded.config->source + ": " + error);
     }

@@ -162,3 +162,23 @@ test('traffic during repeated reloads: every request succeeds', { timeout: 60000
   assert.deepEqual(statuses, { ok: 150 });
   assert.ok(reloads >= 3, `${reloads} reloads happened while traffic ran`);
 });
+
+test('a reload that leaves the cache settings alone keeps the cached answers', { timeout: 30000 }, async () => {
+  const s = await sim();
+  const cached = { cache: { enabled: true, ttl: '10m' }, ledger: { enabled: false } };
+  const gw = await gateway(config(s.port, ['deepseek-chat'], cached));
+  const body = JSON.stringify({ model: 'deepseek-chat', temperature: 0, messages: [{ role: 'user', content: 'kept?' }] });
+  const first = await curl(`${gw.url}/v1/chat/completions`, { body });
+  assert.equal(first.status, 200, first.body);
+  assert.equal(first.headers['x-sluice-cache'], 'miss');
+  fs.writeFileSync(gw.configFile, toYaml(config(s.port, ['deepseek-chat', 'other'], cached)));
+  await waitUntil(async () => (await modelIds(gw)).includes('other'), 10000, 'the reload');
+  const again = await curl(`${gw.url}/v1/chat/completions`, { body });
+  assert.equal(again.headers['x-sluice-cache'], 'hit');
+  assert.equal(again.body, first.body);
+  // Changing the cache's own settings starts a new, empty cache.
+  fs.writeFileSync(gw.configFile, toYaml(config(s.port, ['deepseek-chat'], { ...cached, cache: { enabled: true, ttl: '20m' } })));
+  await waitUntil(async () => !(await modelIds(gw)).includes('other'), 10000, 'the second reload');
+  const fresh = await curl(`${gw.url}/v1/chat/completions`, { body });
+  assert.equal(fresh.headers['x-sluice-cache'], 'miss');
+});
