@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config/admission_config.h"
+
 namespace sluice::config {
 
 using Duration = std::chrono::milliseconds;
@@ -88,6 +90,7 @@ struct Model {
 struct VirtualKey {
   std::string name;
   std::string secret_sha256;  // lowercase hex SHA-256 of the bearer secret
+  KeyPolicy policy;           // allowed models, priority, limits (admission)
 };
 
 struct Config {
@@ -100,6 +103,7 @@ struct Config {
   std::map<std::string, Upstream> upstreams;
   std::map<std::string, Model> models;  // by public name
   std::vector<VirtualKey> keys;         // empty = no client auth
+  AdmissionConfig admission;
 
   const Model* find_model(std::string_view name) const;
 };

@@ -99,4 +99,10 @@ std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config&
 // Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
 void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
 
+// Admission (loader_admission.cc): a key's allowed models, priority and limits; the `admission` section;
+// model references in both, checked after the models are loaded.
+void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& policy);
+void load_admission(Reader& r, const Field& field, AdmissionConfig& admission);
+void check_admission_refs(Reader& r, const YAML::Node& root, const Config& cfg);
+
 }  // namespace sluice::config::detail

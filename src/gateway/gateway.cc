@@ -66,6 +66,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
     return nullptr;
   }
   st->router = std::make_unique<routing::Router>(*cfg);
+  st->admission = std::make_unique<admission::Admission>(*cfg);
   st->config = std::move(cfg);
   return st;
 }

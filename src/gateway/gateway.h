@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "admission/admission.h"
 #include "config/config.h"
 #include "gateway/attempt.h"
 #include "routing/router.h"
@@ -24,6 +25,8 @@ struct GatewayState {
   std::string models_json;                                   // GET /v1/models body
   std::unique_ptr<telemetry::AccessLog> access_log;
   std::unique_ptr<routing::Router> router;
+  // Key limits and group gates. On reload: admission::Admission::carry_over(*old.admission, *fresh.admission).
+  std::unique_ptr<admission::Admission> admission;
   std::atomic<bool> draining{false};
 };
 
