@@ -92,6 +92,7 @@ net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted&
     KeyDecision d = check_key(*key, in.view.model, tokens, now_ns(), out.ticket);
     set_rate_headers(res, d);
     if (d.rejected != LimitKind::kNone) {
+      key->limited[static_cast<std::size_t>(d.rejected) - 1]->inc();
       out.failure = std::string("rate_limited_") + to_string(d.rejected);
       co_await send_limited(res, d, key->name, tokens);
       co_return false;
@@ -104,6 +105,7 @@ net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted&
     co_return true;
   }
   WaitHook hook;
+  out.gated = true;
   res.watch_client([&hook] { hook.cancel(); });
   GateResult r = co_await (*gate)->acquire(out.priority, in.deadline, hook);
   res.unwatch();

@@ -11,6 +11,7 @@
 #include "openai/request_view.h"
 #include "openai/usage.h"
 #include "routing/router.h"
+#include "telemetry/access_log.h"
 
 namespace sluice::admission {
 
@@ -21,6 +22,15 @@ struct Admitted {
   Priority priority = Priority::kMedium;
   std::chrono::milliseconds waited{0};
   std::string failure;  // set when the request was answered here ("rate_limited_requests", "shed_codel", ...)
+  bool gated = false;   // went through a group gate (queued or not)
+
+  // Priority and queue wait into the access-log record (when a gate was involved).
+  void log_to(telemetry::AccessRecord& log) const {
+    if (gated) {
+      log.priority = config::to_string(priority);
+      log.queue_ms = waited.count();
+    }
+  }
 };
 
 struct AdmitInput {

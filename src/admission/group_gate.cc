@@ -1,5 +1,7 @@
 #include "admission/group_gate.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <limits>
 
@@ -61,9 +63,22 @@ using Ms = std::chrono::milliseconds;
 }  // namespace
 
 GroupGate::GroupGate(std::string name, const config::AdmissionGroup& group, const config::AdmissionConfig& cfg)
-    : name_(std::move(name)), adaptive_(adaptive_params(group)), queue_(cfg.policy, cfg.weights) {
+    : name_(std::move(name)),
+      adaptive_(adaptive_params(group)),
+      queue_(cfg.policy, cfg.weights),
+      metrics_(make_gate_metrics(name_)) {
   apply_config_locked(group, cfg);
+  collector_ = telemetry::metrics().add_collector([this] {
+    std::lock_guard lock(mu_);
+    for (std::size_t c = 0; c < kPriorityCount; ++c) {
+      metrics_.depth[c]->set(double(queue_.size(static_cast<Priority>(c))));
+    }
+    const double lim = limit_locked();
+    metrics_.limit->set(std::isinf(lim) ? 0.0 : lim);
+  });
 }
+
+GroupGate::~GroupGate() { telemetry::metrics().remove_collector(collector_); }
 
 void GroupGate::apply_config_locked(const config::AdmissionGroup& group, const config::AdmissionConfig& cfg) {
   group_ = group;
@@ -123,6 +138,7 @@ net::awaitable<GateResult> GroupGate::acquire(Priority prio, Clock::time_point d
     if (queue_.empty() && double(in_flight_) < limit_locked()) {
       ++in_flight_;
       stats_.admitted[c].fetch_add(1, std::memory_order_relaxed);
+      metrics_.wait[c]->observe(0.0);
       out.slot = Slot(shared_from_this(), now);
     } else {
       const Ms est = estimate_wait_locked(queue_.ahead(prio));
@@ -139,6 +155,7 @@ net::awaitable<GateResult> GroupGate::acquire(Priority prio, Clock::time_point d
       if (out.reason != ShedReason::kNone) {
         out.retry_after = est.count() > 0 ? est : Ms(static_cast<std::int64_t>(hold_ewma_ms_));
         stats_.shed[c][static_cast<std::size_t>(out.reason)].fetch_add(1, std::memory_order_relaxed);
+        metrics_.shed[c][static_cast<std::size_t>(out.reason)]->inc();
       } else {
         w = std::make_shared<Waiter>(ex);
         w->enqueued = now;
@@ -163,6 +180,7 @@ net::awaitable<GateResult> GroupGate::acquire(Priority prio, Clock::time_point d
   std::lock_guard lock(mu_);
   if (w->granted) {
     stats_.admitted[c].fetch_add(1, std::memory_order_relaxed);
+    metrics_.wait[c]->observe(std::chrono::duration<double>(now - w->enqueued).count());
     out.slot = Slot(shared_from_this(), now);
     co_return out;
   }
@@ -171,6 +189,7 @@ net::awaitable<GateResult> GroupGate::acquire(Priority prio, Clock::time_point d
   const Ms est = estimate_wait_locked(queue_.ahead(prio));
   out.retry_after = est.count() > 0 ? est : Ms(static_cast<std::int64_t>(hold_ewma_ms_));
   stats_.shed[c][static_cast<std::size_t>(out.reason)].fetch_add(1, std::memory_order_relaxed);
+  metrics_.shed[c][static_cast<std::size_t>(out.reason)]->inc();
   co_return out;
 }
 
@@ -193,18 +212,32 @@ void GroupGate::release(Clock::duration held) {
 }
 
 void GroupGate::on_attempt(std::optional<double> ttft_ms, bool overload_signal) {
-  std::lock_guard lock(mu_);
-  if (group_.adaptive == config::AdaptiveAlgorithm::kOff) {
-    return;
+  int changed_to = 0;
+  int was = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (group_.adaptive == config::AdaptiveAlgorithm::kOff) {
+      return;
+    }
+    const auto now = Clock::now();
+    const std::int64_t ns = now.time_since_epoch().count();
+    if (overload_signal) {
+      adaptive_.on_overload(ns);
+    } else if (ttft_ms) {
+      adaptive_.on_success(*ttft_ms, double(in_flight_) * 2 >= limit_locked(), ns);
+    }
+    dispatch_locked(now);
+    const int lim = static_cast<int>(limit_locked());
+    if (lim != logged_limit_ && now - logged_at_ >= std::chrono::seconds(1)) {
+      was = logged_limit_;
+      changed_to = lim;
+      logged_limit_ = lim;
+      logged_at_ = now;
+    }
   }
-  const auto now = Clock::now();
-  const std::int64_t ns = now.time_since_epoch().count();
-  if (overload_signal) {
-    adaptive_.on_overload(ns);
-  } else if (ttft_ms) {
-    adaptive_.on_success(*ttft_ms, double(in_flight_) * 2 >= limit_locked(), ns);
+  if (changed_to != 0) {
+    spdlog::info("admission: group {} concurrency limit {} (was {})", name_, changed_to, was);
   }
-  dispatch_locked(now);
 }
 
 }  // namespace sluice::admission

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "admission/adaptive.h"
+#include "admission/admission_metrics.h"
 #include "admission/class_queue.h"
 #include "config/admission_config.h"
 #include "http/asio.h"
@@ -71,6 +72,9 @@ struct WaitHook {
 class GroupGate : public std::enable_shared_from_this<GroupGate> {
  public:
   GroupGate(std::string name, const config::AdmissionGroup& group, const config::AdmissionConfig& cfg);
+  ~GroupGate();
+  GroupGate(const GroupGate&) = delete;
+  GroupGate& operator=(const GroupGate&) = delete;
 
   // Must run on the caller's executor (the worker's io_context).
   net::awaitable<GateResult> acquire(Priority prio, Clock::time_point deadline, WaitHook& hook);
@@ -106,6 +110,10 @@ class GroupGate : public std::enable_shared_from_this<GroupGate> {
   ClassQueue<std::shared_ptr<Waiter>> queue_;
   CodelDetector codel_;
   GateStats stats_;
+  GateMetrics metrics_;
+  std::uint64_t collector_ = 0;
+  int logged_limit_ = 0;  // last limit written to the log (changes are logged, at most once a second)
+  Clock::time_point logged_at_{};
 };
 
 }  // namespace sluice::admission

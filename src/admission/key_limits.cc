@@ -23,7 +23,8 @@ LimitSet::LimitSet(const config::RateLimits& l)
       tokens(GcraParams::make(l.tpm, l.window, l.token_burst)),
       max_concurrent(l.max_concurrent) {}
 
-KeyEntry::KeyEntry(std::string n, const config::KeyPolicy& p) : name(std::move(n)), policy(p), all(p.limits) {
+KeyEntry::KeyEntry(std::string n, const config::KeyPolicy& p)
+    : name(std::move(n)), policy(p), all(p.limits), limited(make_key_metrics(name)) {
   for (const auto& [model, limits] : p.model_limits) {
     models.emplace(model, LimitSet(limits));
   }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "admission/admission_metrics.h"
 #include "admission/gcra.h"
 #include "config/admission_config.h"
 
@@ -35,6 +36,7 @@ struct KeyEntry {
   config::KeyPolicy policy;
   LimitSet all;
   std::map<std::string, LimitSet, std::less<>> models;  // per-model limits of this key
+  std::array<telemetry::Counter*, 3> limited{};         // sluice_rate_limited_total by kind
 
   explicit KeyEntry(std::string n, const config::KeyPolicy& p);
   bool allows(std::string_view model) const;

@@ -105,9 +105,11 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   if (!co_await admission::admit({*state_.admission, *state_.router, key_name, req["x-priority"], view,
                                   req.body(), *group, deadline},
                                  res, admitted)) {
+    admitted.log_to(log);
     finish_log(admitted.failure);
     co_return;
   }
+  admitted.log_to(log);
   group = admitted.group;  // the degradation model when the requested class is being shed
   const std::string body = std::move(req.body());
   PlanInput in{*group, path, req, body, view.model, view.stream, deadline};

@@ -201,7 +201,7 @@ TEST(ConfigLoader, GarbageNeverThrows) {
 TEST(ConfigLoader, UnknownTopLevelKey) {
   EXPECT_THAT(errors(load(with_tail("listen: \"127.0.0.1:1\"\nworkerz: 2\n"))),
               ElementsAre("test.yaml:2: workerz: unknown key \"workerz\" (expected one of: listen, workers, "
-                          "log_level, access_log, server, keys, upstreams, models)"));
+                          "log_level, access_log, server, keys, upstreams, models, admission)"));
 }
 
 TEST(ConfigLoader, DuplicateKey) {
