@@ -110,13 +110,13 @@ net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted&
   GateResult r = co_await (*gate)->acquire(out.priority, in.deadline, hook);
   res.unwatch();
   out.waited = r.waited;
+  if (hook.gone || r.reason == ShedReason::kClientGone) {
+    out.failure = "client_gone";  // a slot granted in the same instant goes back with `r`
+    co_return false;
+  }
   if (r.slot) {
     out.slot = std::move(r.slot);
     co_return true;
-  }
-  if (r.reason == ShedReason::kClientGone) {
-    out.failure = "client_gone";
-    co_return false;
   }
   // Degradation: a cheaper model for this class instead of an error, through its own gate (no further hops).
   if (const std::string& to = in.admission.degrade_to(in.group.model->name, out.priority); !to.empty()) {

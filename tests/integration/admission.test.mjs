@@ -178,7 +178,7 @@ test('queue: a deadline that the wait would pass is answered at once; one that p
   assert.equal(fast.status, 503, fast.text);
   assert.equal(fast.json().error.code, 'overloaded');
   assert.match(fast.json().error.message, /deadline/);
-  assert.ok(fast.ms < 300, `took ${fast.ms} ms`);
+  assert.ok(fast.ms < 600, `took ${fast.ms} ms`);  // the deadline was 1000 ms away
   assert.match(fast.headers['retry-after'], /^[1-9]\d*$/);
   // Fits the estimate, but the holder outlasts it: answered when the deadline comes, not later.
   const waited = await chat(gw, { headers: { 'x-request-timeout': '2' } });
@@ -203,7 +203,7 @@ test('queue full → 503 at once with Retry-After; a degradation model serves th
   const shed = await chat(gw, { headers: { 'x-priority': 'low' } });
   assert.equal(shed.status, 503, shed.text);
   assert.match(shed.json().error.message, /queue_full/);
-  assert.ok(shed.ms < 300, `took ${shed.ms} ms`);
+  assert.ok(shed.ms < 600, `took ${shed.ms} ms`);  // the holder keeps the slot for 1 s
   assert.match(shed.headers['retry-after'], /^[1-9]\d*$/);
   const degraded = await chat(gw, { headers: { 'x-priority': 'medium' } });
   assert.equal(degraded.status, 200, degraded.text);
