@@ -22,7 +22,7 @@ int fail(int code, const std::string& message) {
   return code;
 }
 
-std::string request_head(const BenchConfig& c, const Target& t, std::size_t body_size) {
+std::string request_head(const BenchConfig& c, const Target& t, std::size_t body_size, const MixClass* cls) {
   std::string head =
       fmt::format("POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\n", t.path,
                   t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host, t.port);
@@ -30,6 +30,9 @@ std::string request_head(const BenchConfig& c, const Target& t, std::size_t body
   head += "User-Agent: sluice-bench\r\n";
   for (const auto& h : c.headers) {
     head += fmt::format("{}: {}\r\n", h.name, h.value);
+  }
+  if (cls != nullptr) {
+    head += fmt::format("{}: {}\r\n", c.mix_header, cls->value);
   }
   head += fmt::format("Content-Length: {}\r\n\r\n", body_size);
   return head;
@@ -76,11 +79,15 @@ int run_bench(const BenchOptions& options) {
   }
   // Every request's bytes are built up front: the hot loop only writes them.
   const BodyOptions body_opts{cfg.model, cfg.stream, cfg.include_usage, cfg.max_tokens};
-  std::vector<std::vector<std::string>> requests(cfg.targets.size());
-  for (std::size_t t = 0; t < cfg.targets.size(); ++t) {
-    for (const auto& p : prompts) {
-      std::string body = build_body(body_opts, p);
-      requests[t].push_back(request_head(cfg, cfg.targets[t], body.size()) + body);
+  const std::size_t classes = std::max<std::size_t>(cfg.mix.size(), 1);
+  Runner::Requests requests(classes, std::vector<std::vector<std::string>>(cfg.targets.size()));
+  for (std::size_t c = 0; c < classes; ++c) {
+    const MixClass* cls = cfg.mix.empty() ? nullptr : &cfg.mix[c];
+    for (std::size_t t = 0; t < cfg.targets.size(); ++t) {
+      for (const auto& p : prompts) {
+        std::string body = build_body(body_opts, p);
+        requests[c][t].push_back(request_head(cfg, cfg.targets[t], body.size(), cls) + body);
+      }
     }
   }
   // Outputs are checked before the run so a typo does not waste it.
@@ -117,7 +124,8 @@ int run_bench(const BenchOptions& options) {
   const bool progress = !cfg.quiet && ::isatty(STDERR_FILENO) != 0;
   const std::string started_at = utc_now();
   Recorder recorder(Clock::now());
-  Runner runner(cfg, pools, requests, recorder, progress);
+  std::vector<Recorder> by_class(cfg.mix.size(), Recorder(recorder.start()));
+  Runner runner(cfg, pools, requests, recorder, by_class, progress);
   try {
     runner.start(ioc.get_executor());
     ioc.run();
@@ -125,7 +133,7 @@ int run_bench(const BenchOptions& options) {
     return fail(1, fmt::format("internal error: {}", e.what()));
   }
 
-  RunInfo info{cfg, recorder, started_at};
+  RunInfo info{cfg, recorder, started_at, &by_class};
   const std::string table = format_table(info);
   std::string err;
   if (cfg.json_out == "-") {

@@ -4,6 +4,7 @@
 
 #include <boost/url/parse.hpp>
 #include <cmath>
+#include <cstdio>
 
 #include "common/units.h"
 
@@ -83,6 +84,57 @@ std::string parse_header(const std::string& text, Header& out) {
     }
   }
   return {};
+}
+
+std::string parse_mix(const std::string& text, std::string& header, std::vector<MixClass>& out) {
+  Header h;
+  if (auto err = parse_header(text, h); !err.empty()) {
+    return fmt::format("--mix '{}': expected 'Name: value=weight,value=weight'", text);
+  }
+  header = h.name;
+  out.clear();
+  double total = 0;
+  std::string_view rest = h.value;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') {
+      item.remove_prefix(1);
+    }
+    const auto eq = item.rfind('=');
+    double w = 0;
+    if (eq == std::string_view::npos || eq == 0 ||
+        std::sscanf(std::string(item.substr(eq + 1)).c_str(), "%lf", &w) != 1 || !std::isfinite(w) || w <= 0) {
+      return fmt::format("--mix '{}': each item must be value=weight with a positive weight", text);
+    }
+    out.push_back({std::string(item.substr(0, eq)), w});
+    total += w;
+  }
+  if (out.empty()) {
+    return fmt::format("--mix '{}': no classes", text);
+  }
+  for (auto& c : out) {
+    c.weight /= total;
+  }
+  return {};
+}
+
+std::size_t mix_class(const std::vector<MixClass>& mix, std::uint64_t seed, std::uint64_t index) {
+  // splitmix64 of (seed, index): independent of the arrival schedule's generator.
+  std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  const double u = double(z >> 11) / double(1ull << 53);
+  double acc = 0;
+  for (std::size_t i = 0; i < mix.size(); ++i) {
+    acc += mix[i].weight;
+    if (u < acc) {
+      return i;
+    }
+  }
+  return mix.size() - 1;
 }
 
 std::string validate(const BenchOptions& in, BenchConfig& out) {
@@ -171,6 +223,11 @@ std::string validate(const BenchOptions& in, BenchConfig& out) {
   out.insecure = in.insecure;
   out.quiet = in.quiet;
   out.include_usage = !in.no_include_usage;
+  if (!in.mix.empty()) {
+    if (auto err = parse_mix(in.mix, out.mix_header, out.mix); !err.empty()) {
+      return err;
+    }
+  }
   return {};
 }
 

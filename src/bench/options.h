@@ -30,6 +30,8 @@ struct BenchOptions {
   bool insecure = false;                // skip TLS peer verification
   bool quiet = false;                   // no progress line
   bool no_include_usage = false;
+  // "Name: v1=w1,v2=w2": each request gets header Name with value v_i, chosen with weight w_i (seeded).
+  std::string mix;
 };
 
 struct Target {
@@ -43,6 +45,12 @@ struct Target {
 struct Header {
   std::string name;
   std::string value;
+};
+
+// One class of a --mix: its header value and share of the requests.
+struct MixClass {
+  std::string value;
+  double weight = 0;
 };
 
 struct BenchConfig {
@@ -66,6 +74,8 @@ struct BenchConfig {
   bool insecure = false;
   bool quiet = false;
   bool include_usage = true;
+  std::string mix_header;        // empty = no mix
+  std::vector<MixClass> mix;     // weights normalized to sum 1
 };
 
 // "http[s]://host[:port][/path]". An empty path or "/" means /v1/chat/completions; a path ending in
@@ -75,6 +85,12 @@ std::string parse_target(const std::string& url, Target& out);
 
 // "Name: value" → Header; error message or empty.
 std::string parse_header(const std::string& text, Header& out);
+
+// "X-Priority: high=20,low=80" → header name and classes (weights normalized); error message or empty.
+std::string parse_mix(const std::string& text, std::string& header, std::vector<MixClass>& out);
+
+// The class of request `index` (deterministic for the seed; shares follow the weights).
+std::size_t mix_class(const std::vector<MixClass>& mix, std::uint64_t seed, std::uint64_t index);
 
 // Checks every option; returns an error message (naming the option) or empty.
 std::string validate(const BenchOptions& in, BenchConfig& out);

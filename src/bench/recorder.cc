@@ -28,6 +28,7 @@ void Recorder::add(const RequestResult& r) {
   auto& b = slices_[slice];
   ++b.completed;
   if (!ok) {
+    failed_e2e_.record(us(r.e2e));
     return;
   }
   ++b.ok;

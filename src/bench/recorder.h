@@ -37,6 +37,8 @@ class Recorder {
   const Histogram& e2e() const { return e2e_; }
   const Histogram& ttft() const { return ttft_; }
   const Histogram& itl() const { return itl_; }
+  // Failed requests: how fast a refusal (429/503) came back.
+  const Histogram& failed_e2e() const { return failed_e2e_; }
   // Every request: time from the scheduled start until it had a connection (open loop's queueing).
   const Histogram& queued() const { return queued_; }
   // Completions over time in buckets of `step` seconds (a multiple of kSliceSeconds), at most
@@ -55,6 +57,7 @@ class Recorder {
   Histogram ttft_;
   Histogram itl_;
   Histogram queued_;
+  Histogram failed_e2e_;
   std::vector<TimeBucket> slices_;  // kSliceSeconds each
 };
 

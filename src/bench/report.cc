@@ -94,6 +94,24 @@ std::string format_table(const RunInfo& run) {
     }
   }
   out += fmt::format("  {:<18} {}\n", "errors", errors.empty() ? "none" : errors);
+  if (r.failed_e2e().count() > 0) {
+    out += pct_line("failed (e2e)", r.failed_e2e(), true);
+  }
+  if (run.by_class != nullptr && !run.by_class->empty()) {
+    for (std::size_t i = 0; i < run.by_class->size(); ++i) {
+      const Recorder& k = (*run.by_class)[i];
+      const double kn = static_cast<double>(k.completed());
+      out += fmt::format("  {}: {}\n", c.mix_header, c.mix[i].value);
+      out += fmt::format("    {:<16} {} ({:.2f} % ok)\n", "requests", k.completed(), kn > 0 ? 100.0 * k.ok() / kn : 0.0);
+      out += "  " + pct_line("latency (e2e)", k.e2e(), true);
+      if (c.stream) {
+        out += "  " + pct_line("TTFT", k.ttft(), true);
+      }
+      if (k.failed_e2e().count() > 0) {
+        out += "  " + pct_line("failed (e2e)", k.failed_e2e(), true);
+      }
+    }
+  }
   return out;
 }
 
@@ -141,7 +159,34 @@ std::string format_json(const RunInfo& run) {
   json_hist(out, r.itl());
   out += ",\"send_delay\":";
   json_hist(out, r.queued());
-  out += "},\"histograms_us\":{\"e2e\":";
+  out += ",\"failed_e2e\":";
+  json_hist(out, r.failed_e2e());
+  out += "}";
+  if (run.by_class != nullptr && !run.by_class->empty()) {
+    out += ",\"mix_header\":";
+    append_json_string(out, c.mix_header);
+    out += ",\"classes\":[";
+    for (std::size_t i = 0; i < run.by_class->size(); ++i) {
+      const Recorder& k = (*run.by_class)[i];
+      out += i ? ",{\"value\":" : "{\"value\":";
+      append_json_string(out, c.mix[i].value);
+      out += fmt::format(",\"share\":{:.4f},\"requests\":{},\"ok\":{},\"success_pct\":{:.4f}", c.mix[i].weight,
+                         k.completed(), k.ok(), k.completed() ? 100.0 * k.ok() / k.completed() : 0.0);
+      out += ",\"errors\":{";
+      for (std::size_t f = 0; f < kFailures.size(); ++f) {
+        out += fmt::format("{}\"{}\":{}", f ? "," : "", outcome_name(kFailures[f]), k.count(kFailures[f]));
+      }
+      out += "},\"latency_ms\":{\"e2e\":";
+      json_hist(out, k.e2e());
+      out += ",\"ttft\":";
+      json_hist(out, k.ttft());
+      out += ",\"failed_e2e\":";
+      json_hist(out, k.failed_e2e());
+      out += "}}";
+    }
+    out += "]";
+  }
+  out += ",\"histograms_us\":{\"e2e\":";
   json_buckets(out, r.e2e());
   out += ",\"ttft\":";
   json_buckets(out, r.ttft());

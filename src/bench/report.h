@@ -11,6 +11,7 @@ struct RunInfo {
   const BenchConfig& config;
   const Recorder& recorder;
   std::string started_at;  // wall-clock time, ISO 8601 UTC
+  const std::vector<Recorder>* by_class = nullptr;  // parallel to config.mix (--mix), else null or empty
 };
 
 std::string format_table(const RunInfo& run);

@@ -8,9 +8,10 @@
 
 namespace sluice::bench {
 
-Runner::Runner(const BenchConfig& config, std::vector<std::unique_ptr<TargetPool>>& pools,
-               const std::vector<std::vector<std::string>>& requests, Recorder& recorder, bool progress)
-    : config_(config), pools_(pools), requests_(requests), recorder_(recorder), show_progress_(progress) {}
+Runner::Runner(const BenchConfig& config, std::vector<std::unique_ptr<TargetPool>>& pools, const Requests& requests,
+               Recorder& recorder, std::vector<Recorder>& by_class, bool progress)
+    : config_(config), pools_(pools), requests_(requests), recorder_(recorder), by_class_(by_class),
+      show_progress_(progress) {}
 
 void Runner::start(net::any_io_executor ex) {
   start_ = recorder_.start();
@@ -37,10 +38,14 @@ bool Runner::may_start(Clock::time_point t) const {
 
 net::awaitable<void> Runner::one(std::uint64_t index, Clock::time_point start) {
   const std::size_t t = index % pools_.size();
-  const auto& reqs = requests_[t];
+  const std::size_t c = config_.mix.empty() ? 0 : mix_class(config_.mix, config_.seed, index);
+  const auto& reqs = requests_[c][t];
   const std::string& req = reqs[(index / pools_.size()) % reqs.size()];
   RequestResult r = co_await run_request(*pools_[t], req, config_.stream, start, start + config_.timeout);
   recorder_.add(r);
+  if (c < by_class_.size()) {
+    by_class_[c].add(r);
+  }
   --in_flight_;
 }
 

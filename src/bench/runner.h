@@ -15,9 +15,11 @@ namespace sluice::bench {
 
 class Runner {
  public:
-  // requests[t][p]: the complete HTTP request for target t and prompt p.
-  Runner(const BenchConfig& config, std::vector<std::unique_ptr<TargetPool>>& pools,
-         const std::vector<std::vector<std::string>>& requests, Recorder& recorder, bool progress);
+  // requests[c][t][p]: the complete HTTP request of mix class c (one class without --mix) for target t and
+  // prompt p. `by_class` (one per class, or empty) also records each result under its class.
+  using Requests = std::vector<std::vector<std::vector<std::string>>>;
+  Runner(const BenchConfig& config, std::vector<std::unique_ptr<TargetPool>>& pools, const Requests& requests,
+         Recorder& recorder, std::vector<Recorder>& by_class, bool progress);
 
   // Spawns the load on the pools' executor; the caller runs the io_context until it returns.
   void start(net::any_io_executor ex);
@@ -34,8 +36,9 @@ class Runner {
 
   const BenchConfig& config_;
   std::vector<std::unique_ptr<TargetPool>>& pools_;
-  const std::vector<std::vector<std::string>>& requests_;
+  const Requests& requests_;
   Recorder& recorder_;
+  std::vector<Recorder>& by_class_;
   bool show_progress_;
   Clock::time_point start_;
   Clock::time_point end_;  // no request starts at or after this (duration bound)

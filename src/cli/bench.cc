@@ -24,6 +24,9 @@ void add_bench(CLI::App& app, int& exit_code) {
   sub->add_option("--prompt-tokens", o->prompt_tokens, "Size of the built-in prompts in tokens")
       ->capture_default_str();
   sub->add_option("--header", o->headers, "Extra request header 'Name: value', repeatable");
+  sub->add_option("--mix", o->mix,
+                  "Per-request header mix 'Name: v1=w1,v2=w2' (e.g. 'X-Priority: high=20,low=80'); the report "
+                  "breaks results down by class");
   sub->add_option("--api-key", o->api_key, "Sent as 'Authorization: Bearer KEY'");
   sub->add_option("--timeout", o->timeout, "Per-request deadline (open loop: from the scheduled time)")
       ->capture_default_str();

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "config/admission_config.h"
+
 namespace sluice::config {
 
 using Duration = std::chrono::milliseconds;
@@ -92,6 +94,7 @@ struct Model {
 struct VirtualKey {
   std::string name;
   std::string secret_sha256;  // lowercase hex SHA-256 of the bearer secret
+  KeyPolicy policy;           // allowed models, priority, limits (admission)
 };
 
 // Admin API and dashboard (docs/operations.md). Neither listen nor a key: no admin endpoints at all.
@@ -150,6 +153,7 @@ struct Config {
   CacheConfig cache;
   LedgerConfig ledger;
   std::map<std::string, Price> pricing;  // by upstream model id
+  AdmissionConfig admission;
 
   const Model* find_model(std::string_view name) const;
 };

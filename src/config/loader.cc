@@ -19,13 +19,16 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 12> kTopKeys{"listen", "workers", "log_level", "access_log",
+constexpr std::array<std::string_view, 13> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
-                                                    "admin",  "cache",   "ledger",    "pricing"};
+                                                    "admin",  "cache",   "ledger",    "pricing",
+                                                    "admission"};
 constexpr std::array<std::string_view, 8> kServerKeys{
     "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
     "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
-constexpr std::array<std::string_view, 3> kKeyKeys{"name", "secret_env", "secret_sha256"};
+constexpr std::array<std::string_view, 9> kKeyKeys{"name", "secret_env", "secret_sha256",
+                                                   "allowed_models", "priority", "max_priority",
+                                                   "limits", "model_limits", "default_max_tokens"};
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
 
 constexpr int64_t kMaxWorkers = 256;
@@ -147,6 +150,7 @@ void load_keys(Reader& r, const Field& field, std::vector<VirtualKey>& keys) {
         key.name = *name;
       }
     }
+    detail::load_key_policy(r, *map, key.policy);
     const Field* env_field = map->find("secret_env");
     const Field* hash_field = map->find("secret_sha256");
     const Field* secret_field = env_field != nullptr ? env_field : hash_field;
@@ -248,6 +252,10 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
     detail::load_admin(r, *f, cfg);
   }
   detail::load_cache_sections(r, *top, cfg);
+  if (const Field* f = top->find("admission")) {
+    detail::load_admission(r, *f, cfg.admission);
+  }
+  detail::check_admission_refs(r, root, cfg);
 }
 
 }  // namespace

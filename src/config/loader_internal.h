@@ -109,5 +109,10 @@ std::optional<Endpoint> parse_endpoint(std::string_view text);
 void load_admin(Reader& r, const Field& field, Config& cfg);
 // The optional `cache`, `ledger` and `pricing` sections (loader_cache.cc).
 void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
+// Admission (loader_admission.cc): a key's allowed models, priority and limits; the `admission` section;
+// model references in both, checked after the models are loaded.
+void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& policy);
+void load_admission(Reader& r, const Field& field, AdmissionConfig& admission);
+void check_admission_refs(Reader& r, const YAML::Node& root, const Config& cfg);
 
 }  // namespace sluice::config::detail

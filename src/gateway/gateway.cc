@@ -72,6 +72,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
       !st->cache) {
     return nullptr;
   }
+  st->admission = std::make_unique<admission::Admission>(*cfg);
   st->config = std::move(cfg);
   return st;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "admission/admission.h"
 #include "config/config.h"
 #include "gateway/attempt.h"
 #include "gateway/gateway_metrics.h"
@@ -28,6 +29,8 @@ struct GatewayState {
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<GatewayMetrics> metrics;  // after router: its scrape-time collector reads the router
   std::unique_ptr<CacheServices> cache;  // response cache, coalescing, usage ledger (cache_path.h)
+  // Key limits and group gates. On reload: admission::Admission::carry_over(*old.admission, *fresh.admission).
+  std::unique_ptr<admission::Admission> admission;
   std::atomic<bool> draining{false};
 };
 

@@ -240,6 +240,9 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
                      to_string(result.out.failure));
       }
+      state_.admission->on_attempt(model.name, result.out.ttft ? std::optional<double>(result.out.ttft->count()) : std::nullopt,
+                                   result.out.upstream_status == 429 || result.out.upstream_status == 503 ||
+                                       result.out.failure == UpstreamFailure::kFirstTokenTimeout);
       if (ok) {
         g->budget->record_success();
       } else if (retriable(result.out.failure)) {

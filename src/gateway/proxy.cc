@@ -2,6 +2,7 @@
 // for the client to leave, answer honestly, log.
 #include <spdlog/spdlog.h>
 
+#include "admission/admit.h"
 #include "common/json.h"
 #include "gateway/attempt.h"
 #include "gateway/cache_path.h"
@@ -106,6 +107,17 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   if (auto t = routing::parse_retry_after(req["x-request-timeout"]); t && t->count() > 0) {
     deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
   }
+  admission::Admitted admitted;  // holds the key's and the group's slots until the answer is sent
+  if (!co_await admission::admit({*state_.admission, *state_.router, key_name, req["x-priority"], view,
+                                  req.body(), *group, deadline},
+                                 res, admitted)) {
+    admitted.log_to(log);
+    finish_log(admitted.failure);
+    co_return;
+  }
+  admitted.log_to(log);
+  group = admitted.group;  // the degradation model when the requested class is being shed
+  // After admission, so the cache works with the group that will answer (degradation may have changed it).
   std::string body = std::move(req.body());
   CacheTicket ticket = cache_admit(*state_.cache, *state_.config, ep == Endpoint::kChatCompletions, path, *group,
                                    key_name, req, body, view);
@@ -145,6 +157,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   if (out.ttft) {
     log.ttft_ms = out.ttft->count();
   }
+  admission::reconcile(admitted, out.usage);
   if (out.usage) {
     log.prompt_tokens = out.usage->prompt_tokens;
     log.completion_tokens = out.usage->completion_tokens;

@@ -140,6 +140,7 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
   }
   out.restart_required = settings_requiring_restart(*old->config, *next->config);
   next->router->adopt_health(*old->router);
+  admission::Admission::carry_over(*old->admission, *next->admission);  // key budgets, queues, learnt limits
   if (next->config->log_level != old->config->log_level) {
     spdlog::set_level(spdlog::level::from_str(next->config->log_level));
   }

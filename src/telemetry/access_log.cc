@@ -50,6 +50,10 @@ std::string format_access_record(const AccessRecord& r) {
   num("attempts", r.attempts);
   num("keepalives", static_cast<std::int64_t>(r.keepalives));
   num("bytes_out", static_cast<std::int64_t>(r.bytes_out));
+  if (r.queue_ms) {
+    field("priority", r.priority);
+    num("queue_ms", r.queue_ms);
+  }
   out += "}\n";
   return out;
 }

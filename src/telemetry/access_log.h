@@ -28,6 +28,9 @@ struct AccessRecord {
   std::size_t keepalives = 0;
   unsigned attempts = 0;  // upstream attempts (retries and fallbacks included)
   std::size_t bytes_out = 0;
+  // Admission (only for requests that went through a group's queue gate).
+  std::string_view priority;
+  std::optional<std::int64_t> queue_ms;
 };
 
 std::string format_access_record(const AccessRecord& r);

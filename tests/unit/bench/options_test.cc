@@ -75,3 +75,27 @@ TEST(BenchOptions, Validation) {
 }
 
 }  // namespace sluice::bench
+
+namespace sluice::bench {
+
+TEST(BenchOptions, MixParsesAndSharesFollowWeights) {
+  std::string header;
+  std::vector<MixClass> mix;
+  ASSERT_EQ(parse_mix("X-Priority: high=20, low=80", header, mix), "");
+  EXPECT_EQ(header, "X-Priority");
+  ASSERT_EQ(mix.size(), 2u);
+  EXPECT_EQ(mix[0].value, "high");
+  EXPECT_DOUBLE_EQ(mix[0].weight, 0.2);
+  EXPECT_EQ(mix[1].value, "low");
+  std::size_t high = 0;
+  for (std::uint64_t i = 0; i < 10000; ++i) {
+    high += mix_class(mix, 7, i) == 0 ? 1 : 0;
+  }
+  EXPECT_NEAR(double(high), 2000, 150);
+  EXPECT_EQ(mix_class(mix, 7, 42), mix_class(mix, 7, 42));
+  EXPECT_NE(parse_mix("X-Priority: high", header, mix), "");
+  EXPECT_NE(parse_mix("X-Priority: high=0", header, mix), "");
+  EXPECT_NE(parse_mix("nocolon", header, mix), "");
+}
+
+}  // namespace sluice::bench

@@ -52,7 +52,8 @@ TEST(ConfigKeys, UnknownKeyInEntry) {
       errors(load(with_tail("keys:\n  - name: a\n    secret_sha256: " + std::string(kHashA) +
                             "\n    secert_env: X\n"))),
       ElementsAre("test.yaml:4: keys[0].secert_env: unknown key \"secert_env\" (expected one of: name, "
-                  "secret_env, secret_sha256)"));
+                  "secret_env, secret_sha256, allowed_models, priority, max_priority, limits, model_limits, "
+                  "default_max_tokens)"));
 }
 
 TEST(ConfigKeys, NameRequiredAndValidated) {

@@ -1,0 +1,24 @@
+#pragma once
+// The admission rows of the metrics contract, resolved once per group / key (Family::with takes a lock).
+#include <array>
+#include <string>
+
+#include "config/admission_config.h"
+#include "telemetry/metrics.h"
+
+namespace sluice::admission {
+
+inline constexpr std::size_t kShedReasons = 6;  // ShedReason values
+
+struct GateMetrics {
+  std::array<telemetry::Histogram*, config::kPriorityCount> wait{};                    // sluice_queue_wait_seconds
+  std::array<std::array<telemetry::Counter*, kShedReasons>, config::kPriorityCount> shed{};  // sluice_shed_total
+  std::array<telemetry::Gauge*, config::kPriorityCount> depth{};                       // sluice_queue_depth
+  telemetry::Gauge* limit = nullptr;                                                   // sluice_concurrency_limit
+};
+GateMetrics make_gate_metrics(const std::string& group);
+
+// sluice_rate_limited_total{key, kind} for kinds requests, tokens, concurrency (indexed by LimitKind - 1).
+std::array<telemetry::Counter*, 3> make_key_metrics(const std::string& key);
+
+}  // namespace sluice::admission
