@@ -7,6 +7,7 @@
 #include "cli/logging.h"
 #include "config/loader.h"
 #include "gateway/gateway.h"
+#include "gateway/host_monitor.h"
 #include "http/server.h"
 
 namespace sluice::cli {
@@ -76,7 +77,10 @@ int run_serve(const ServeArgs& args) {
   }
   std::cerr << "sluice: listening on " << opts.host << ":" << server.port() << " (" << server.options().workers
             << " worker(s), " << cfg->models.size() << " model(s), config " << cfg->source << ")" << std::endl;
+  gateway::HostMonitor monitor{*state};  // load scraping and active health checks, on their own thread
+  monitor.start();
   server.run();
+  monitor.stop();
   return 0;
 }
 }  // namespace

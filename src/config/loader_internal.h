@@ -99,4 +99,11 @@ std::set<std::string> load_upstreams(Reader& reader, const Field& field, Config&
 // Fills cfg.models (deployments, balancer, retry policy, fallbacks) and checks every reference.
 void load_models(Reader& r, const Field& field, const std::set<std::string>& upstream_names, Config& cfg);
 
+// loader_resilience.cc: a model's `hedge`, `failover` and `affinity` sections; an upstream's `load_metrics`,
+// `health_check` and `slow_start`.
+void load_hedge(Reader& r, const Field& field, HedgeConfig& h);
+void load_failover(Reader& r, const Field& field, FailoverConfig& f);
+void load_affinity(Reader& r, const Field& field, AffinityConfig& a);
+void load_upstream_resilience(Reader& r, const FieldMap& upstream, Upstream& up);
+
 }  // namespace sluice::config::detail

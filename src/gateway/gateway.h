@@ -49,6 +49,7 @@ struct PlanResult {
   const config::Upstream* upstream = nullptr;
   unsigned attempts = 0;
   net::steady_timer* backoff = nullptr;  // set while sleeping between attempts, so a client leaving can wake it
+  UpstreamConnection* hedge = nullptr;   // a hedge attempt's connection, closed too when the client leaves
 };
 
 class ProxyHandler : public http::Handler {

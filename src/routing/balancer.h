@@ -8,7 +8,7 @@
 
 namespace sluice::routing {
 
-enum class BalancerKind : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma };
+enum class BalancerKind : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma, kLoadAware };
 
 std::string_view to_string(BalancerKind k);
 bool parse_balancer(std::string_view s, BalancerKind& out);
@@ -17,6 +17,8 @@ struct HostLoad {
   std::uint32_t weight = 1;
   std::int64_t in_flight = 0;
   double ttft_ewma_ms = 0;  // 0 = no sample yet (optimistic: try it)
+  double weight_factor = 1.0;  // slow start after an ejection: < 1 while the host ramps up
+  double load_cost = -1;       // load-aware cost from the host's own metrics; < 0 = no fresh report
 };
 
 class Balancer {
@@ -30,6 +32,7 @@ class Balancer {
 
   // Peak-EWMA cost: latency estimate × (in-flight + 1).
   static double cost(const HostLoad& h) { return h.ttft_ewma_ms * double(h.in_flight + 1); }
+  static double effective_weight(const HostLoad& h) { return double(h.weight) * h.weight_factor; }
 
  private:
   BalancerKind kind_;

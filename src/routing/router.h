@@ -13,6 +13,8 @@
 
 #include "config/config.h"
 #include "routing/balancer.h"
+#include "routing/hedge_delay.h"
+#include "routing/host_signals.h"
 #include "routing/outlier.h"
 #include "routing/peak_ewma.h"
 #include "routing/retry_budget.h"
@@ -28,10 +30,20 @@ class HostState {
   // Records one finished attempt; returns true when it ejected the host.
   bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
   HostLoad load(std::uint32_t weight) const;
+  // With slow start applied and, when `with_report`, the load-aware cost from a fresh metrics report.
+  HostLoad load(std::uint32_t weight, bool with_report, Clock::time_point now) const;
 
   void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   std::uint32_t times_ejected() const;
+
+  LoadReport& load_report() { return report_; }
+  const LoadReport& load_report() const { return report_; }
+  ActiveHealth& active_health() { return health_; }
+  std::int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Slow start: 0.1 → 1 over upstream.slow_start after the host came back from an ejection.
+  double weight_factor(Clock::time_point now) const;
+  void mark_returned(Clock::time_point now) { returned_ms_.store(steady_ms(now), std::memory_order_relaxed); }
 
  private:
   const config::Upstream& up_;
@@ -40,6 +52,9 @@ class HostState {
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
   PeakEwma ttft_;
+  LoadReport report_;
+  ActiveHealth health_;
+  std::atomic<std::int64_t> returned_ms_{0};
 };
 
 struct Group {
@@ -48,16 +63,21 @@ struct Group {
   std::unique_ptr<Balancer> balancer;
   std::unique_ptr<RetryBudget> budget;
   std::vector<const Group*> fallbacks;
+  std::unique_ptr<HedgeDelay> hedge;  // null when the model does not hedge
 };
 
 class Router {
  public:
   explicit Router(const config::Config& cfg);
   const Group* group(std::string_view model) const;
+  HostState* host(std::string_view upstream) const;  // null for an unknown name
 
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
-  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
+  // `affinity_key` (non-zero, with prefix affinity on): the request's prompt-prefix hash; the first pick
+  // prefers the host that key hashes to (rendezvous hashing) unless that host is overloaded.
+  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now,
+                   std::uint64_t affinity_key = 0) const;
 
  private:
   std::map<std::string, std::unique_ptr<HostState>, std::less<>> hosts_;

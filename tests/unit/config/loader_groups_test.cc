@@ -79,7 +79,7 @@ TEST(ConfigGroups, Errors) {
                           "is used"));
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    balancer: fastest\n")),
               ElementsAre("test.yaml:10: models.m.balancer: unknown balancer \"fastest\" (expected one of: "
-                          "round_robin, weighted_random, least_request, peak_ewma)"));
+                          "round_robin, weighted_random, least_request, peak_ewma, load_aware)"));
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    fallbacks: [m, nope]\n")),
               ElementsAre("test.yaml:10: models.m.fallbacks[0]: a model cannot fall back to itself",
                           "test.yaml:10: models.m.fallbacks[1]: unknown model \"nope\""));
