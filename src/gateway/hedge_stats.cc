@@ -3,28 +3,20 @@
 namespace sluice::gateway {
 
 void HedgeStats::record(std::string_view model, bool hedge_won) {
-  std::lock_guard lock(mu_);
-  auto it = by_model_.find(model);
-  if (it == by_model_.end()) {
-    it = by_model_.emplace(std::string(model), std::make_unique<Counts>()).first;
+  Counters c;
+  {
+    std::lock_guard lock(mu_);
+    auto it = by_model_.find(model);
+    if (it == by_model_.end()) {
+      auto& family = telemetry::metrics().counter("sluice_hedges_total",
+                                                  "Hedged attempts by outcome: won = the hedge answered.",
+                                                  {"model", "result"});
+      const std::string m(model);
+      it = by_model_.emplace(m, Counters{&family.with({m, "won"}), &family.with({m, "lost"})}).first;
+    }
+    c = it->second;
   }
-  (hedge_won ? it->second->won : it->second->lost).fetch_add(1, std::memory_order_relaxed);
-}
-
-const HedgeStats::Counts* HedgeStats::find(std::string_view model) const {
-  std::lock_guard lock(mu_);
-  auto it = by_model_.find(model);
-  return it == by_model_.end() ? nullptr : it->second.get();
-}
-
-std::uint64_t HedgeStats::won(std::string_view model) const {
-  const Counts* c = find(model);
-  return c ? c->won.load(std::memory_order_relaxed) : 0;
-}
-
-std::uint64_t HedgeStats::lost(std::string_view model) const {
-  const Counts* c = find(model);
-  return c ? c->lost.load(std::memory_order_relaxed) : 0;
+  (hedge_won ? c.won : c.lost)->inc();
 }
 
 HedgeStats& hedge_stats() {

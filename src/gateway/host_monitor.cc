@@ -5,6 +5,7 @@
 #include <boost/url.hpp>
 
 #include "routing/load_score.h"
+#include "telemetry/metrics.h"
 
 namespace sluice::gateway {
 
@@ -159,12 +160,33 @@ void HostMonitor::start() {
       any = true;
     }
   }
+  // The score the load_aware balancer sees for each scraped host (1 / cost; 0 until the first good scrape).
+  std::vector<std::pair<telemetry::Gauge*, const routing::LoadReport*>> scores;
+  auto& family = telemetry::metrics().gauge("sluice_upstream_load_score",
+                                            "Load-aware score of the upstream (1 / cost; higher = more free).",
+                                            {"upstream"});
+  for (const auto& [name, up] : state_.config->upstreams) {
+    if (routing::HostState* host = state_.router->host(name); host && up.load_metrics.enabled) {
+      scores.emplace_back(&family.with({name}), &host->load_report());
+    }
+  }
+  if (!scores.empty()) {
+    collector_ = telemetry::metrics().add_collector([scores] {
+      for (const auto& [gauge, report] : scores) {
+        gauge->set(report->score.load(std::memory_order_relaxed));
+      }
+    });
+  }
   if (any) {
     thread_ = std::thread([this] { ioc_.run(); });
   }
 }
 
 void HostMonitor::stop() {
+  if (collector_ != 0) {
+    telemetry::metrics().remove_collector(collector_);
+    collector_ = 0;
+  }
   ioc_.stop();
   if (thread_.joinable()) {
     thread_.join();

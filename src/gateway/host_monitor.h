@@ -24,6 +24,7 @@ class HostMonitor {
   GatewayState& state_;
   net::io_context ioc_{1};
   std::thread thread_;
+  std::uint64_t collector_ = 0;  // sluice_upstream_load_score, refreshed at scrape time
 };
 
 }  // namespace sluice::gateway
