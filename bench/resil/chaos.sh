@@ -46,7 +46,7 @@ upstreams:
 models:
   deepseek-chat:
     deployments: [{upstream: dead}, {upstream: flaky}, {upstream: healthy}]
-    retry: {max_attempts: 3, backoff_base: 10ms, backoff_cap: 100ms}
+    retry: {max_attempts: 3, backoff_base: 10ms, backoff_cap: 100ms, budget_ratio: 50, budget_min: 16, throttle_tokens: 100}
 YAML
 start_gateway GW a "$TMP/a.yaml"
 "$SLUICE" bench --url "http://127.0.0.1:$GW" --requests 2000 --concurrency 32 --max-tokens 16 --seed "$SEED" \
@@ -78,7 +78,7 @@ upstreams:
 models:
   deepseek-chat:
     deployments: [{upstream: x}, {upstream: y}]
-    retry: {max_attempts: 3, backoff_base: 10ms, backoff_cap: 100ms}
+    retry: {max_attempts: 3, backoff_base: 10ms, backoff_cap: 100ms, budget_ratio: 50, budget_min: 16, throttle_tokens: 100}
 YAML
 start_gateway GW b "$TMP/b.yaml"
 log "B: outage sims x=$X y=$Y, $RATE req/s for 45 s"

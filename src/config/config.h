@@ -89,6 +89,7 @@ struct RetryPolicy {
   // Token throttle (gRPC A6 shape): 10 tokens, -1 per failed attempt, +throttle_ratio per success, retries only
   // above 5. 0.5 keeps retrying while fewer than about a third of attempts fail, and stops in an outage.
   double throttle_ratio = 0.5;
+  std::uint32_t throttle_tokens = 10;  // bucket size; busy groups want more (a burst of failures drains 10 at once)
 };
 
 enum class Balancer : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma, kLoadAware };

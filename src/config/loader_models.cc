@@ -11,8 +11,9 @@ constexpr std::array<std::string_view, 12> kModelKeys{"upstream", "model",   "ow
                                                      "balancer", "retry",   "fallbacks", "request_timeout",
                                                      "weight",   "hedge",   "failover",  "affinity"};
 constexpr std::array<std::string_view, 3> kDeploymentKeys{"upstream", "model", "weight"};
-constexpr std::array<std::string_view, 6> kRetryKeys{"max_attempts", "backoff_base", "backoff_cap",
-                                                     "budget_ratio", "budget_min",   "throttle_ratio"};
+constexpr std::array<std::string_view, 7> kRetryKeys{"max_attempts", "backoff_base", "backoff_cap",
+                                                     "budget_ratio", "budget_min",   "throttle_ratio",
+                                                     "throttle_tokens"};
 constexpr std::array<std::pair<std::string_view, Balancer>, 5> kBalancers{{
     {"round_robin", Balancer::kRoundRobin},
     {"weighted_random", Balancer::kWeightedRandom},
@@ -106,6 +107,11 @@ void load_retry(Context& c, const Field& field, RetryPolicy& p) {
   if (const Field* f = m->find("throttle_ratio")) {
     if (auto pct = c.r.integer(*f, 1, 1000)) {
       p.throttle_ratio = double(*pct) / 100.0;
+    }
+  }
+  if (const Field* f = m->find("throttle_tokens")) {
+    if (auto n = c.r.integer(*f, 2, 10'000)) {
+      p.throttle_tokens = static_cast<std::uint32_t>(*n);
     }
   }
   if (p.backoff_cap < p.backoff_base) {

@@ -109,7 +109,8 @@ Router::Router(const config::Config& cfg) {
     }
     g->balancer = std::make_unique<Balancer>(kind_of(model.balancer));
     g->budget = std::make_unique<RetryBudget>(
-        RetryBudgetPolicy{model.retry.budget_ratio, model.retry.budget_min, 10, model.retry.throttle_ratio});
+        RetryBudgetPolicy{model.retry.budget_ratio, model.retry.budget_min, double(model.retry.throttle_tokens),
+                          model.retry.throttle_ratio});
     if (model.hedge.enabled) {
       g->hedge = std::make_unique<HedgeDelay>(hedge_policy(model.hedge));
     }
