@@ -28,27 +28,28 @@ run() {  # run NAME URLS RETRIES
 }
 
 fleet
-run direct_no_retry "$URLS" 0
+[ -n "${ONLY_SLUICE:-}" ] || run direct_no_retry "$URLS" 0
 stop_all
 fleet
-run direct_naive_retry "$URLS" 3
+[ -n "${ONLY_SLUICE:-}" ] || run direct_naive_retry "$URLS" 3
 stop_all
 fleet
 cat >"$TMP/gw.yaml" <<YAML
 listen: 127.0.0.1:0
 workers: 1
 log_level: warn
-access_log: "off"
+access_log: stdout
 upstreams:
-$(for p in $A $B $C; do echo "  s$p: {base_url: \"http://127.0.0.1:$p\", timeouts: {connect: 1s, first_token: 8s, idle: 2s, total: 30s}}"; done)
+$(for p in $A $B $C; do echo "  s$p: {base_url: \"http://127.0.0.1:$p\", timeouts: {connect: 1s, first_token: 30s, idle: 5s, total: 60s}}"; done)
 models:
   deepseek-chat:
     balancer: peak_ewma
     deployments: [{upstream: s$A}, {upstream: s$B}, {upstream: s$C}]
-    retry: {max_attempts: 4, backoff_base: 50ms, backoff_cap: 1s}
+    retry: {max_attempts: 4, backoff_base: 50ms, backoff_cap: 1s, budget_ratio: 100, throttle_ratio: 200, throttle_tokens: 100}
 YAML
 start_gateway GW gw "$TMP/gw.yaml"
 run sluice "http://127.0.0.1:$GW" 0
+cp "$TMP/gw.access" "$OUT_DIR/sluice_access.jsonl"
 
 node - "$OUT_DIR" <<'JS' | tee "$OUT_DIR/summary.md"
 const dir = process.argv[2];

@@ -80,12 +80,14 @@ std::size_t Balancer::pick(std::span<const std::size_t> candidates, std::span<co
       const auto& hb = hosts[candidates[b]];
       bool pick_b;
       auto least = [](const HostLoad& h) {
-        return double(h.in_flight + 1) / std::max(1e-3, double(std::max(1u, h.weight)) * h.weight_factor);
+        return double(h.in_flight + 1) /
+               std::max(1e-3, double(std::max(1u, h.weight)) * h.weight_factor * reliability(h));
       };
       if (kind_ == BalancerKind::kLoadAware && ha.load_cost >= 0 && hb.load_cost >= 0) {
-        pick_b = hb.load_cost / hb.weight_factor < ha.load_cost / ha.weight_factor;
+        pick_b = hb.load_cost / (hb.weight_factor * reliability(hb)) <
+                 ha.load_cost / (ha.weight_factor * reliability(ha));
       } else if (kind_ == BalancerKind::kPeakEwma) {
-        pick_b = cost(hb) / hb.weight_factor < cost(ha) / ha.weight_factor;
+        pick_b = cost(hb) / (hb.weight_factor * reliability(hb)) < cost(ha) / (ha.weight_factor * reliability(ha));
       } else {
         // Weighted least-request: in-flight relative to weight (also load-aware's answer without reports).
         pick_b = least(hb) < least(ha);

@@ -1,5 +1,7 @@
 #include "routing/router.h"
 
+#include <algorithm>
+
 #include "routing/affinity.h"
 #include "routing/load_score.h"
 
@@ -16,6 +18,10 @@ BalancerKind kind_of(config::Balancer b) {
   }
   return BalancerKind::kPeakEwma;
 }
+constexpr double kSuccessAlpha = 0.1;
+constexpr double kFailurePenaltyMinMs = 250;
+constexpr double kFailurePenaltyMaxMs = 30'000;
+
 HedgePolicy hedge_policy(const config::HedgeConfig& h) {
   HedgePolicy p;
   p.fixed = h.delay;
@@ -41,8 +47,13 @@ bool HostState::available(Clock::time_point now) const {
 
 bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_point now) {
   std::lock_guard lock(mu_);
+  success_ewma_ += kSuccessAlpha * ((success ? 1.0 : 0.0) - success_ewma_);
   if (ttft_ms) {
     ttft_.observe(*ttft_ms, now);
+  } else if (!success) {
+    // A fast failure (503, refused, reset) has no first token, yet it must not make the host look cheap: the
+    // latency estimate takes a penalty, so latency-based balancing steers away from hosts that fail quickly.
+    ttft_.observe(std::clamp(2 * ttft_.value(), kFailurePenaltyMinMs, kFailurePenaltyMaxMs), now);
   }
   if (success) {
     if (outlier_.state(now) == OutlierDetector::State::kProbation) {
@@ -56,7 +67,9 @@ bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_
 
 HostLoad HostState::load(std::uint32_t weight) const {
   std::lock_guard lock(mu_);
-  return HostLoad{weight, in_flight_.load(std::memory_order_relaxed), ttft_.value()};
+  HostLoad h{weight, in_flight_.load(std::memory_order_relaxed), ttft_.value()};
+  h.success_rate = success_ewma_;
+  return h;
 }
 
 HostLoad HostState::load(std::uint32_t weight, bool with_report, Clock::time_point now) const {

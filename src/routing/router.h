@@ -52,6 +52,7 @@ class HostState {
   mutable std::mutex mu_;  // guards outlier_ and ttft_: a few instructions per attempt, never held across I/O
   OutlierDetector outlier_;
   PeakEwma ttft_;
+  double success_ewma_ = 1.0;  // per attempt, alpha 0.1: steers P2C balancers away from hosts that fail fast
   LoadReport report_;
   ActiveHealth health_;
   std::atomic<std::int64_t> returned_ms_{0};
