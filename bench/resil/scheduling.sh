@@ -5,9 +5,9 @@
 # run. Reports mean/p99 end-to-end latency and p99 TTFT at REPORT_RATE, and the highest rate that keeps
 # p99 TTFT <= 2.5 s with >= 99 % success (max sustainable QPS at the SLO).
 # Usage: bench/resil/scheduling.sh
-# Env: SLUICE_BIN, RATES ("10 20 30 45 60"), REPORT_RATE (20), SECONDS_PER_RUN (10), SEED (1), OUT_DIR
+# Env: SLUICE_BIN, RATES ("10 15 20 25 30 40"), REPORT_RATE (20), SECONDS_PER_RUN (10), SEED (1), OUT_DIR
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-RATES=${RATES:-"10 20 30 45 60"}
+RATES=${RATES:-"10 15 20 25 30 40"}
 REPORT_RATE=${REPORT_RATE:-20}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 SEED=${SEED:-1}
