@@ -8,6 +8,7 @@
 #include "config/loader.h"
 #include "gateway/gateway.h"
 #include "gateway/reload.h"
+#include "gateway/host_monitor.h"
 #include "http/server.h"
 
 namespace sluice::cli {
@@ -78,6 +79,12 @@ int run_serve(const ServeArgs& args) {
     std::cerr << "sluice: " << err << "\n";
     return 1;
   }
+  // Load scraping and active health checks follow the current config generation, on their own thread.
+  runtime.add_generation_hook([](gateway::GatewayState& st) {
+    auto monitor = std::make_shared<gateway::HostMonitor>(st);
+    monitor->start();
+    return std::function<void()>([monitor] { monitor->stop(); });
+  });
   std::cerr << "sluice: listening on " << opts.host << ":" << server.port() << " (" << server.options().workers
             << " worker(s), " << cfg->models.size() << " model(s), config " << cfg->source << ")" << std::endl;
   server.run();

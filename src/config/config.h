@@ -59,6 +59,24 @@ struct Upstream {
   std::uint32_t outlier_consecutive_failures = 5;
   Duration outlier_base_ejection{30'000};
   Duration outlier_max_ejection{300'000};
+  // Load-aware balancing: scrape the host's Prometheus metrics (vLLM / SGLang names) every interval.
+  struct LoadMetrics {
+    bool enabled = false;
+    std::string url;            // full http URL; default scheme://host:port/metrics
+    Duration interval{1'000};
+    std::uint32_t capacity = 0;  // concurrent sequences the host runs; 0 = learn from what it reports
+  } load_metrics;
+  // Active health checks: GET path every interval; `unhealthy_threshold` failures in a row eject the host
+  // until `healthy_threshold` successes in a row. Optional.
+  struct HealthCheck {
+    bool enabled = false;
+    std::string path = "/health";
+    Duration interval{5'000};
+    Duration timeout{2'000};
+    std::uint32_t unhealthy_threshold = 2;
+    std::uint32_t healthy_threshold = 2;
+  } health_check;
+  Duration slow_start{0};  // after an ejection ends, the host's weight ramps from 10 % to 100 % over this
 };
 
 // One place a model can be served: an upstream plus the id that upstream knows the model by.
@@ -77,9 +95,36 @@ struct RetryPolicy {
   // Token throttle (gRPC A6 shape): 10 tokens, -1 per failed attempt, +throttle_ratio per success, retries only
   // above 5. 0.5 keeps retrying while fewer than about a third of attempts fail, and stops in an outage.
   double throttle_ratio = 0.5;
+  std::uint32_t throttle_tokens = 10;  // bucket size; busy groups want more (a burst of failures drains 10 at once)
 };
 
-enum class Balancer : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma };
+enum class Balancer : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma, kLoadAware };
+
+// Hedging: when no first token arrived within the delay, a second attempt goes to another host; the first to
+// produce content answers, the other is cancelled. Each hedge takes a slot of the retry budget.
+struct HedgeConfig {
+  bool enabled = false;
+  std::optional<Duration> delay;  // fixed; nullopt = learned quantile of the group's time to first token
+  std::uint32_t quantile = 95;    // percent
+  Duration min_delay{50};
+  Duration max_delay{30'000};     // also the delay until min_samples were seen
+  std::uint32_t min_samples = 20;
+};
+
+// Mid-stream failover: a stream that breaks after content was sent continues on another host, which is asked
+// to complete the partial answer (DeepSeek chat prefix completion, or a generic "continue" instruction).
+struct FailoverConfig {
+  bool enabled = false;
+  enum class Mode : std::uint8_t { kPrefix, kContinue } mode = Mode::kPrefix;
+  std::uint32_t max_resumes = 2;  // continuations per request
+};
+
+// Prefix affinity: requests whose first `prefix_bytes` bytes of prompt match prefer the same host (consistent
+// hashing), to reuse its KV cache, unless that host is overloaded.
+struct AffinityConfig {
+  std::size_t prefix_bytes = 0;  // 0 = off
+  double overload_factor = 2.0;   // skip the hashed host when its load is above this × the group's mean
+};
 
 struct Model {
   std::string name;      // public name clients send
@@ -89,6 +134,9 @@ struct Model {
   RetryPolicy retry;
   std::vector<std::string> fallbacks;  // public model names tried in order once this group is exhausted
   Duration request_timeout{600'000};   // all attempts of one request; X-Request-Timeout may shorten it
+  HedgeConfig hedge;
+  FailoverConfig failover;
+  AffinityConfig affinity;
 };
 
 struct VirtualKey {

@@ -114,5 +114,11 @@ void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
 void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& policy);
 void load_admission(Reader& r, const Field& field, AdmissionConfig& admission);
 void check_admission_refs(Reader& r, const YAML::Node& root, const Config& cfg);
+// loader_resilience.cc: a model's `hedge`, `failover` and `affinity` sections; an upstream's `load_metrics`,
+// `health_check` and `slow_start`.
+void load_hedge(Reader& r, const Field& field, HedgeConfig& h);
+void load_failover(Reader& r, const Field& field, FailoverConfig& f);
+void load_affinity(Reader& r, const Field& field, AffinityConfig& a);
+void load_upstream_resilience(Reader& r, const FieldMap& upstream, Upstream& up);
 
 }  // namespace sluice::config::detail

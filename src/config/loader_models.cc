@@ -7,17 +7,19 @@
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 9> kModelKeys{"upstream", "model",   "owned_by",  "deployments",
+constexpr std::array<std::string_view, 12> kModelKeys{"upstream", "model",   "owned_by",  "deployments",
                                                      "balancer", "retry",   "fallbacks", "request_timeout",
-                                                     "weight"};
+                                                     "weight",   "hedge",   "failover",  "affinity"};
 constexpr std::array<std::string_view, 3> kDeploymentKeys{"upstream", "model", "weight"};
-constexpr std::array<std::string_view, 6> kRetryKeys{"max_attempts", "backoff_base", "backoff_cap",
-                                                     "budget_ratio", "budget_min",   "throttle_ratio"};
-constexpr std::array<std::pair<std::string_view, Balancer>, 4> kBalancers{{
+constexpr std::array<std::string_view, 7> kRetryKeys{"max_attempts", "backoff_base", "backoff_cap",
+                                                     "budget_ratio", "budget_min",   "throttle_ratio",
+                                                     "throttle_tokens"};
+constexpr std::array<std::pair<std::string_view, Balancer>, 5> kBalancers{{
     {"round_robin", Balancer::kRoundRobin},
     {"weighted_random", Balancer::kWeightedRandom},
     {"least_request", Balancer::kLeastRequest},
     {"peak_ewma", Balancer::kPeakEwma},
+    {"load_aware", Balancer::kLoadAware},
 }};
 
 // Public model names are free-form (they often contain '/' or ':') but must be usable in JSON and logs.
@@ -107,6 +109,11 @@ void load_retry(Context& c, const Field& field, RetryPolicy& p) {
       p.throttle_ratio = double(*pct) / 100.0;
     }
   }
+  if (const Field* f = m->find("throttle_tokens")) {
+    if (auto n = c.r.integer(*f, 2, 10'000)) {
+      p.throttle_tokens = static_cast<std::uint32_t>(*n);
+    }
+  }
   if (p.backoff_cap < p.backoff_base) {
     c.r.error(field.key_line, field.path, "backoff_cap must not be shorter than backoff_base");
   }
@@ -161,12 +168,21 @@ void load_model(Context& c, const Field& entry, Model& model) {
       if (!found) {
         c.r.error(f->value_line(), f->path,
                   "unknown balancer \"" + *v +
-                      "\" (expected one of: round_robin, weighted_random, least_request, peak_ewma)");
+                      "\" (expected one of: round_robin, weighted_random, least_request, peak_ewma, load_aware)");
       }
     }
   }
   if (const Field* f = m->find("retry")) {
     load_retry(c, *f, model.retry);
+  }
+  if (const Field* f = m->find("hedge")) {
+    load_hedge(c.r, *f, model.hedge);
+  }
+  if (const Field* f = m->find("failover")) {
+    load_failover(c.r, *f, model.failover);
+  }
+  if (const Field* f = m->find("affinity")) {
+    load_affinity(c.r, *f, model.affinity);
   }
   if (const Field* f = m->find("request_timeout")) {
     if (auto d = c.r.duration(*f, false)) {

@@ -9,9 +9,10 @@
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 8> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
-                                                        "tls_ca_file", "tls_verify", "timeouts",
-                                                        "outlier",     "key_pacing"};
+constexpr std::array<std::string_view, 11> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
+                                                         "tls_ca_file", "tls_verify", "timeouts",
+                                                         "outlier",     "key_pacing", "load_metrics",
+                                                         "health_check", "slow_start"};
 constexpr std::array<std::string_view, 3> kOutlierKeys{"consecutive_failures", "base_ejection", "max_ejection"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_token", "idle", "total"};
 constexpr int64_t kMaxIdleConnections = 100'000;
@@ -169,6 +170,7 @@ void load_upstream(Reader& r, const Field& entry, Upstream& up) {
   if (const Field* f = map->find("outlier")) {
     load_outlier(r, *f, up);
   }
+  load_upstream_resilience(r, *map, up);
 }
 
 }  // namespace

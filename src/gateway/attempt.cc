@@ -13,9 +13,28 @@ constexpr std::string_view kWhitespace = " \t\r\n";
 // Collects re-serialised SSE events for the client; drops comments (DeepSeek's ": keep-alive").
 class StreamSink : public http::SseSink {
  public:
+  explicit StreamSink(StreamStitch* s) : stitch(s) {}
   void on_event(const http::SseEvent& ev) override {
-    if (done) {
-      return;  // nothing is valid after [DONE]
+    if (done || cut) {
+      return;  // nothing is valid after [DONE] (or after the point where this leg broke)
+    }
+    if (stitch) {
+      switch (stitch->on_event(ev.data, rewritten)) {
+        case StreamStitch::Verdict::kForward:
+          break;
+        case StreamStitch::Verdict::kDrop:
+          return;
+        case StreamStitch::Verdict::kBreak:
+          cut = true;
+          if (rewritten.empty()) {
+            return;
+          }
+          [[fallthrough]];
+        case StreamStitch::Verdict::kRewritten:
+          http::append_sse_event(out, http::SseEvent{ev.event, rewritten});
+          ++events;
+          return;
+      }
     }
     if (malformed) {
       return;
@@ -49,10 +68,13 @@ class StreamSink : public http::SseSink {
   std::size_t comments = 0;
   bool done = false;
   bool malformed = false;
+  bool cut = false;  // the stitch saw the stream break (malformed chunk, truncated by the provider)
   std::optional<openai::Usage> usage;
   RelayTap* tap = nullptr;
   bool strip_usage = false;
   std::string_view upstream;
+  StreamStitch* stitch;
+  std::string rewritten;
 };
 
 bool is_disconnect(const error_code& ec) {
@@ -74,6 +96,9 @@ class Attempt {
   }
 
   net::awaitable<void> run() {
+    if (lost()) {
+      co_return;
+    }
     if (co_await connect_and_send()) {
       unsigned status = parser_->get().result_int();
       out_.upstream_status = status;
@@ -82,10 +107,14 @@ class Attempt {
         co_await read_error_body();
       } else if (spec_.stream && is_event_stream()) {
         co_await relay_stream();
+      } else if (spec_.stitch && spec_.stitch->continuing()) {
+        keep_conn_ = false;  // a continuation must be a stream: a whole JSON answer cannot be stitched in
+        fail(UpstreamFailure::kProtocolError, "continuation answered without text/event-stream");
       } else {
         co_await relay_buffered();
       }
     }
+    lost();  // an attempt cut short because another one won is not the host's failure
     finish_connection();
   }
 
@@ -119,13 +148,27 @@ class Attempt {
     auto ct = parser_->get()[bhttp::field::content_type];
     return ct.substr(0, 17) == "text/event-stream";
   }
-  void progress() {
+  // False when another attempt of this request already owns the client: this one must stop, silently.
+  bool progress() {
     auto now = Clock::now();
     if (!got_first_) {
       got_first_ = true;
       out_.ttft = std::chrono::duration_cast<std::chrono::milliseconds>(now - start_);
+      if (spec_.gate && !spec_.gate->claim(spec_.gate_id)) {
+        return !lost();
+      }
     }
     last_progress_ = now;
+    return true;
+  }
+  bool lost() {
+    if (spec_.gate && spec_.gate->lost(spec_.gate_id)) {
+      out_.lost_race = true;
+      keep_conn_ = false;  // mid-response: the connection cannot be reused
+      fail(UpstreamFailure::kReset, "cancelled: another attempt answered first");
+      return true;
+    }
+    return false;
   }
 
   net::awaitable<bool> connect_and_send() {
@@ -196,14 +239,17 @@ class Attempt {
 
   net::awaitable<void> relay_stream() {
     http::SseParser sse;
-    StreamSink sink;
+    StreamSink sink{spec_.stitch};
     sink.tap = spec_.tap;
     sink.strip_usage = spec_.strip_usage_chunk;
     sink.upstream = spec_.upstream.name;
     std::size_t events_seen = 0;
     bool client_ok = true;
+    if (spec_.stitch && spec_.stitch->continuing()) {
+      out_.committed = true;  // continuing a stream already on the wire: no second header
+    }
     // With a tap, others may read along: the upstream is read to the end even after this client left.
-    while (!parser_->is_done() && (client_ok || (spec_.tap && spec_.tap->wanted()))) {
+    while (!parser_->is_done() && (client_ok || (spec_.tap && spec_.tap->wanted())) && !sink.cut) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
       if (got > 0) {
@@ -214,10 +260,12 @@ class Attempt {
         out_.keepalives = sink.comments;
         if (sink.events > events_seen) {
           events_seen = sink.events;
-          progress();
+          if (!progress()) {
+            co_return;
+          }
         }
         if (!sink.out.empty()) {
-          client_ok = client_ok && (res_.committed() || co_await commit_stream()) &&
+          client_ok = client_ok && (out_.committed || co_await commit_stream()) &&
                       co_await res_.send_chunk(net::buffer(sink.out));
           sink.out.clear();
         }
@@ -228,6 +276,9 @@ class Attempt {
         }
       }
       if (ec) {
+        if (lost()) {
+          co_return;
+        }
         fail_io(ec, "upstream stream");
         break;
       }
@@ -243,8 +294,15 @@ class Attempt {
         out_.failure = UpstreamFailure::kNone;
         out_.detail.clear();
       }
-      co_await res_.finish_stream();
+      if (co_await res_.finish_stream()) {
+        res_.unwatch();  // answered in full: a client closing now is not a client leaving early
+      }
       co_return;
+    }
+    if (sink.cut) {
+      keep_conn_ = false;
+      fail(UpstreamFailure::kProtocolError, "upstream stream cut (malformed chunk, in-band error or "
+                                            "insufficient_system_resource)");
     }
     if (out_.failure == UpstreamFailure::kNone) {
       fail(sink.events == 0 && sink.comments > 0 ? UpstreamFailure::kEmptyResponse : UpstreamFailure::kReset,
@@ -252,19 +310,12 @@ class Attempt {
     } else if (sink.events == 0 && sink.comments > 0 && out_.failure == UpstreamFailure::kReset) {
       out_.failure = UpstreamFailure::kEmptyResponse;
     }
-    if (res_.committed()) {
-      // Never a silent cut: the client learns the stream broke, in a shape its SDK understands.
-      const auto& info = describe(out_.failure);
-      std::string tail = "data: {\"error\":{\"message\":\"";
-      tail += info.message;
-      tail += "\",\"type\":\"";
-      tail += info.type;
-      tail += "\",\"param\":null,\"code\":\"";
-      tail += info.name;
-      tail += "\"}}\n\ndata: [DONE]\n\n";
-      if (co_await res_.send_chunk(net::buffer(tail))) {
-        co_await res_.finish_stream();
+    if (out_.committed) {
+      if (spec_.stitch) {
+        out_.broken_stream = true;  // the caller continues it elsewhere, or ends it
+        co_return;
       }
+      co_await end_stream_with_error(res_, out_.failure);
     }
   }
 
@@ -281,7 +332,9 @@ class Attempt {
         chunk.remove_prefix(p == std::string_view::npos ? chunk.size() : p);
       }
       if (!chunk.empty()) {
-        progress();
+        if (!progress()) {
+          co_return;
+        }
         if (body.size() + chunk.size() > spec_.max_response_bytes) {
           fail(UpstreamFailure::kProtocolError, "upstream response exceeds max_response_bytes");
           co_return;
@@ -289,6 +342,9 @@ class Attempt {
         body.append(chunk);
       }
       if (ec) {
+        if (lost()) {
+          co_return;
+        }
         fail_io(ec, "upstream body");
         if (body.empty() && out_.keepalives > 0 && out_.failure == UpstreamFailure::kReset) {
           out_.failure = UpstreamFailure::kEmptyResponse;
@@ -313,6 +369,8 @@ class Attempt {
     out_.committed = true;
     if (!co_await res_.send(std::move(reply))) {
       fail(UpstreamFailure::kReset, "client went away");
+    } else {
+      res_.unwatch();  // answered in full: a client closing now is not a client leaving early
     }
   }
 
@@ -366,6 +424,21 @@ class Attempt {
   std::span<char> buf_;  // the connection's scratch buffer
 };
 }  // namespace
+
+net::awaitable<void> end_stream_with_error(http::Responder& res, UpstreamFailure failure) {
+  // Never a silent cut: the client learns the stream broke, in a shape its SDK understands.
+  const auto& info = describe(failure);
+  std::string tail = "data: {\"error\":{\"message\":\"";
+  tail += info.message;
+  tail += "\",\"type\":\"";
+  tail += info.type;
+  tail += "\",\"param\":null,\"code\":\"";
+  tail += info.name;
+  tail += "\"}}\n\ndata: [DONE]\n\n";
+  if (co_await res.send_chunk(net::buffer(tail)) && co_await res.finish_stream()) {
+    res.unwatch();
+  }
+}
 
 net::awaitable<void> run_attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** current,
                                  AttemptOutcome& out) {

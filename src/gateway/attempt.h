@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "gateway/attempt_gate.h"
+#include "gateway/stitch.h"
 #include "gateway/upstream_conn.h"
 #include "http/responder.h"
 #include "openai/usage.h"
@@ -34,6 +36,11 @@ struct AttemptSpec {
   Clock::time_point deadline = Clock::time_point::max();  // the request's overall deadline
   RelayTap* tap = nullptr;
   bool strip_usage_chunk = false;  // we asked for include_usage; the client did not
+  AttemptGate* gate = nullptr;  // when set, content is claimed through it before anything reaches the client
+  int gate_id = 0;
+  // Mid-stream failover: when set, a stream that breaks after content was sent is left open for the caller
+  // (outcome.broken_stream) instead of being closed with an error event; continuation attempts write into it.
+  StreamStitch* stitch = nullptr;
 };
 
 struct AttemptOutcome {
@@ -48,7 +55,12 @@ struct AttemptOutcome {
   std::optional<openai::Usage> usage;
   std::size_t keepalives = 0;  // keep-alive lines/comments seen while the upstream queued us
   routing::RateSignals rate;   // what the answer said about the API key's limits
+  bool lost_race = false;      // another attempt of the same request claimed the client first
+  bool broken_stream = false;  // (with a stitch) the client's stream is open and unfinished: continue or close it
 };
+
+// Ends a client stream that cannot be completed: an error event in the SDKs' shape, then [DONE].
+net::awaitable<void> end_stream_with_error(http::Responder& res, UpstreamFailure failure);
 
 // `current` is set to the connection in use (nullptr when none) so a client-disconnect watcher can close it.
 // `out` is filled as the attempt goes, so a caller that abandons it (client gone) still knows what happened.

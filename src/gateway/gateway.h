@@ -62,6 +62,7 @@ struct PlanResult {
   net::steady_timer* backoff = nullptr;  // set while sleeping between attempts, so a client leaving can wake it
   // Not the gateway's own work: time inside upstream attempts, and deliberate waits (backoff, key pacing).
   Clock::duration not_overhead{};
+  UpstreamConnection* hedge = nullptr;   // a hedge attempt's connection, closed too when the client leaves
 };
 
 class ProxyHandler : public http::Handler {

@@ -43,6 +43,11 @@ net::awaitable<bool> KeyLease::acquire(Clock::time_point deadline, net::steady_t
   }
 }
 
+void KeyLease::take_now(Clock::time_point now) {
+  auto choice = host_.keys().pick(now);
+  key_ = choice.key ? *choice.key : host_.keys().pick_anyway(now);
+}
+
 std::string_view KeyLease::secret() const {
   const auto& up = host_.upstream();
   if (key_ && *key_ < up.api_keys.size()) {

@@ -4,9 +4,12 @@
 #include <spdlog/spdlog.h>
 
 #include "gateway/gateway.h"
+#include "gateway/hedge.h"
+#include "gateway/hedge_stats.h"
 #include "gateway/key_lease.h"
 #include "gateway/retry_rules.h"
 #include "openai/request_view.h"
+#include "routing/affinity.h"
 #include "routing/backoff.h"
 #include "sluice/version.h"
 
@@ -85,6 +88,20 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
   return h;
 }
 
+// DeepSeek serves chat prefix completion under /beta: "<base without /v1>/beta/chat/completions".
+void set_prefix_completion_path(std::string& head, std::string_view base_path, std::string_view path) {
+  std::string_view base = base_path;
+  if (base.ends_with("/v1")) {
+    base.remove_suffix(3);
+  }
+  std::string target = "POST " + std::string(base);
+  if (!base.ends_with("/beta")) {
+    target += "/beta";
+  }
+  target += path;
+  head.replace(0, head.find(" HTTP/1.1"), target);
+}
+
 // The group, then its fallbacks depth-first; each group once.
 std::vector<const routing::Group*> chain_of(const routing::Group& g) {
   std::vector<const routing::Group*> chain{&g};
@@ -118,11 +135,6 @@ struct ActiveGuard {
   explicit ActiveGuard(routing::RetryBudget& budget) : b(budget) { b.request_started(); }
   ~ActiveGuard() { b.request_finished(); }
 };
-struct InFlight {
-  routing::HostState& h;
-  explicit InFlight(routing::HostState& host) : h(host) { h.attempt_started(); }
-  ~InFlight() { h.attempt_finished(); }
-};
 struct RetryGuard {
   routing::RetryBudget* b = nullptr;
   ~RetryGuard() {
@@ -140,9 +152,10 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
     const config::Model& model = *g->model;
     ActiveGuard active{*g->budget};
     std::vector<bool> tried(g->hosts.size());
+    const std::uint64_t affinity = routing::prefix_key(in.body, model.affinity.prefix_bytes);
     for (unsigned t = 0; t < model.retry.max_attempts; ++t) {
       auto now = Clock::now();
-      std::size_t idx = state_.router->pick(*g, avoid_paced(*g, tried, now), rng_, now);
+      std::size_t idx = state_.router->pick(*g, avoid_paced(*g, tried, now), rng_, now, affinity);
       RetryGuard retry_slot;
       if (result.attempts > 0) {
         // A retry (or the first try of a fallback group) must fit the budget and the deadline.
@@ -179,75 +192,176 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         state_.metrics->on_next_attempt(*result.answered_by, model, result.out.failure);
       }
       tried[idx] = true;
-      const config::Deployment& dep = model.deployments[idx];
-      routing::HostState& host = *g->hosts[idx];
-      const config::Upstream& up = host.upstream();
-      std::string rewritten;  // only when this deployment knows the model by another id
-      std::string_view body = in.body;
-      if (dep.upstream_model != in.model) {
-        rewritten = in.body;
-        body = rewritten;
+      // The primary leg's provider key; may wait for a rate-limit window when the deadline allows.
+      Leg legs[2];
+      legs[0].key = std::make_unique<KeyLease>(*g->hosts[idx]);
+      {
+        auto key_from = Clock::now();
+        const bool have_key = co_await legs[0].key->acquire(in.deadline, result.backoff);
+        result.not_overhead += Clock::now() - key_from;
+        if (!have_key) {
+          co_return;  // the client left while we waited for a key
+        }
       }
-      if (!rewritten.empty() && !openai::rewrite_model(rewritten, dep.upstream_model)) {
+      // Fills a leg for deployment i of this group: its body (model id rewritten when needed) and head.
+      // A continuation (mid-stream failover) passes its own body and the stream's stitch.
+      auto prepare = [&](std::size_t i, Leg& leg, const std::string* continuation = nullptr,
+                         StreamStitch* stitch = nullptr) {
+        const config::Deployment& dep = model.deployments[i];
+        leg.idx = i;
+        leg.host = g->hosts[i];
+        const config::Upstream& up = leg.host->upstream();
+        if (continuation) {
+          leg.rewritten = *continuation;
+        }
+        if (dep.upstream_model != in.model) {
+          if (leg.rewritten.empty()) {
+            leg.rewritten = in.body;
+          }
+          if (!openai::rewrite_model(leg.rewritten, dep.upstream_model)) {
+            return false;
+          }
+        }
+        std::string_view body = leg.rewritten.empty() ? std::string_view(in.body) : std::string_view(leg.rewritten);
+        if (!leg.key) {
+          leg.key = std::make_unique<KeyLease>(*leg.host);
+          leg.key->take_now(Clock::now());  // hedges and continuations do not wait for a key
+        }
+        leg.head = build_request_head(in, up, body.size(), res.request_id(), leg.key->secret());
+        if (continuation && model.failover.mode == config::FailoverConfig::Mode::kPrefix) {
+          set_prefix_completion_path(leg.head, up.base_path, in.path);
+        }
+        leg.spec.emplace(AttemptSpec{*pools_.find(up.name)->second, up, leg.head, body, in.stream,
+                                     state_.config->limits.max_response_bytes, in.deadline, in.tap,
+                                     in.strip_usage_chunk});
+        // A coalescing leader's tap reads one plain relay: no stitched continuation for it.
+        if (in.stream && model.failover.enabled && in.path == "/chat/completions" && !in.tap) {
+          leg.spec->stitch = stitch ? stitch : &leg.stitch;
+        }
+        ++result.attempts;
+        res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
+        res.set_header("x-sluice-upstream", up.name);
+        res.set_header("x-sluice-attempts", std::to_string(result.attempts));
+        return true;
+      };
+      if (!prepare(idx, legs[0])) {
         result.out = AttemptOutcome{};
         result.out.failure = UpstreamFailure::kClientError;
         result.out.detail = "cannot rewrite model";
         co_return;
       }
-      body = rewritten.empty() ? std::string_view(in.body) : std::string_view(rewritten);
-      KeyLease key{host};
-      auto key_from = Clock::now();
-      const bool have_key = co_await key.acquire(in.deadline, result.backoff);
-      result.not_overhead += Clock::now() - key_from;
-      if (!have_key) {
-        co_return;  // the client left while we waited for a key
-      }
-      const std::string head = build_request_head(in, up, body.size(), res.request_id(), key.secret());
-      AttemptSpec spec{*pools_.find(up.name)->second, up, head, body, in.stream,
-                       state_.config->limits.max_response_bytes, in.deadline, in.tap, in.strip_usage_chunk};
-      res.set_header("x-sluice-model", model.name);  // which group answered (fallbacks change it)
-      res.set_header("x-sluice-upstream", up.name);
-      res.set_header("x-sluice-attempts", std::to_string(result.attempts + 1));
-      ++result.attempts;
       result.answered_by = &model;
-      result.upstream = &up;
-      {
-        InFlight counted{host};
-        auto attempt_from = Clock::now();
-        co_await run_attempt(spec, res, current, result.out);
-        result.not_overhead += Clock::now() - attempt_from;
+      result.upstream = &legs[0].host->upstream();
+      RetryGuard hedge_slot;
+      RaceHooks hooks;
+      hooks.start_hedge = [&](Leg& leg) {
+        std::size_t h = state_.router->pick(*g, tried, rng_, Clock::now());
+        if (tried[h] || !g->hosts[h]->available(Clock::now()) || !g->budget->try_acquire_retry()) {
+          return false;  // only an untried healthy host, and only within the retry budget
+        }
+        hedge_slot.b = g->budget.get();
+        tried[h] = true;
+        return prepare(h, leg);
+      };
+      hooks.on_claim = [&](const Leg& leg) {
+        result.upstream = &leg.host->upstream();
+        res.set_header("x-sluice-upstream", leg.host->upstream().name);
+      };
+      std::optional<Clock::duration> hedge_delay;
+      if (g->hedge && g->hosts.size() > 1 && !in.tap) {  // a coalescing leader's tap follows one attempt
+        hedge_delay = g->hedge->delay();
       }
-      key.finish(result.out);
-      // A 402/401 speaks about the key, not the request: another key of the same upstream may answer it.
-      const bool key_refused = (result.out.upstream_status == 402 || result.out.upstream_status == 401) &&
-                               host.keys().has_headroom(Clock::now());
-      if (key_refused) {
-        tried[idx] = false;
+      UpstreamConnection** slots[2] = {current, &result.hedge};
+      auto race_from = Clock::now();
+      const RaceResult race = co_await race_attempts(legs, hedge_delay, res, slots, hooks);
+      result.not_overhead += Clock::now() - race_from;
+      result.hedge = nullptr;
+      result.out = legs[race.answer].out;
+      result.upstream = &legs[race.answer].host->upstream();
+      if (race.hedged) {
+        hedge_stats().record(model.name, race.answer == 1);
       }
       if (res.broken()) {
         co_return;  // the client left; that says nothing about the host
       }
-      state_.metrics->on_attempt(up, result.out.failure);
+      auto record = [&](Leg& leg) {
+        if (leg.key) {
+          leg.key->finish(leg.out);  // the provider's rate-limit headers (or 429/402) for this key
+        }
+        if (!leg.started || leg.out.lost_race) {
+          return;  // cancelled because the other leg won: says nothing about the host
+        }
+        const config::Upstream& up = leg.host->upstream();
+        state_.metrics->on_attempt(up, leg.out.failure);
+        state_.admission->on_attempt(
+            model.name, leg.out.ttft ? std::optional<double>(leg.out.ttft->count()) : std::nullopt,
+            leg.out.upstream_status == 429 || leg.out.upstream_status == 503 ||
+                leg.out.failure == UpstreamFailure::kFirstTokenTimeout);
+        const bool leg_ok = leg.out.failure == UpstreamFailure::kNone;
+        std::optional<double> ttft;
+        if (leg.out.ttft) {
+          ttft = double(leg.out.ttft->count());
+        } else if (leg.out.failure == UpstreamFailure::kFirstTokenTimeout) {
+          ttft = double(up.timeouts.first_token.count());  // a timeout is a (lower bound) latency sample
+        }
+        if (ttft && g->hedge) {
+          g->hedge->observe(*ttft);
+        }
+        if (leg.host->record(!host_failure(leg.out.failure), ttft, Clock::now())) {
+          state_.metrics->on_ejection(up);
+          spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
+                       to_string(leg.out.failure));
+        }
+        if (leg_ok) {
+          g->budget->record_success();
+        } else if (retriable(leg.out.failure)) {
+          g->budget->record_failure();
+        }
+      };
+      record(legs[0]);
+      record(legs[1]);
+      if (result.out.broken_stream) {
+        // Mid-stream failover: the client's stream is open and unfinished. Continue it on another host while
+        // the budget, the deadline and max_resumes allow; otherwise end it honestly.
+        StreamStitch stitch = std::move(legs[race.answer].stitch);
+        bool open = true;
+        while (open && !res.broken()) {
+          std::optional<std::string> body;
+          if (stitch.resumable() && stitch.resumes() < model.failover.max_resumes && Clock::now() < in.deadline) {
+            body = stitch.continuation_body(in.body, model.failover.mode);
+          }
+          const std::size_t h = state_.router->pick(*g, tried, rng_, Clock::now());
+          if (!body || !g->budget->try_acquire_retry()) {
+            co_await end_stream_with_error(res, result.out.failure);
+            co_return;
+          }
+          RetryGuard resume_slot{g->budget.get()};
+          tried[h] = true;
+          stitch.begin_continuation();
+          Leg cont[2];
+          if (!prepare(h, cont[0], &*body, &stitch)) {
+            co_await end_stream_with_error(res, result.out.failure);
+            co_return;
+          }
+          UpstreamConnection** cont_slots[2] = {current, &result.hedge};
+          auto cont_from = Clock::now();
+          co_await race_attempts(cont, std::nullopt, res, cont_slots, hooks);
+          result.not_overhead += Clock::now() - cont_from;
+          record(cont[0]);
+          result.out = cont[0].out;
+          result.upstream = &cont[0].host->upstream();
+          result.out.detail += "; resumed mid-stream (" + std::to_string(stitch.resumes()) + ")";
+          open = result.out.failure != UpstreamFailure::kNone;
+        }
+        co_return;
+      }
+      // A 402/401 speaks about the key, not the request: another key of the same upstream may answer it.
+      const bool key_refused = (result.out.upstream_status == 402 || result.out.upstream_status == 401) &&
+                               legs[race.answer].host->keys().has_headroom(Clock::now());
+      if (key_refused) {
+        tried[legs[race.answer].idx] = false;
+      }
       const bool ok = result.out.failure == UpstreamFailure::kNone;
-      std::optional<double> ttft;
-      if (result.out.ttft) {
-        ttft = double(result.out.ttft->count());
-      } else if (result.out.failure == UpstreamFailure::kFirstTokenTimeout) {
-        ttft = double(up.timeouts.first_token.count());  // a timeout is a (lower bound) latency sample
-      }
-      if (host.record(!host_failure(result.out.failure), ttft, Clock::now())) {
-        state_.metrics->on_ejection(up);
-        spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
-                     to_string(result.out.failure));
-      }
-      state_.admission->on_attempt(model.name, result.out.ttft ? std::optional<double>(result.out.ttft->count()) : std::nullopt,
-                                   result.out.upstream_status == 429 || result.out.upstream_status == 503 ||
-                                       result.out.failure == UpstreamFailure::kFirstTokenTimeout);
-      if (ok) {
-        g->budget->record_success();
-      } else if (retriable(result.out.failure)) {
-        g->budget->record_failure();
-      }
       if (ok || result.out.committed || (!retriable(result.out.failure) && !key_refused) || res.broken()) {
         co_return;
       }

@@ -141,6 +141,9 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     if (plan.backoff) {
       plan.backoff->cancel();
     }
+    if (plan.hedge) {
+      plan.hedge->close();
+    }
   });
   struct Unwatch {
     http::Responder& r;

@@ -8,13 +8,14 @@ std::string_view to_string(BalancerKind k) {
     case BalancerKind::kWeightedRandom: return "weighted_random";
     case BalancerKind::kLeastRequest: return "least_request";
     case BalancerKind::kPeakEwma: return "peak_ewma";
+    case BalancerKind::kLoadAware: return "load_aware";
   }
   return "?";
 }
 
 bool parse_balancer(std::string_view s, BalancerKind& out) {
   for (auto k : {BalancerKind::kRoundRobin, BalancerKind::kWeightedRandom, BalancerKind::kLeastRequest,
-                 BalancerKind::kPeakEwma}) {
+                 BalancerKind::kPeakEwma, BalancerKind::kLoadAware}) {
     if (s == to_string(k)) {
       out = k;
       return true;
@@ -30,27 +31,44 @@ std::size_t Balancer::pick(std::span<const std::size_t> candidates, std::span<co
     return candidates[0];
   }
   switch (kind_) {
-    case BalancerKind::kRoundRobin:
-      return candidates[rr_.fetch_add(1, std::memory_order_relaxed) % n];
-    case BalancerKind::kWeightedRandom: {
-      std::uint64_t total = 0;
-      for (auto i : candidates) {
-        total += hosts[i].weight;
-      }
-      if (total == 0) {
-        return candidates[std::uniform_int_distribution<std::size_t>(0, n - 1)(rng)];
-      }
-      auto r = std::uniform_int_distribution<std::uint64_t>(0, total - 1)(rng);
-      for (auto i : candidates) {
-        if (r < hosts[i].weight) {
+    case BalancerKind::kRoundRobin: {
+      // A slow-starting host takes its turn only with probability weight_factor; otherwise the next one does.
+      std::size_t first = rr_.fetch_add(1, std::memory_order_relaxed) % n;
+      for (std::size_t k = 0; k < n; ++k) {
+        std::size_t i = candidates[(first + k) % n];
+        if (hosts[i].weight_factor >= 1.0 ||
+            std::uniform_real_distribution<double>(0, 1)(rng) < hosts[i].weight_factor) {
           return i;
         }
-        r -= hosts[i].weight;
+      }
+      return candidates[first];
+    }
+    case BalancerKind::kWeightedRandom: {
+      double total = 0;
+      for (auto i : candidates) {
+        total += effective_weight(hosts[i]);
+      }
+      if (total <= 0) {
+        return candidates[std::uniform_int_distribution<std::size_t>(0, n - 1)(rng)];
+      }
+      double r = std::uniform_real_distribution<double>(0, total)(rng);
+      for (auto i : candidates) {
+        double w = effective_weight(hosts[i]);
+        if (w > 0 && r < w) {
+          return i;
+        }
+        r -= w;
+      }
+      for (std::size_t k = n; k-- > 0;) {
+        if (effective_weight(hosts[candidates[k]]) > 0) {
+          return candidates[k];
+        }
       }
       return candidates[n - 1];
     }
     case BalancerKind::kLeastRequest:
-    case BalancerKind::kPeakEwma: {
+    case BalancerKind::kPeakEwma:
+    case BalancerKind::kLoadAware: {
       // Power of two choices: two distinct random candidates, keep the cheaper (ties: the first draw).
       std::uniform_int_distribution<std::size_t> d(0, n - 1);
       std::size_t a = d(rng);
@@ -61,11 +79,18 @@ std::size_t Balancer::pick(std::span<const std::size_t> candidates, std::span<co
       const auto& ha = hosts[candidates[a]];
       const auto& hb = hosts[candidates[b]];
       bool pick_b;
-      if (kind_ == BalancerKind::kLeastRequest) {
-        // Weighted least-request: in-flight relative to weight.
-        pick_b = double(hb.in_flight + 1) / std::max(1u, hb.weight) < double(ha.in_flight + 1) / std::max(1u, ha.weight);
+      auto least = [](const HostLoad& h) {
+        return double(h.in_flight + 1) /
+               std::max(1e-3, double(std::max(1u, h.weight)) * h.weight_factor * reliability(h));
+      };
+      if (kind_ == BalancerKind::kLoadAware && ha.load_cost >= 0 && hb.load_cost >= 0) {
+        pick_b = hb.load_cost / (hb.weight_factor * reliability(hb)) <
+                 ha.load_cost / (ha.weight_factor * reliability(ha));
+      } else if (kind_ == BalancerKind::kPeakEwma) {
+        pick_b = cost(hb) / (hb.weight_factor * reliability(hb)) < cost(ha) / (ha.weight_factor * reliability(ha));
       } else {
-        pick_b = cost(hb) < cost(ha);
+        // Weighted least-request: in-flight relative to weight (also load-aware's answer without reports).
+        pick_b = least(hb) < least(ha);
       }
       return candidates[pick_b ? b : a];
     }

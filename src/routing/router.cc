@@ -1,5 +1,10 @@
 #include "routing/router.h"
 
+#include <algorithm>
+
+#include "routing/affinity.h"
+#include "routing/load_score.h"
+
 namespace sluice::routing {
 
 namespace {
@@ -9,8 +14,22 @@ BalancerKind kind_of(config::Balancer b) {
     case config::Balancer::kWeightedRandom: return BalancerKind::kWeightedRandom;
     case config::Balancer::kLeastRequest: return BalancerKind::kLeastRequest;
     case config::Balancer::kPeakEwma: return BalancerKind::kPeakEwma;
+    case config::Balancer::kLoadAware: return BalancerKind::kLoadAware;
   }
   return BalancerKind::kPeakEwma;
+}
+constexpr double kSuccessAlpha = 0.1;
+constexpr double kFailurePenaltyMinMs = 250;
+constexpr double kFailurePenaltyMaxMs = 30'000;
+
+HedgePolicy hedge_policy(const config::HedgeConfig& h) {
+  HedgePolicy p;
+  p.fixed = h.delay;
+  p.quantile = double(h.quantile) / 100.0;
+  p.min = h.min_delay;
+  p.max = h.max_delay;
+  p.min_samples = h.min_samples;
+  return p;
 }
 }  // namespace
 
@@ -20,16 +39,27 @@ HostState::HostState(const config::Upstream& up)
       keys_(up.name, up.api_key_envs, up.key_pacing) {}
 
 bool HostState::available(Clock::time_point now) const {
+  if (health_.failing.load(std::memory_order_relaxed)) {
+    return false;
+  }
   std::lock_guard lock(mu_);
   return outlier_.available(now);
 }
 
 bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_point now) {
   std::lock_guard lock(mu_);
+  success_ewma_ += kSuccessAlpha * ((success ? 1.0 : 0.0) - success_ewma_);
   if (ttft_ms) {
     ttft_.observe(*ttft_ms, now);
+  } else if (!success) {
+    // A fast failure (503, refused, reset) has no first token, yet it must not make the host look cheap: the
+    // latency estimate takes a penalty, so latency-based balancing steers away from hosts that fail quickly.
+    ttft_.observe(std::clamp(2 * ttft_.value(), kFailurePenaltyMinMs, kFailurePenaltyMaxMs), now);
   }
   if (success) {
+    if (outlier_.state(now) == OutlierDetector::State::kProbation) {
+      mark_returned(now);  // back from an ejection: slow start begins
+    }
     outlier_.on_success(now);
     return false;
   }
@@ -38,7 +68,42 @@ bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_
 
 HostLoad HostState::load(std::uint32_t weight) const {
   std::lock_guard lock(mu_);
-  return HostLoad{weight, in_flight_.load(std::memory_order_relaxed), ttft_.value()};
+  HostLoad h{weight, in_flight_.load(std::memory_order_relaxed), ttft_.value()};
+  h.success_rate = success_ewma_;
+  return h;
+}
+
+HostLoad HostState::load(std::uint32_t weight, bool with_report, Clock::time_point now) const {
+  HostLoad h = load(weight);
+  h.weight_factor = weight_factor(now);
+  if (!with_report) {
+    return h;
+  }
+  // A report older than three scrape intervals is not trusted (the scraper cannot reach the host).
+  const auto at = report_.at_ms.load(std::memory_order_relaxed);
+  const auto max_age = 3 * up_.load_metrics.interval.count() + 500;
+  if (at == 0 || steady_ms(now) - at > max_age) {
+    return h;
+  }
+  LoadInputs in;
+  in.running = report_.running.load(std::memory_order_relaxed);
+  in.waiting = report_.waiting.load(std::memory_order_relaxed);
+  in.kv_usage = report_.kv_usage.load(std::memory_order_relaxed);
+  in.capacity = report_.capacity.load(std::memory_order_relaxed);
+  in.sent_since_scrape = double(h.in_flight - report_.in_flight_at_scrape.load(std::memory_order_relaxed));
+  in.ttft_ewma_ms = h.ttft_ewma_ms;
+  h.load_cost = load_cost(in);
+  return h;
+}
+
+double HostState::weight_factor(Clock::time_point now) const {
+  const auto ramp = up_.slow_start.count();
+  const auto back = returned_ms_.load(std::memory_order_relaxed);
+  if (ramp <= 0 || back == 0) {
+    return 1.0;
+  }
+  const double t = double(steady_ms(now) - back) / double(ramp);
+  return t >= 1 ? 1.0 : 0.1 + 0.9 * std::max(0.0, t);
 }
 
 std::uint32_t HostState::times_ejected() const {
@@ -63,7 +128,11 @@ Router::Router(const config::Config& cfg) {
     }
     g->balancer = std::make_unique<Balancer>(kind_of(model.balancer));
     g->budget = std::make_unique<RetryBudget>(
-        RetryBudgetPolicy{model.retry.budget_ratio, model.retry.budget_min, 10, model.retry.throttle_ratio});
+        RetryBudgetPolicy{model.retry.budget_ratio, model.retry.budget_min, double(model.retry.throttle_tokens),
+                          model.retry.throttle_ratio});
+    if (model.hedge.enabled) {
+      g->hedge = std::make_unique<HedgeDelay>(hedge_policy(model.hedge));
+    }
     groups_.emplace(name, std::move(g));
   }
   for (auto& [name, g] : groups_) {
@@ -86,7 +155,7 @@ HostState* Router::host(std::string_view upstream) const {
 }
 
 std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng,
-                         Clock::time_point now) const {
+                         Clock::time_point now, std::uint64_t affinity_key) const {
   const std::size_t n = g.hosts.size();
   std::vector<std::size_t> candidates;
   candidates.reserve(n);
@@ -110,8 +179,14 @@ std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt
       collect([&](std::size_t i) { return !drained[i]; }) || collect([&](std::size_t i) { return !tried[i]; }) ||
       collect([](std::size_t) { return true; });
   std::vector<HostLoad> loads(n);
+  const bool reports = g.balancer->kind() == BalancerKind::kLoadAware;
   for (std::size_t i : candidates) {
-    loads[i] = g.hosts[i]->load(g.model->deployments[i].weight);
+    loads[i] = g.hosts[i]->load(g.model->deployments[i].weight, reports, now);
+  }
+  if (affinity_key != 0 && g.model->affinity.prefix_bytes > 0) {
+    if (auto a = affinity_pick(candidates, loads, affinity_key, g.model->affinity.overload_factor)) {
+      return *a;
+    }
   }
   return g.balancer->pick(candidates, loads, rng);
 }

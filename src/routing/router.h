@@ -14,6 +14,8 @@
 #include "config/config.h"
 #include "routing/balancer.h"
 #include "routing/key_pacer.h"
+#include "routing/hedge_delay.h"
+#include "routing/host_signals.h"
 #include "routing/outlier.h"
 #include "routing/peak_ewma.h"
 #include "routing/retry_budget.h"
@@ -47,6 +49,8 @@ class HostState {
   // Records one finished attempt; returns true when it ejected the host.
   bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
   HostLoad load(std::uint32_t weight) const;
+  // With slow start applied and, when `with_report`, the load-aware cost from a fresh metrics report.
+  HostLoad load(std::uint32_t weight, bool with_report, Clock::time_point now) const;
 
   void attempt_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void attempt_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
@@ -61,6 +65,14 @@ class HostState {
   };
   Snapshot snapshot(Clock::time_point now) const;
 
+  LoadReport& load_report() { return report_; }
+  const LoadReport& load_report() const { return report_; }
+  ActiveHealth& active_health() { return health_; }
+  std::int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Slow start: 0.1 → 1 over upstream.slow_start after the host came back from an ejection.
+  double weight_factor(Clock::time_point now) const;
+  void mark_returned(Clock::time_point now) { returned_ms_.store(steady_ms(now), std::memory_order_relaxed); }
+
  private:
   const config::Upstream& up_;
   OutlierPolicy policy_;
@@ -70,6 +82,10 @@ class HostState {
   OutlierDetector outlier_;
   PeakEwma ttft_;
   KeyPacer keys_;  // the upstream's provider keys
+  double success_ewma_ = 1.0;  // per attempt, alpha 0.1: steers P2C balancers away from hosts that fail fast
+  LoadReport report_;
+  ActiveHealth health_;
+  std::atomic<std::int64_t> returned_ms_{0};
 };
 
 struct Group {
@@ -78,6 +94,7 @@ struct Group {
   std::unique_ptr<Balancer> balancer;
   std::unique_ptr<RetryBudget> budget;
   std::vector<const Group*> fallbacks;
+  std::unique_ptr<HedgeDelay> hedge;  // null when the model does not hedge
 };
 
 class Router {
@@ -91,7 +108,10 @@ class Router {
 
   // A deployment index of `g`: healthy and untried first, then healthy (retrying a host), then — when every
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
-  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now) const;
+  // `affinity_key` (non-zero, with prefix affinity on): the request's prompt-prefix hash; the first pick
+  // prefers the host that key hashes to (rendezvous hashing) unless that host is overloaded.
+  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now,
+                   std::uint64_t affinity_key = 0) const;
 
   const std::map<std::string, std::unique_ptr<HostState>, std::less<>>& hosts() const { return hosts_; }
   const std::map<std::string, std::unique_ptr<Group>, std::less<>>& groups() const { return groups_; }

@@ -191,6 +191,15 @@ void count_success(Run& r, std::string_view finish, uint64_t tokens) {
 
 uint64_t text_seed(const Run& r) { return mix_seed(r.st.seed(), r.req.content_hash); }
 
+// Chat prefix completion: advance past the tokens the prefix already holds, so the answer is its continuation.
+void skip_prefix(const Run& r, TextGen& gen) {
+  const std::string& prefix = r.req.assistant_prefix;
+  std::string seen;
+  while (seen.size() < prefix.size()) {
+    gen.append_token(seen);
+  }
+}
+
 net::awaitable<void> stream_tokens(Run& r, const Plan& p, SteadyClock::time_point t0) {
   int64_t created = static_cast<int64_t>(std::time(nullptr));
   std::string id = make_completion_id(r.st.seed(), r.seq);
@@ -200,6 +209,7 @@ net::awaitable<void> stream_tokens(Run& r, const Plan& p, SteadyClock::time_poin
   }
   TextGen gen{text_seed(r)};
   TextGen content_gen{text_seed(r) + 1};  // reasoner: the answer has its own text, as in whole_body()
+  skip_prefix(r, p.reasoning > 0 ? content_gen : gen);
   std::string piece;
   piece.reserve(64);
   for (uint64_t i = 0;; ++i) {
@@ -247,9 +257,10 @@ net::awaitable<void> stream_tokens(Run& r, const Plan& p, SteadyClock::time_poin
 
 net::awaitable<void> whole_body(Run& r, const Plan& p) {
   TextGen gen{text_seed(r)};
+  TextGen content_gen{text_seed(r) + 1};
+  skip_prefix(r, p.reasoning > 0 ? content_gen : gen);
   std::string reasoning = gen.generate(p.reasoning);
-  std::string content = p.reasoning > 0 ? TextGen{text_seed(r) + 1}.generate(p.tokens - p.reasoning)
-                                        : gen.generate(p.tokens);
+  std::string content = p.reasoning > 0 ? content_gen.generate(p.tokens - p.reasoning) : gen.generate(p.tokens);
   std::string id = make_completion_id(r.st.seed(), r.seq);
   BodyParts parts{id, static_cast<int64_t>(std::time(nullptr)), r.req.model, content, reasoning, p.finish, p.usage};
   std::string body = r.ep == Endpoint::kChat ? chat_completion_body(parts) : text_completion_body(parts);

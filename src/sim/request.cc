@@ -61,16 +61,27 @@ simdjson::error_code read_content(simdjson::ondemand::value v, Digest& d) {
   return simdjson::SUCCESS;  // null content (assistant tool calls) counts as empty
 }
 
-simdjson::error_code read_messages(simdjson::ondemand::value v, Digest& d, std::size_t& count) {
+// DeepSeek chat prefix completion: a last message {"role":"assistant","content":...,"prefix":true} is text the
+// answer must continue. It is billed as prompt but does not change the answer's seed, so a continuation of a
+// cut stream produces exactly the rest of the original text.
+simdjson::error_code read_messages(simdjson::ondemand::value v, Digest& d, std::size_t& count,
+                                   std::string& assistant_prefix) {
   simdjson::ondemand::array arr;
   if (auto e = v.get_array().get(arr)) {
     return e;
   }
+  uint64_t hash_before_last = d.hash;
+  bool last_is_prefix = false;
+  std::string last_content;
   for (auto m : arr) {
     simdjson::ondemand::object o;
     if (auto e = m.get_object().get(o)) {
       return e;
     }
+    hash_before_last = d.hash;
+    bool assistant = false;
+    bool prefix = false;
+    last_content.clear();
     for (auto f : o) {
       std::string_view key;
       if (auto e = f.unescaped_key().get(key)) {
@@ -81,15 +92,43 @@ simdjson::error_code read_messages(simdjson::ondemand::value v, Digest& d, std::
         if (auto e = f.value().get_string().get(role)) {
           return e;
         }
+        assistant = role == "assistant";
         d.add(role);
         d.add(":");
       } else if (key == "content") {
-        if (auto e = read_content(f.value(), d)) {
+        simdjson::ondemand::value cv;
+        json_type t;
+        if (auto e = f.value().get(cv); e || (e = cv.type().get(t))) {
           return e;
+        }
+        if (t == json_type::string) {
+          std::string_view s;
+          if (auto e = cv.get_string().get(s)) {
+            return e;
+          }
+          d.add(s);
+          last_content.assign(s);
+        } else if (auto e = read_content(cv, d)) {
+          return e;
+        }
+      } else if (key == "prefix") {
+        json_type t;
+        if (auto e = f.value().type().get(t)) {
+          return e;
+        }
+        if (t == json_type::boolean) {
+          if (auto e = f.value().get_bool().get(prefix)) {
+            return e;
+          }
         }
       }
     }
+    last_is_prefix = assistant && prefix;
     ++count;
+  }
+  if (last_is_prefix) {
+    d.hash = hash_before_last;
+    assistant_prefix = std::move(last_content);
   }
   return simdjson::SUCCESS;
 }
@@ -165,7 +204,7 @@ ApiParse parse_api_request(simdjson::ondemand::parser& parser, const std::string
         r.req.include_usage = inc;
       }
     } else if (key == "messages" && ep == Endpoint::kChat) {
-      e = read_messages(v, d, messages);
+      e = read_messages(v, d, messages, r.req.assistant_prefix);
     } else if (key == "prompt" && ep == Endpoint::kCompletions) {
       std::string_view s;
       e = v.get_string().get(s);

@@ -21,6 +21,7 @@ struct ApiRequest {
   uint64_t content_hash = 0;         // seeds the pseudo-text, so the same prompt gives the same answer
   std::vector<uint64_t> inputs;      // embeddings: one hash per input
   bool base64 = false;               // embeddings: encoding_format base64
+  std::string assistant_prefix;      // chat prefix completion: the answer continues this text
 };
 
 struct ApiParse {

@@ -1,5 +1,6 @@
 // Helpers for tests that drive `sluice sim`: spawn on port 0, parse the port, talk curl, stop cleanly.
 import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -64,3 +65,14 @@ export async function simStats(sim) {
 export const chatBody = (extra = {}) => JSON.stringify({
   model: 'deepseek-chat', messages: [{ role: 'user', content: 'Hello there' }], ...extra,
 });
+
+// Writes a one-phase scenario file (`defaults:` from the object, optional `faults:`) into `dir`; returns its path.
+export function writeScenario(dir, name, defaults, faults = {}) {
+  const lines = Object.entries(defaults).map(([k, v]) => `  ${k}: ${v}`);
+  if (Object.keys(faults).length) {
+    lines.push('  faults:', ...Object.entries(faults).map(([k, v]) => `    ${k}: ${v}`));
+  }
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, `name: ${name}\ndefaults:\n${lines.join('\n')}\n`);
+  return file;
+}

@@ -31,7 +31,7 @@ TEST(ConfigGroups, DeploymentsBalancerRetryFallbacks) {
       "      - {upstream: a, model: real-a, weight: 3}\n"
       "      - {upstream: b}\n"
       "    retry: {max_attempts: 5, backoff_base: 10ms, backoff_cap: 1s, budget_ratio: 50, budget_min: 7,"
-      " throttle_ratio: 20}\n"
+      " throttle_ratio: 20, throttle_tokens: 40}\n"
       "    request_timeout: 90s\n"
       "    fallbacks: [small]\n"
       "  small:\n"
@@ -50,6 +50,7 @@ TEST(ConfigGroups, DeploymentsBalancerRetryFallbacks) {
   EXPECT_DOUBLE_EQ(big.retry.budget_ratio, 0.5);
   EXPECT_EQ(big.retry.budget_min, 7u);
   EXPECT_DOUBLE_EQ(big.retry.throttle_ratio, 0.2);
+  EXPECT_EQ(big.retry.throttle_tokens, 40u);
   EXPECT_EQ(big.request_timeout.count(), 90'000);
   EXPECT_THAT(big.fallbacks, ElementsAre("small"));
   EXPECT_EQ(big.owned_by, "a");
@@ -79,7 +80,7 @@ TEST(ConfigGroups, Errors) {
                           "is used"));
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    balancer: fastest\n")),
               ElementsAre("test.yaml:10: models.m.balancer: unknown balancer \"fastest\" (expected one of: "
-                          "round_robin, weighted_random, least_request, peak_ewma)"));
+                          "round_robin, weighted_random, least_request, peak_ewma, load_aware)"));
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    fallbacks: [m, nope]\n")),
               ElementsAre("test.yaml:10: models.m.fallbacks[0]: a model cannot fall back to itself",
                           "test.yaml:10: models.m.fallbacks[1]: unknown model \"nope\""));
@@ -88,7 +89,8 @@ TEST(ConfigGroups, Errors) {
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    retry: {max_attempts: 0}\n")).size(), 1u);
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    retry: {tries: 2}\n")),
               ElementsAre("test.yaml:10: models.m.retry.tries: unknown key \"tries\" (expected one of: "
-                          "max_attempts, backoff_base, backoff_cap, budget_ratio, budget_min, throttle_ratio)"));
+                          "max_attempts, backoff_base, backoff_cap, budget_ratio, budget_min, throttle_ratio, "
+                          "throttle_tokens)"));
 }
 
 TEST(ConfigGroups, OutlierErrors) {

@@ -174,7 +174,7 @@ TEST(ConfigModels, UnknownKey) {
       errors(
           load("upstreams:\n  up:\n    base_url: http://h\nmodels:\n  m:\n    upstream: up\n    owner: x\n")),
       ElementsAre(
-          "test.yaml:7: models.m.owner: unknown key \"owner\" (expected one of: upstream, model, owned_by, deployments, balancer, retry, fallbacks, request_timeout, weight)"));
+          "test.yaml:7: models.m.owner: unknown key \"owner\" (expected one of: upstream, model, owned_by, deployments, balancer, retry, fallbacks, request_timeout, weight, hedge, failover, affinity)"));
 }
 
 TEST(ConfigModels, AtLeastOne) {

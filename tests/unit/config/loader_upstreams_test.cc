@@ -74,7 +74,8 @@ TEST(ConfigUpstreams, UnknownKey) {
   EXPECT_THAT(
       errors(load(upstream_yaml("http://h", "    api_key: sk-123\n"))),
       ElementsAre("test.yaml:4: upstreams.up.api_key: unknown key \"api_key\" (expected one of: base_url, "
-                  "api_key_env, max_idle_connections, tls_ca_file, tls_verify, timeouts, outlier, key_pacing)"));
+                  "api_key_env, max_idle_connections, tls_ca_file, tls_verify, timeouts, outlier, key_pacing, "
+                  "load_metrics, health_check, slow_start)"));
 }
 
 TEST(ConfigUpstreams, NameValidated) {

@@ -1,0 +1,76 @@
+#include "gateway/hedge.h"
+
+namespace sluice::gateway {
+
+namespace {
+struct InFlight {
+  routing::HostState& h;
+  explicit InFlight(routing::HostState& host) : h(host) { h.attempt_started(); }
+  ~InFlight() { h.attempt_finished(); }
+};
+
+net::awaitable<void> run_leg(Leg& leg, http::Responder& res, UpstreamConnection** slot) {
+  InFlight counted{*leg.host};
+  co_await run_attempt(*leg.spec, res, slot, leg.out);
+}
+}  // namespace
+
+net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::duration> hedge_delay,
+                                         http::Responder& res, UpstreamConnection** (&slots)[2],
+                                         const RaceHooks& hooks) {
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer wake{ex, Clock::time_point::max()};
+  AttemptGate gate;
+  RaceResult result;
+  int last_done = 0;
+  gate.on_claim = [&](int id) {
+    hooks.on_claim(legs[id]);
+    const int other = 1 - id;
+    if (legs[other].started && !legs[other].done && *slots[other]) {
+      (*slots[other])->close();  // the loser stops now: its tokens would be paid for and thrown away
+    }
+    wake.cancel();
+  };
+  auto spawn = [&](int i) {
+    legs[i].spec->gate = &gate;
+    legs[i].spec->gate_id = i;
+    legs[i].started = true;
+    net::co_spawn(ex, run_leg(legs[i], res, slots[i]), [&, i](std::exception_ptr) {
+      legs[i].done = true;
+      last_done = i;
+      wake.cancel();
+    });
+  };
+
+  if (!hedge_delay) {
+    // No hedge possible: run inline, no spawn and no extra trip through the event loop.
+    legs[0].spec->gate = &gate;
+    legs[0].started = true;
+    co_await run_leg(legs[0], res, slots[0]);
+    legs[0].done = true;
+    co_return result;
+  }
+  spawn(0);
+  auto hedge_at = hedge_delay ? Clock::now() + *hedge_delay : Clock::time_point::max();
+  for (;;) {
+    if (legs[0].done && (!result.hedged || legs[1].done)) {
+      break;
+    }
+    const bool may_hedge = !result.hedged && gate.winner() == AttemptGate::kNobody && !legs[0].done &&
+                           hedge_at != Clock::time_point::max() && !res.broken();
+    if (may_hedge && Clock::now() >= hedge_at) {
+      if (hooks.start_hedge(legs[1])) {
+        result.hedged = true;
+        spawn(1);
+      }
+      hedge_at = Clock::time_point::max();  // one hedge per attempt
+      continue;
+    }
+    wake.expires_at(may_hedge ? hedge_at : Clock::time_point::max());
+    co_await wake.async_wait(use_tuple);
+  }
+  result.answer = gate.winner() != AttemptGate::kNobody ? gate.winner() : last_done;
+  co_return result;
+}
+
+}  // namespace sluice::gateway

@@ -1,0 +1,49 @@
+#pragma once
+// Hedged attempts: the primary attempt runs; if no content arrived within the hedge delay, a second attempt
+// (the hedge) starts on another host, and the two race on the same worker. The first to produce content claims
+// the client (AttemptGate); the other's connection is closed at once (never pooled) and its outcome is marked
+// lost_race. Without a delay this is just the primary attempt.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "gateway/attempt.h"
+#include "gateway/key_lease.h"
+#include "routing/router.h"
+
+namespace sluice::gateway {
+
+// One attempt of a race and everything its AttemptSpec points into.
+struct Leg {
+  std::size_t idx = 0;  // deployment index in the group
+  routing::HostState* host = nullptr;
+  std::string rewritten;  // body with this deployment's model id, when it differs
+  std::string head;
+  std::optional<AttemptSpec> spec;
+  AttemptOutcome out;
+  StreamStitch stitch;  // this leg's view of the stream (mid-stream failover); the winner's is kept
+  std::unique_ptr<KeyLease> key;  // the provider key this leg is sent with
+  bool started = false;
+  bool done = false;
+};
+
+struct RaceHooks {
+  // Fills the hedge leg (another host, budget taken); false when no hedge may be sent.
+  std::function<bool(Leg&)> start_hedge;
+  // Runs when a leg claims the client, before its first byte is written (headers naming the upstream).
+  std::function<void(const Leg&)> on_claim;
+};
+
+struct RaceResult {
+  int answer = 0;      // index of the leg whose outcome answers the request
+  bool hedged = false;  // legs[1] ran
+};
+
+// `slots[i]` receives leg i's live connection (for a client-gone watcher). Returns once every started leg
+// has finished.
+net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::duration> hedge_delay,
+                                         http::Responder& res, UpstreamConnection** (&slots)[2],
+                                         const RaceHooks& hooks);
+
+}  // namespace sluice::gateway
