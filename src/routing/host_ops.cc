@@ -36,6 +36,7 @@ void HostState::adopt(const HostState& old) {
   std::scoped_lock lock(mu_, old.mu_);
   outlier_ = old.outlier_;
   ttft_ = old.ttft_;
+  success_ewma_ = old.success_ewma_;
   drained_.store(old.drained(), std::memory_order_relaxed);
 }
 
