@@ -93,6 +93,10 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
     }
     out.max_tokens = v;
   }
+  if (simdjson::dom::element t; !obj["temperature"].get(t)) {
+    double d = 1;
+    out.zero_temperature = t.is_number() && !t.get(d) && d == 0.0;
+  }
   return std::nullopt;
 }
 

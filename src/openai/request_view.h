@@ -12,6 +12,7 @@ struct RequestView {
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
   std::optional<std::int64_t> max_tokens;
+  bool zero_temperature = false;  // "temperature" is the number 0: the request is deterministic (cacheable)
 };
 
 struct RequestError {

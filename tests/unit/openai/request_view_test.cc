@@ -30,6 +30,22 @@ TEST(RequestView, DefaultsAndNulls) {
   EXPECT_FALSE(v.max_tokens);
 }
 
+// The cache decides "not cacheable" from this flag without building its key; it must agree with the key's own
+// determinism rule (the number 0, in any JSON spelling).
+TEST(RequestView, ZeroTemperature) {
+  const std::pair<const char*, bool> cases[] = {
+      {R"({"model":"m","temperature":0})", true},    {R"({"model":"m","temperature":0.0})", true},
+      {R"({"model":"m","temperature":-0})", true},   {R"({"model":"m","temperature":0e3})", true},
+      {R"({"model":"m","temperature":0.7})", false}, {R"({"model":"m"})", false},
+      {R"({"model":"m","temperature":"0"})", false}, {R"({"model":"m","temperature":null})", false},
+  };
+  for (const auto& [body, zero] : cases) {
+    RequestView v;
+    ASSERT_FALSE(parse(body, v)) << body;
+    EXPECT_EQ(v.zero_temperature, zero) << body;
+  }
+}
+
 TEST(RequestView, WorksWithoutPadding) {
   RequestView v;
   std::string body = R"({"model":"m"})";
