@@ -288,16 +288,15 @@ CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat
   }
   auto cc = cache::parse_cache_control(req[bhttp::field::cache_control]);
   const auto& opt_in = cfg.cache.opt_in_keys;
-  const bool may_cache = view.zero_temperature || cfg.cache.cache_nondeterministic ||
-                         std::find(opt_in.begin(), opt_in.end(), key_name) != opt_in.end();
+  const bool any_temperature = cfg.cache.cache_nondeterministic ||
+                               std::find(opt_in.begin(), opt_in.end(), key_name) != opt_in.end();
   // Decided before the key: most traffic is not cacheable, and the canonical key costs a parse and a hash.
-  if (!may_cache || cc.no_store) {
+  if (!(view.zero_temperature || any_temperature) || cc.no_store) {
     svc.stats.bypass->inc();
     return t;
   }
   auto key = cache::request_key(path, group.model->name, body);
-  if (!key || !(key->deterministic || cfg.cache.cache_nondeterministic ||
-                std::find(opt_in.begin(), opt_in.end(), key_name) != opt_in.end())) {
+  if (!key || !(key->deterministic || any_temperature)) {
     svc.stats.bypass->inc();
     return t;
   }
