@@ -62,19 +62,6 @@ void canonical(const json::value& v, std::string& out) {
       out += json::serialize(v);
   }
 }
-
-bool is_zero_number(const json::value* v) {
-  if (!v) {
-    return false;
-  }
-  if (v->is_int64()) {
-    return v->get_int64() == 0;
-  }
-  if (v->is_uint64()) {
-    return v->get_uint64() == 0;
-  }
-  return v->is_double() && v->get_double() == 0.0;
-}
 }  // namespace
 
 std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model,
@@ -86,7 +73,6 @@ std::optional<RequestKey> request_key(std::string_view path, std::string_view ro
   }
   auto& o = v.get_object();
   RequestKey k;
-  k.deterministic = is_zero_number(o.if_contains("temperature"));
   o.erase("stream");
   o.erase("stream_options");
   o.erase("user");

@@ -8,13 +8,13 @@
 namespace sluice::cache {
 
 struct RequestKey {
-  std::string digest;          // hex SHA-256 of the normalised request
-  bool deterministic = false;  // temperature is 0: the same request gets the same answer
+  std::string digest;  // hex SHA-256 of the normalised request
 };
 
 // `routed_model` replaces the body's "model" (the group that serves it, after routing). Left out of the key:
 // stream and stream_options (the answer's shape, converted on replay), user (metadata). nullopt when the body
-// is not a JSON object.
+// is not a JSON object. Whether the request may be cached at all (temperature 0) is openai::RequestView's
+// zero_temperature, decided before the key is built.
 std::optional<RequestKey> request_key(std::string_view path, std::string_view routed_model,
                                       std::string_view body);
 

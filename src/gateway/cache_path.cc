@@ -296,7 +296,7 @@ CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat
     return t;
   }
   auto key = cache::request_key(path, group.model->name, body);
-  if (!key || !(key->deterministic || any_temperature)) {
+  if (!key) {
     svc.stats.bypass->inc();
     return t;
   }

@@ -30,8 +30,8 @@ TEST(RequestView, DefaultsAndNulls) {
   EXPECT_FALSE(v.max_tokens);
 }
 
-// The cache decides "not cacheable" from this flag without building its key; it must agree with the key's own
-// determinism rule (the number 0, in any JSON spelling).
+// The cache's one determinism rule: temperature is the number 0, in any JSON spelling; anything else (absent,
+// 0.7, the string "0", null) may only be cached when config opts in.
 TEST(RequestView, ZeroTemperature) {
   const std::pair<const char*, bool> cases[] = {
       {R"({"model":"m","temperature":0})", true},    {R"({"model":"m","temperature":0.0})", true},
