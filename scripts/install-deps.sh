@@ -6,7 +6,7 @@ what=${1:-build}
 build_pkgs=(build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev ca-certificates
   libsimdjson-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libsqlite3-dev)
+  libgtest-dev libgmock-dev libsqlite3-dev libgoogle-perftools-dev)
 test_pkgs=(curl nodejs npm prometheus chromium)
 bench_pkgs=(nginx-light wrk libbenchmark-dev)
 pkgs=("${build_pkgs[@]}")

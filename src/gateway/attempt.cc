@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "http/session.h"
 #include "http/sse.h"
 
 namespace sluice::gateway {
@@ -229,12 +230,10 @@ class Attempt {
     co_return ec;
   }
 
-  net::awaitable<bool> commit_stream() {
-    bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
-    head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
-    head.set(bhttp::field::cache_control, "no-cache");
+  bool commit_stream() {
     out_.committed = true;
-    co_return co_await res_.send_stream_header(std::move(head));
+    res_.start_stream(bhttp::status::ok, "text/event-stream; charset=utf-8", "no-cache");
+    return !res_.broken();
   }
 
   net::awaitable<void> relay_stream() {
@@ -265,7 +264,7 @@ class Attempt {
           }
         }
         if (!sink.out.empty()) {
-          client_ok = client_ok && (out_.committed || co_await commit_stream()) &&
+          client_ok = client_ok && (out_.committed || commit_stream()) &&
                       co_await res_.send_chunk(net::buffer(sink.out));
           sink.out.clear();
         }
@@ -321,6 +320,9 @@ class Attempt {
 
   net::awaitable<void> relay_buffered() {
     std::string body;
+    if (auto len = parser_->content_length(); len && *len <= spec_.max_response_bytes) {
+      body.reserve(*len + http::kBodyPadding);  // room for the JSON parser's padding: no copy in validate
+    }
     while (!parser_->is_done()) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
@@ -363,11 +365,8 @@ class Attempt {
     if (spec_.tap) {
       spec_.tap->on_body(spec_.upstream.name, body);
     }
-    http::Response reply{bhttp::status::ok, 11};
-    reply.set(bhttp::field::content_type, "application/json");
-    reply.body() = std::move(body);
     out_.committed = true;
-    if (!co_await res_.send(std::move(reply))) {
+    if (!co_await res_.send_body(bhttp::status::ok, "application/json", body)) {
       fail(UpstreamFailure::kReset, "client went away");
     } else {
       res_.unwatch();  // answered in full: a client closing now is not a client leaving early

@@ -102,7 +102,12 @@ std::string ProxyHandler::make_request_id(const http::Request& req) {
           std::string_view::npos) {
     return std::string(given);
   }
-  return fmt::format("{:016x}", id_prefix_ + (++id_counter_ * 0x9E3779B97F4A7C15ull));
+  std::uint64_t v = id_prefix_ + (++id_counter_ * 0x9E3779B97F4A7C15ull);
+  std::string id(16, '0');  // 16 hex digits, by hand: this runs for every request
+  for (int i = 15; i >= 0; --i, v >>= 4) {
+    id[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 0xf];
+  }
+  return id;
 }
 
 net::awaitable<std::optional<std::string>> ProxyHandler::authenticate(const http::Request& req,

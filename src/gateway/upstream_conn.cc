@@ -101,6 +101,7 @@ net::awaitable<AcquireResult> UpstreamPool::acquire(Clock::time_point deadline, 
   }
   error_code opt_ec;
   tcp_stream.socket().set_option(tcp::no_delay(true), opt_ec);
+  tcp_stream.socket().non_blocking(true, opt_ec);  // write() tries a plain send first
   if (auto* tls = std::get_if<UpstreamConnection::Tls>(&c->stream_)) {
     if (!SSL_set_tlsext_host_name(tls->native_handle(), up_.host.c_str())) {
       r.failure = UpstreamFailure::kTlsHandshake;

@@ -31,17 +31,39 @@ class UpstreamConnection {
   bool reused() const { return requests_ > 0; }
   void close();  // aborts every pending operation on it at once
 
+  // Plain TCP: one non-blocking send first (a request fits the socket buffer), the rest asynchronously.
   template <class Buffers>
   net::awaitable<std::tuple<error_code, std::size_t>> write(const Buffers& b) {
-    co_return co_await std::visit([&](auto& s) { return net::async_write(s, b, use_tuple); }, stream_);
+    if (auto* plain = std::get_if<Plain>(&stream_)) {
+      error_code ec;
+      std::size_t total = net::buffer_size(b);
+      std::size_t n = plain->socket().write_some(b, ec);
+      if ((!ec && n == total) || (ec && ec != net::error::would_block && ec != net::error::try_again)) {
+        co_return std::tuple{ec, n};
+      }
+      beast::buffers_suffix<Buffers> rest{b};
+      rest.consume(n);
+      auto [wec, wn] = co_await net::async_write(*plain, rest, use_tuple);
+      co_return std::tuple{wec, n + wn};
+    }
+    co_return co_await net::async_write(std::get<Tls>(stream_), b, use_tuple);
   }
   template <class Parser>
   net::awaitable<std::tuple<error_code, std::size_t>> read_header(Parser& p) {
     co_return co_await std::visit([&](auto& s) { return bhttp::async_read_header(s, buffer_, p, use_tuple); },
                                   stream_);
   }
+  // Body bytes that came with the header are parsed in place, without an I/O operation.
   template <class Parser>
   net::awaitable<std::tuple<error_code, std::size_t>> read_some(Parser& p) {
+    if (buffer_.size() > 0 && !p.is_done()) {
+      error_code ec;
+      std::size_t n = p.put(buffer_.data(), ec);
+      buffer_.consume(n);
+      if (ec != bhttp::error::need_more && (n > 0 || ec)) {
+        co_return std::tuple{ec, n};
+      }
+    }
     co_return co_await std::visit([&](auto& s) { return bhttp::async_read_some(s, buffer_, p, use_tuple); },
                                   stream_);
   }

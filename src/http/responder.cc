@@ -3,7 +3,6 @@
 #include <sys/socket.h>
 
 #include <array>
-#include <sstream>
 
 #include "http/openai_error.h"
 
@@ -13,57 +12,117 @@ net::awaitable<bool> Responder::write(auto&& buffers) {
   if (broken_) {
     co_return false;
   }
+  // Most answers fit the socket's send buffer: one non-blocking send (the session set the socket so), and
+  // only what did not fit goes through an asynchronous write under the write timeout (a slow client).
+  error_code ec;
+  std::size_t total = net::buffer_size(buffers);
+  std::size_t sent = stream_.socket().write_some(buffers, ec);
+  bytes_sent_ += sent;
+  if (!ec && sent == total) {
+    co_return true;
+  }
+  if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+    broken_ = true;
+    co_return false;
+  }
+  beast::buffers_suffix rest{buffers};
+  rest.consume(sent);
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await net::async_write(stream_, buffers, use_tuple);
+  auto [wec, n] = co_await net::async_write(stream_, rest, use_tuple);
   stream_.expires_never();
   bytes_sent_ += n;
-  if (ec) {
+  if (wec) {
     broken_ = true;
     co_return false;
   }
   co_return true;
 }
 
-namespace {
 // Status line and fields by hand: one string and one gather write instead of beast's generic serializer.
-std::string serialize_head(const bhttp::response_header<>& h, std::size_t content_length, bool keep_alive) {
+// The request id and extra headers are appended directly (they replace fields of the same name).
+// `content_length` < 0: a chunked stream.
+std::string Responder::serialize_head(unsigned status, std::initializer_list<Field> own, const bhttp::fields* fields,
+                                      std::int64_t content_length) const {
+  auto decorated = [this](std::string_view name) {
+    if (!request_id_.empty() && beast::iequals(name, "x-request-id")) {
+      return true;
+    }
+    for (const auto& [k, v] : extra_headers_) {
+      if (beast::iequals(name, k)) {
+        return true;
+      }
+    }
+    return false;
+  };
   std::string out;
   out.reserve(256);
-  out += h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(h.result_int());
+  out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
   out += ' ';
-  out += bhttp::obsolete_reason(h.result());
+  out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   out += "\r\n";
-  for (const auto& f : h) {
-    if (f.name() == bhttp::field::content_length || f.name() == bhttp::field::connection) {
-      continue;
-    }
-    out += f.name_string();
+  for (const auto& [k, v] : own) {
+    out += k;
     out += ": ";
-    out += f.value();
+    out += v;
     out += "\r\n";
   }
-  out += "Content-Length: ";
-  out += std::to_string(content_length);
-  out += "\r\n";
-  if (!keep_alive) {
+  if (fields) {
+    for (const auto& f : *fields) {
+      if (f.name() == bhttp::field::content_length || f.name() == bhttp::field::connection ||
+          f.name() == bhttp::field::transfer_encoding || decorated(f.name_string())) {
+        continue;
+      }
+      out += f.name_string();
+      out += ": ";
+      out += f.value();
+      out += "\r\n";
+    }
+  }
+  if (!request_id_.empty()) {
+    out += "x-request-id: ";
+    out += request_id_;
+    out += "\r\n";
+  }
+  for (const auto& [k, v] : extra_headers_) {
+    out += k;
+    out += ": ";
+    out += v;
+    out += "\r\n";
+  }
+  if (content_length >= 0) {
+    out += "Content-Length: ";
+    out += std::to_string(content_length);
+    out += "\r\n";
+  } else {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
+  if (!keep_alive()) {
     out += "Connection: close\r\n";
-  } else if (h.version() == 10) {
+  } else if (version_ == 10) {
     out += "Connection: keep-alive\r\n";
   }
   out += "\r\n";
   return out;
 }
-}  // namespace
 
 net::awaitable<bool> Responder::send(Response res) {
   status_ = res.result_int();
-  res.version(version_);
-  decorate(res);
   committed_ = true;
-  std::string head = serialize_head(res.base(), res.body().size(), keep_alive());
+  std::string head =
+      serialize_head(status_, {}, &res.base(), static_cast<std::int64_t>(res.body().size()));
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(res.body())};
+  co_return co_await write(bufs);
+}
+
+net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view content_type,
+                                          const std::string& body) {
+  status_ = static_cast<unsigned>(status);
+  committed_ = true;
+  std::string head =
+      serialize_head(status_, {{"Content-Type", content_type}}, nullptr, static_cast<std::int64_t>(body.size()));
+  std::array<net::const_buffer, 2> bufs{net::buffer(head), head_only_ ? net::const_buffer{} : net::buffer(body)};
   co_return co_await write(bufs);
 }
 
@@ -81,15 +140,17 @@ net::awaitable<bool> Responder::send_error(bhttp::status status, std::string_vie
 
 net::awaitable<bool> Responder::send_stream_header(bhttp::response<bhttp::empty_body> res) {
   status_ = res.result_int();
-  res.version(version_);
-  res.keep_alive(keep_alive());
-  decorate(res);
-  res.chunked(true);
   committed_ = true;
-  std::ostringstream os;
-  os << res.base();
-  pending_header_ = std::move(os).str();
+  pending_header_ = serialize_head(status_, {}, &res.base(), -1);
   co_return !broken_;
+}
+
+void Responder::start_stream(bhttp::status status, std::string_view content_type,
+                             std::string_view cache_control) {
+  status_ = static_cast<unsigned>(status);
+  committed_ = true;
+  pending_header_ = serialize_head(status_, {{"Content-Type", content_type}, {"Cache-Control", cache_control}},
+                                   nullptr, -1);
 }
 
 net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {
@@ -127,39 +188,19 @@ int peek_closed(tcp::socket& sock) {
 }  // namespace
 
 void Responder::watch_client(std::function<void()> on_gone) {
-  watch_ = std::make_shared<Watch>();
-  watch_->on_gone = std::move(on_gone);
-  auto& sock = stream_.socket();
-  // The handler checks the Watch before touching anything else: it may run after the request is over.
-  auto arm = [this, w = watch_, &sock](auto&& self) -> void {
-    sock.async_wait(tcp::socket::wait_read, [this, w, &sock, self](error_code ec) {
-      if (!w->active || ec) {
-        return;
-      }
-      switch (peek_closed(sock)) {
-        case 1:
-          broken_ = true;
-          w->active = false;
-          w->on_gone();
-          return;
-        case 0:
-          self(self);  // spurious wake-up
-          return;
-        default:
-          return;  // a pipelined request: a close behind it cannot be seen; stop watching
-      }
-    });
-  };
-  arm(arm);
+  watching_ = true;
+  watch_.watch([this, cb = std::move(on_gone)] {
+    watching_ = false;
+    broken_ = true;
+    cb();
+  });
 }
 
 void Responder::unwatch() {
-  if (watch_ && watch_->active) {
-    watch_->active = false;
-    error_code ec;
-    stream_.socket().cancel(ec);  // only the watch is pending on this socket now
+  if (watching_) {
+    watching_ = false;
+    watch_.unwatch();
   }
-  watch_.reset();
 }
 
 net::awaitable<void> Responder::wait_client_gone() {

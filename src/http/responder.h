@@ -2,6 +2,7 @@
 // How a request handler answers its client: a whole response, or a chunked stream written piece by piece.
 // Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "http/asio.h"
+#include "http/client_watch.h"
 
 namespace sluice::http {
 
@@ -17,13 +19,18 @@ using Response = bhttp::response<bhttp::string_body>;
 
 class Responder {
  public:
-  Responder(beast::tcp_stream& stream, const Request& req, std::chrono::milliseconds write_timeout,
-            const bool& draining)
-      : stream_(stream), write_timeout_(write_timeout), draining_(draining), version_(req.version()),
-        keep_alive_(req.keep_alive()), head_only_(req.method() == bhttp::verb::head) {}
+  Responder(beast::tcp_stream& stream, ClientWatch& watch, const Request& req,
+            std::chrono::milliseconds write_timeout, const bool& draining)
+      : stream_(stream), watch_(watch), write_timeout_(write_timeout), draining_(draining),
+        version_(req.version()), keep_alive_(req.keep_alive()), head_only_(req.method() == bhttp::verb::head) {}
+  ~Responder() { unwatch(); }
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
 
   // A complete response; Content-Length is set here. Returns false when the client is gone.
   net::awaitable<bool> send(Response res);
+  // The same without a beast message: status, Content-Type and body (the common answer of the proxy path).
+  net::awaitable<bool> send_body(bhttp::status status, std::string_view content_type, const std::string& body);
   // An OpenAI-shaped error: {"error":{"message","type","param":null,"code"}}.
   net::awaitable<bool> send_error(bhttp::status status, std::string_view message, std::string_view type,
                                   std::string_view code, std::string_view retry_after = {});
@@ -31,6 +38,8 @@ class Responder {
   // Streaming: header once (Transfer-Encoding: chunked), then chunks, then finish. The header goes out with the
   // first chunk and the terminator with the last, so a short stream costs as few writes as possible.
   net::awaitable<bool> send_stream_header(bhttp::response<bhttp::empty_body> res);
+  // The same for the common case, without a beast message: the head goes out with the first chunk.
+  void start_stream(bhttp::status status, std::string_view content_type, std::string_view cache_control);
   net::awaitable<bool> send_chunk(net::const_buffer data, bool last = false);
   net::awaitable<bool> finish_stream();
 
@@ -39,7 +48,8 @@ class Responder {
   net::awaitable<void> wait_client_gone();
 
   // Calls `on_gone` (once, on this thread) if the client closes or resets the connection before unwatch().
-  // A plain completion handler, not a coroutine: cheap enough to run around every proxied request.
+  // A plain completion handler, not a coroutine: cheap enough to run around every proxied request
+  // (client_watch.h). unwatch() cancels what is pending on the socket: call it when no write is.
   void watch_client(std::function<void()> on_gone);
   void unwatch();
 
@@ -56,6 +66,7 @@ class Responder {
   void set_request_id(std::string id) { request_id_ = std::move(id); }
   const std::string& request_id() const { return request_id_; }
   // Set on every response written from now on (e.g. which upstream answered); replaces an earlier value.
+  // `name` must outlive the responder (a string literal): it is not copied.
   void set_header(std::string_view name, std::string value) {
     for (auto& [k, v] : extra_headers_) {
       if (k == name) {
@@ -63,7 +74,7 @@ class Responder {
         return;
       }
     }
-    extra_headers_.emplace_back(std::string(name), std::move(value));
+    extra_headers_.emplace_back(name, std::move(value));
   }
   std::size_t bytes_sent() const { return bytes_sent_; }
 
@@ -71,6 +82,7 @@ class Responder {
   net::awaitable<bool> write(auto&& buffers);
 
   beast::tcp_stream& stream_;
+  ClientWatch& watch_;
   std::chrono::milliseconds write_timeout_;
   const bool& draining_;  // the worker's flag
   unsigned version_;
@@ -82,21 +94,12 @@ class Responder {
   std::size_t bytes_sent_ = 0;
   std::string request_id_;
   std::string pending_header_;  // serialized stream header not yet written
-  struct Watch {
-    bool active = true;
-    std::function<void()> on_gone;
-  };
-  std::shared_ptr<Watch> watch_;
-  std::vector<std::pair<std::string, std::string>> extra_headers_;
+  bool watching_ = false;
+  std::vector<std::pair<std::string_view, std::string>> extra_headers_;
 
-  void decorate(auto& res) const {
-    if (!request_id_.empty()) {
-      res.set("x-request-id", request_id_);
-    }
-    for (const auto& [k, v] : extra_headers_) {
-      res.set(k, v);
-    }
-  }
+  using Field = std::pair<std::string_view, std::string_view>;
+  std::string serialize_head(unsigned status, std::initializer_list<Field> own, const bhttp::fields* fields,
+                             std::int64_t content_length) const;
 };
 
 }  // namespace sluice::http

@@ -45,7 +45,10 @@ struct SessionEntry;
 
 class Worker {
  public:
-  Worker(unsigned index, const ServerOptions& opts) : index_(index), opts_(opts), ioc_(1) {}
+  // Sockets of a worker are only touched on its thread (other threads post to it), so asio's per-socket
+  // locks are not needed; the scheduler stays thread-safe for those posts.
+  Worker(unsigned index, const ServerOptions& opts)
+      : index_(index), opts_(opts), ioc_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
   ~Worker() {
     handler_.reset();
     acceptor_.reset();

@@ -43,7 +43,10 @@ class ReadDeadline {
 };
 }  // namespace
 
-Session::Session(Worker& worker, tcp::socket socket) : worker_(worker), stream_(std::move(socket)) {
+Session::Session(Worker& worker, tcp::socket socket)
+    : worker_(worker), stream_(std::move(socket)), watch_(std::make_shared<ClientWatch>(stream_.socket())) {
+  error_code ec;
+  stream_.socket().non_blocking(true, ec);  // Responder tries a plain send before an asynchronous write
   entry_.stream = &stream_;
   entry_.next = worker_.sessions_;
   if (worker_.sessions_) {
@@ -54,6 +57,7 @@ Session::Session(Worker& worker, tcp::socket socket) : worker_(worker), stream_(
 }
 
 Session::~Session() {
+  watch_->unwatch();  // a watch read still completing must not re-arm on a socket that is going away
   if (entry_.prev) {
     entry_.prev->next = entry_.next;
   } else {
@@ -81,14 +85,47 @@ void close_all_sessions(Worker& w) {
   }
 }
 
+net::awaitable<void> Session::settle_watch() {
+  while (watch_->busy()) {
+    co_await net::post(stream_.get_executor(), net::use_awaitable);
+  }
+  if (watch_->has_pending()) {  // rare: a pipelined request arrived while the previous one was answered
+    std::string all = watch_->take_pending();
+    all.append(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    buffer_.commit(net::buffer_copy(buffer_.prepare(all.size()), net::buffer(all)));
+  }
+}
+
 net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout) {
+  if (!watch_->busy()) {
+    co_await settle_watch();  // no wait: only takes bytes the watch already read
+  }
   if (buffer_.size() > 0) {
     co_return true;  // pipelined bytes already here
   }
   stream_.expires_after(timeout);
   auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
   buffer_.commit(n);
-  co_return !ec;
+  // The cancelled watch read usually completed before ours (handlers run in order); if not, its bytes came
+  // first on the wire.
+  co_await settle_watch();
+  co_return !ec || buffer_.size() > 0;
+}
+
+error_code Session::parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, bool header_only) {
+  error_code ec;
+  while (buffer_.size() > 0 && !(header_only ? parser.is_header_done() : parser.is_done())) {
+    std::size_t n = parser.put(buffer_.data(), ec);
+    buffer_.consume(n);
+    if (ec == bhttp::error::need_more) {
+      return {};  // the rest comes from the socket
+    }
+    if (ec || n == 0) {
+      return ec;
+    }
+  }
+  return {};
 }
 
 net::awaitable<void> Session::reject(bhttp::status status, std::string_view message, std::string_view code) {
@@ -143,8 +180,10 @@ net::awaitable<void> Session::run() {
     parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
     parser.body_limit(opts.max_body_bytes);
     stream_.expires_never();
-    error_code hec;
-    {
+    // What the first read brought usually holds the whole request: parse it without another I/O operation
+    // (no deadline timer, no completion to dispatch); only a request still incomplete is read under one.
+    error_code hec = parse_buffered(parser, true);
+    if (!hec && !parser.is_header_done()) {
       ReadDeadline deadline{stream_.socket(), header_budget};
       auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
       hec = deadline.result(ec);
@@ -187,8 +226,8 @@ net::awaitable<void> Session::run() {
     if (auto len = parser.content_length()) {
       head.body().reserve(*len + kBodyPadding);
     }
-    error_code bec;
-    {
+    error_code bec = parse_buffered(parser, false);
+    if (!bec && !parser.is_done()) {
       ReadDeadline deadline{stream_.socket(), opts.body_timeout};
       auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
       bec = deadline.result(ec);
@@ -213,7 +252,9 @@ net::awaitable<void> Session::run() {
     if (req.body().capacity() < req.body().size() + kBodyPadding) {
       req.body().reserve(req.body().size() + kBodyPadding);  // chunked uploads had no length up front
     }
-    Responder res{stream_, req, opts.write_timeout, worker_.draining()};
+    // With pipelined bytes already buffered, a close behind them cannot be seen: no watching this request.
+    watch_->enable(buffer_.size() == 0);
+    Responder res{stream_, *watch_, req, opts.write_timeout, worker_.draining()};
     try {
       std::shared_ptr<Handler> handler = worker_.handler_;  // pinned for this request (hot reload)
       co_await handler->handle(req, res);

@@ -1,6 +1,7 @@
 #pragma once
 // One client connection: reads requests with per-phase timeouts and limits, hands each to the worker's
 // Handler, keeps the connection alive between requests, and closes politely.
+#include "http/client_watch.h"
 #include "http/server.h"
 
 namespace sluice::http {
@@ -25,12 +26,18 @@ class Session {
 
  private:
   net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
+  // Waits for a cancelled watch read to complete, then puts the bytes it read in front of buffer_.
+  net::awaitable<void> settle_watch();
+  // Feeds the bytes already in buffer_ to the parser (up to the end of the header, or of the message);
+  // need_more is not an error. No I/O.
+  error_code parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, bool header_only);
   net::awaitable<void> reject(bhttp::status status, std::string_view message, std::string_view code);
   net::awaitable<void> lingering_close();
 
   Worker& worker_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::shared_ptr<ClientWatch> watch_;
   SessionEntry entry_;
   unsigned version_ = 11;
 };

@@ -235,6 +235,24 @@ describe('gateway: routes, errors, auth', () => {
     assert.ok(r.data.endsWith('{"status":"ok"}'));
   });
 
+  test('a request pipelined while the previous one is still upstream is kept and answered in order', T, async () => {
+    // The gateway watches the client socket during the first request (to notice a disconnect); the bytes of
+    // the second request arrive during that watch and must be handed back to the connection, not lost.
+    const body = JSON.stringify(chat);
+    const req = (id, extra = '') => `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\n`
+      + `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nx-request-id: ${id}\r\n${extra}\r\n${body}`;
+    const slow = 'x-test-keepalives: 10\r\nx-test-gap-ms: 40\r\n';  // ~400 ms of blank lines first
+    const before = up.requests.length;
+    const r = await rawHttp(gw.port, [[0, req('pl-1', slow)], [100, req('pl-2')], [50, req('pl-3', 'Connection: close\r\n')]],
+      { timeoutMs: 5000 });
+    assert.ok(r.closed, 'Connection: close is honoured');
+    const ids = [...r.data.matchAll(/x-request-id: (\S+)/gi)].map((m) => m[1]);
+    assert.deepEqual(ids, ['pl-1', 'pl-2', 'pl-3'], r.data);
+    assert.equal([...r.data.matchAll(/HTTP\/1\.1 200 OK\r\n/g)].length, 3, r.data);
+    const first = up.requests.slice(before).find((q) => q.headers['x-request-id'] === 'pl-1');
+    assert.ok(first && !first.closedEarly, 'the first request was not cancelled by the pipelined bytes');
+  });
+
   test('client virtual keys: 401 without a valid key, key name in the access log', T, async () => {
     const before = up.requests.length;
     const none = assertOpenAiError(await call('/v1/chat/completions', { body: JSON.stringify(chat) }), 401, 'invalid_api_key');
