@@ -265,7 +265,7 @@ class Attempt {
         }
         if (!sink.out.empty()) {
           client_ok = client_ok && (out_.committed || commit_stream()) &&
-                      co_await res_.send_chunk(net::buffer(sink.out));
+                      co_await res_.send_chunk(net::buffer(sink.out), sink.done);  // [DONE]: terminator too
           sink.out.clear();
         }
         if (sink.malformed && client_ok) {

@@ -68,11 +68,9 @@ void record(CacheServices& svc, const config::Config& cfg, std::string_view sour
   svc.ledger->record(std::move(r));
 }
 
-net::awaitable<bool> send_stream_head(http::Responder& res) {
-  bhttp::response<bhttp::empty_body> head{bhttp::status::ok, 11};
-  head.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
-  head.set(bhttp::field::cache_control, "no-cache");
-  co_return co_await res.send_stream_header(std::move(head));
+bool send_stream_head(http::Responder& res) {
+  res.start_stream(bhttp::status::ok, "text/event-stream; charset=utf-8", "no-cache");
+  return !res.broken();
 }
 
 net::awaitable<void> replay(const cache::CachedAnswer& a, bool stream, bool include_usage,
@@ -91,7 +89,7 @@ net::awaitable<void> replay(const cache::CachedAnswer& a, bool stream, bool incl
     body += a.sse_usage;
   }
   body += cache::kSseDone;
-  if (co_await send_stream_head(res)) {
+  if (send_stream_head(res)) {
     co_await res.send_chunk(net::buffer(body), true);
   }
 }
@@ -162,7 +160,7 @@ net::awaitable<Follow> follow(cache::Flight& f, const CacheTicket& t, const rout
       co_return Follow::kServed;
     }
     if (t.stream && !v.bytes.empty()) {
-      if (!started && !co_await send_stream_head(res)) {
+      if (!started && !send_stream_head(res)) {
         co_return Follow::kServed;
       }
       started = true;

@@ -2,10 +2,11 @@
 // Notices a client closing its connection while its request is being worked on, so the upstream call can be
 // stopped at once. One per connection, owned by the Session and lent to each request's Responder.
 //
-// It keeps a read pending on the client socket rather than waiting for readability: asio re-registers the
-// descriptor with epoll (an epoll_ctl syscall) for every readiness wait, while a read on an idle socket is
-// queued with no syscall at all. Bytes that arrive meanwhile (a pipelined next request) are kept in order and
-// handed back to the session with take_pending(); watching stops there, as a close behind them cannot be seen.
+// It keeps a read pending on the client socket rather than waiting for readability: asio 1.81 re-registers
+// the descriptor with epoll (epoll_ctl) for every readiness wait, while a read costs one non-blocking recv
+// that finds nothing (cheaper in the profile) before it is queued. Bytes that arrive meanwhile (a pipelined
+// next request) are kept in order and handed back to the session with take_pending(); watching stops there,
+// as a close behind them cannot be seen.
 #include <array>
 #include <functional>
 #include <memory>

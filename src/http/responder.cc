@@ -154,6 +154,10 @@ void Responder::start_stream(bhttp::status status, std::string_view content_type
 }
 
 net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {
+  if (stream_ended_) {
+    co_return data.size() == 0 && !broken_;  // the terminator went out with the last data: nothing follows
+  }
+  stream_ended_ = last;
   if (data.size() == 0 && !last) {
     co_return !broken_;
   }

@@ -40,6 +40,7 @@ class Responder {
   net::awaitable<bool> send_stream_header(bhttp::response<bhttp::empty_body> res);
   // The same for the common case, without a beast message: the head goes out with the first chunk.
   void start_stream(bhttp::status status, std::string_view content_type, std::string_view cache_control);
+  // After a chunk sent with last=true, finish_stream() writes nothing and reports success.
   net::awaitable<bool> send_chunk(net::const_buffer data, bool last = false);
   net::awaitable<bool> finish_stream();
 
@@ -90,6 +91,7 @@ class Responder {
   bool head_only_;  // HEAD: same header (Content-Length included), no body
   bool committed_ = false;
   bool broken_ = false;
+  bool stream_ended_ = false;  // the chunked terminator is on the wire
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
   std::string request_id_;
