@@ -296,6 +296,8 @@ NGINX_PKG=$(dpkg-query -W -f='${Package} ${Version}' nginx-light 2>/dev/null || 
 WRK_VERSION=$( ("$WRK_BIN" -v 2>&1 || true) | head -1 | awk '{print $2}')
 SLUICE_VERSION=$("$TMP/sluice" --version 2>/dev/null | head -1 || true)
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$SLUICE_BIN")/CMakeCache.txt" 2>/dev/null || true)
+ALLOCATOR="glibc malloc"
+ldd "$TMP/sluice" 2>/dev/null | grep -q tcmalloc && ALLOCATOR=tcmalloc_minimal
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$ROOT" diff --quiet HEAD -- src 2>/dev/null || GIT_REV+=" + uncommitted changes"
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -331,7 +333,7 @@ SECTION=$TMP/section.md
   echo "\`POST /chat/completions\` from memory, with a 525-byte chat completion or a 16-chunk SSE stream"
   echo "(\`data: {...}\` events, ~3.9 KB, then \`data: [DONE]\`)."
   echo "${SLUICE_VERSION:-sluice} (${BUILD_TYPE:+$BUILD_TYPE build, }git $GIT_REV): \`workers: 1\`, \`access_log: off\`,"
-  echo "upstream pool of up to 64 idle connections."
+  echo "upstream pool of up to 64 idle connections, usage ledger on (one SQLite row per request), $ALLOCATOR."
   echo "nginx ($NGINX_VERSION, Debian ${NGINX_PKG:-nginx}): \`worker_processes 1\`, \`access_log off\`, upstream \`keepalive 64\`,"
   echo "\`proxy_http_version 1.1\`, empty \`Connection\` header, \`proxy_buffering off\` for the streaming port."
   echo "Configs and scripts: \`bench/proxy/\`."
