@@ -2,6 +2,7 @@
 
 #include <boost/asio/ssl/error.hpp>
 
+#include "common/strings.h"
 #include "openai/usage.h"
 
 namespace sluice::bench {
@@ -47,14 +48,6 @@ Outcome classify_error(const error_code& ec, bool connecting) {
 }
 
 namespace {
-std::string_view trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  const auto e = s.find_last_not_of(" \t\r\n");
-  return s.substr(b, e - b + 1);
-}
 bool finished_insufficient(std::string_view json) {
   return json.find("insufficient_system_resource") != std::string_view::npos;
 }
@@ -89,7 +82,7 @@ bool has_nonempty_string(std::string_view json, std::string_view name) {
 
 BodyCheck check_body(std::string_view body) {
   BodyCheck r;
-  const auto json = trim(body);
+  const auto json = trim(body, kJsonWhitespace);
   if (json.empty()) {
     r.outcome = Outcome::kEmpty;
     return r;
@@ -118,7 +111,7 @@ unsigned StreamCheck::feed(std::string_view bytes) {
 }
 
 void StreamCheck::on_event(const http::SseEvent& ev) {
-  const auto data = trim(ev.data);
+  const auto data = trim(ev.data, kJsonWhitespace);
   if (data == "[DONE]") {
     done_ = true;
     return;

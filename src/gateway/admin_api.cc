@@ -28,7 +28,7 @@ http::Response make_response(bhttp::status status, std::string body, std::string
   r.body() = std::move(body);
   return r;
 }
-http::Response json_response(bhttp::status status, const json::value& v) {
+http::Response admin_json_response(bhttp::status status, const json::value& v) {
   return make_response(status, json::serialize(v), "application/json");
 }
 
@@ -131,10 +131,11 @@ json::array string_array(const std::vector<std::string>& v) {
 
 http::Response reload_response(const ReloadOutcome& o) {
   if (o.ok) {
-    return json_response(bhttp::status::ok, json::object{{"status", "reloaded"},
-                                                         {"generation", o.generation},
-                                                         {"restart_required", string_array(o.restart_required)},
-                                                         {"warnings", string_array(o.warnings)}});
+    return admin_json_response(bhttp::status::ok,
+                               json::object{{"status", "reloaded"},
+                                            {"generation", o.generation},
+                                            {"restart_required", string_array(o.restart_required)},
+                                            {"warnings", string_array(o.warnings)}});
   }
   json::object err{{"message", fmt::format("config reload failed; the running config (generation {}) stays "
                                            "active:\n{}",
@@ -143,7 +144,7 @@ http::Response reload_response(const ReloadOutcome& o) {
                    {"param", nullptr},
                    {"code", "config_invalid"},
                    {"errors", string_array(o.errors)}};
-  return json_response(bhttp::status::bad_request, json::object{{"error", std::move(err)}});
+  return admin_json_response(bhttp::status::bad_request, json::object{{"error", std::move(err)}});
 }
 
 http::Response ui_state_response(const Runtime& rt, const GatewayState& st) {
@@ -165,11 +166,12 @@ http::Response ui_state_response(const Runtime& rt, const GatewayState& st) {
   } else {
     o["spend_today_usd"] = nullptr;
   }
-  return json_response(bhttp::status::ok, o);
+  return admin_json_response(bhttp::status::ok, o);
 }
 
 http::Response upstreams_response(const Runtime& rt, const GatewayState& st) {
-  return json_response(bhttp::status::ok, json::object{{"upstreams", upstreams_json(st)}, {"reloads", reloads_json(rt)}});
+  return admin_json_response(bhttp::status::ok,
+                             json::object{{"upstreams", upstreams_json(st)}, {"reloads", reloads_json(rt)}});
 }
 
 // /admin/upstreams/{name}/{drain|undrain|eject}
@@ -197,7 +199,8 @@ net::awaitable<void> serve_upstream_action(Runtime& rt, std::string_view rest, h
     co_return;
   }
   spdlog::info("admin: upstream {} {}", name, action);
-  co_await res.send(json_response(bhttp::status::ok, upstream_json(std::string(name), *h, *st->config)));
+  co_await res.send(
+      admin_json_response(bhttp::status::ok, upstream_json(std::string(name), *h, *st->config)));
 }
 
 // Serves one ops route (is_ops_path(path) must hold).

@@ -4,23 +4,14 @@
 
 #include <charconv>
 
+#include "common/strings.h"
 #include "common/units.h"
 #include "sim/scenario.h"
 
 namespace sluice::sim {
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-bool parse_count(std::string_view v, int64_t& out) {
+bool parse_fault_count(std::string_view v, int64_t& out) {
   if (v.empty()) {
     return false;
   }
@@ -49,7 +40,7 @@ FaultParse parse_fault_header(std::string_view header) {
     std::string_view value = has_value ? trim(item.substr(eq + 1)) : std::string_view{};
     auto need_value = [&]() { return has_value && !value.empty(); };
     auto count = [&](int64_t& out) -> bool {
-      if (!need_value() || !parse_count(value, out)) {
+      if (!need_value() || !parse_fault_count(value, out)) {
         r.error = fmt::format("invalid x-sim-fault header: {} needs a non-negative integer, got '{}'", key,
                               value);
         return false;

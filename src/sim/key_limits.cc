@@ -4,10 +4,12 @@
 
 #include <charconv>
 
+#include "common/strings.h"
+
 namespace sluice::sim {
 
 namespace {
-std::optional<std::size_t> parse_count(std::string_view s) {
+std::optional<std::size_t> parse_limit(std::string_view s) {
   std::size_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size() || v == 0) {
@@ -15,31 +17,22 @@ std::optional<std::size_t> parse_count(std::string_view s) {
   }
   return v;
 }
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && s.front() == ' ') {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && s.back() == ' ') {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 }  // namespace
 
 std::optional<std::string> parse_key_limits(std::string_view spec, KeyLimitSpec& out) {
-  if (auto n = parse_count(trim(spec))) {
+  if (auto n = parse_limit(trim(spec, " "))) {
     out.default_limit = *n;
     return std::nullopt;
   }
   while (!spec.empty()) {
     auto comma = spec.find(',');
-    std::string_view item = trim(spec.substr(0, comma));
+    std::string_view item = trim(spec.substr(0, comma), " ");
     spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
     auto eq = item.find('=');
     if (eq == std::string_view::npos || eq == 0) {
       return fmt::format("expected N or KEY=N[,KEY=N...], got '{}'", item);
     }
-    auto n = parse_count(item.substr(eq + 1));
+    auto n = parse_limit(item.substr(eq + 1));
     if (!n) {
       return fmt::format("'{}': the limit must be a positive integer", item);
     }

@@ -14,8 +14,7 @@ using testing::errors;
 using testing::kMinimalTail;
 using testing::load;
 using testing::warnings;
-
-std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
+using testing::with_tail;
 
 TEST(ConfigLoaderAdmin, AbsentMeansNoAdmin) {
   const LoadResult r = load(kMinimalTail);

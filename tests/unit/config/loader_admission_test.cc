@@ -11,10 +11,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::errors;
-using testing::kMinimalTail;
 using testing::load;
-
-std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
+using testing::with_tail;
 
 TEST(ConfigAdmission, KeyPolicyParsed) {
   const LoadResult r = load(with_tail(R"(

@@ -11,12 +11,10 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::errors;
-using testing::kMinimalTail;
 using testing::load;
+using testing::with_tail;
 
 constexpr std::string_view kHashA = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-
-std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
 
 TEST(ConfigKeys, SecretFromEnvIsHashed) {
   const LoadResult r = load(with_tail("keys:\n  - name: a\n    secret_env: KEY_A\n"), {{"KEY_A", "abc"}});

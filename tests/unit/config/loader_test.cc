@@ -20,9 +20,8 @@ using testing::errors;
 using testing::kMinimalTail;
 using testing::load;
 using testing::warnings;
+using testing::with_tail;
 using V = std::vector<std::string>;
-
-std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
 
 TEST(ConfigLoader, MinimalConfigGetsDefaults) {
   const LoadResult r = load(kMinimalTail);

@@ -50,4 +50,7 @@ models:
     upstream: up
 )";
 
+// `head` (the sections under test) followed by kMinimalTail.
+inline std::string with_tail(std::string_view head) { return std::string(head) + std::string(kMinimalTail); }
+
 }  // namespace sluice::config::testing
