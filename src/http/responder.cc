@@ -62,6 +62,9 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
   out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
   out += "\r\n";
   for (const auto& [k, v] : own) {
+    if (v.empty()) {
+      continue;
+    }
     out += k;
     out += ": ";
     out += v;
