@@ -13,7 +13,7 @@
 namespace sluice::bench {
 
 namespace {
-constexpr std::array<std::string_view, 32> kWords = {
+constexpr std::array<std::string_view, 32> kPromptWords = {
     "river",  "gate",   "token",  "model",  "stream", "cloud",  "signal", "vector",
     "prompt", "answer", "queue",  "route",  "cache",  "server", "window", "buffer",
     "packet", "thread", "kernel", "socket", "number", "letter", "table",  "field",
@@ -31,7 +31,7 @@ std::vector<Prompt> generate_prompts(unsigned tokens, unsigned count, std::uint6
     std::string text = fmt::format("Request {} seed {}:", i, seed);
     while (text.size() < chars) {
       text += ' ';
-      text += kWords[rng() % kWords.size()];
+      text += kPromptWords[rng() % kPromptWords.size()];
     }
     text.resize(std::max<std::size_t>(chars, 1));
     std::string msgs = "[{\"role\":\"user\",\"content\":";

@@ -16,4 +16,7 @@ inline std::string_view trim(std::string_view s, std::string_view chars = " \t")
   return s.substr(b, s.find_last_not_of(chars) - b + 1);
 }
 
+// The path of a request target, without its query string.
+inline std::string_view strip_query(std::string_view target) { return target.substr(0, target.find('?')); }
+
 }  // namespace sluice

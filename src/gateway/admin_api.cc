@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "common/sha256.h"
+#include "common/strings.h"
 #include "gateway/reload.h"
 #include "http/openai_error.h"
 
@@ -19,7 +20,6 @@ namespace sluice::gateway {
 namespace {
 namespace json = boost::json;
 
-std::string_view strip_query(std::string_view target) { return target.substr(0, target.find('?')); }
 
 http::Response make_response(bhttp::status status, std::string body, std::string_view content_type) {
   http::Response r{status, 11};

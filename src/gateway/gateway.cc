@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/strings.h"
 #include "http/openai_error.h"
 
 namespace sluice::gateway {
@@ -29,7 +30,7 @@ std::string build_models_json(const config::Config& cfg) {
 
 // Strips a query string and DeepSeek's optional "/v1" prefix: "/v1/chat/completions?x" → "/chat/completions".
 std::string_view route_path(std::string_view target) {
-  target = target.substr(0, target.find('?'));
+  target = strip_query(target);
   if (target.starts_with("/v1/")) {
     target.remove_prefix(3);
   }

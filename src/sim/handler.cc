@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/strings.h"
 #include "sim/responses.h"
 
 namespace sluice::sim {
@@ -29,10 +30,6 @@ ErrorShape error_shape(unsigned status) {
       return status < 500 ? ErrorShape{"Simulated client error", "invalid_request_error", "invalid_request_error"}
                           : ErrorShape{"Simulated server error", "server_error", "server_error"};
   }
-}
-
-std::string_view strip_query(std::string_view target) {
-  return target.substr(0, target.find('?'));
 }
 
 std::string models_body(const Scenario& sc) {

@@ -5,7 +5,7 @@
 namespace sluice::sim {
 
 namespace {
-constexpr std::array<std::string_view, 64> kWords = {
+constexpr std::array<std::string_view, 64> kSimWords = {
     "the",      "server",  "is",       "busy",     "please",  "retry",     "later",    "queue",
     "token",    "stream",  "model",    "answer",   "cache",   "prefix",    "latency",  "slot",
     "gateway",  "request", "response", "upstream", "fleet",   "node",      "reason",   "think",
@@ -33,7 +33,7 @@ uint64_t estimate_tokens(std::string_view text) { return (estimate_token_tenths(
 
 void TextGen::append_token(std::string& out) {
   uint64_t r = rng_.next();
-  std::string_view w = kWords[r & 63];
+  std::string_view w = kSimWords[r & 63];
   if (emitted_ > 0) {
     out.push_back(' ');
   }
