@@ -8,22 +8,42 @@ void ClientWatch::watch(std::function<void()> on_gone) {
   }
   on_gone_ = std::move(on_gone);
   wanted_ = true;
-  if (!armed_) {
-    arm();  // when a cancelled read is still completing, its handler re-arms
-  }
+  arm();
 }
 
 void ClientWatch::unwatch() {
   wanted_ = false;
   on_gone_ = nullptr;
+}
+
+void ClientWatch::cancel() {
   if (armed_) {
     error_code ec;
     sock_.cancel(ec);
   }
 }
 
+void ClientWatch::detach() {
+  unwatch();
+  waker_ = nullptr;
+  cancel();
+  detached_ = true;
+}
+
+void ClientWatch::drain_into(beast::flat_buffer& into) {
+  if (pending_.empty()) {
+    return;
+  }
+  if (into.size() > 0) {  // rare: the session read on its own behind bytes of ours
+    pending_.append(static_cast<const char*>(into.data().data()), into.size());
+    into.consume(into.size());
+  }
+  into.commit(net::buffer_copy(into.prepare(pending_.size()), net::buffer(pending_)));
+  pending_.clear();  // keeps its capacity for the next request
+}
+
 void ClientWatch::arm() {
-  if (gone_ || !pending_.empty() || !sock_.is_open()) {
+  if (armed_ || detached_ || gone_ || !pending_.empty() || !sock_.is_open()) {
     return;
   }
   armed_ = true;
@@ -36,24 +56,17 @@ void ClientWatch::arm() {
 void ClientWatch::on_read(const error_code& ec, std::size_t n) {
   armed_ = false;
   if (n > 0) {
-    pending_.append(buf_.data(), n);  // a pipelined request: keep it, stop watching
-    return;
-  }
-  if (ec == net::error::operation_aborted) {
-    if (wanted_) {
-      arm();  // unwatched and watched again before this cancelled read completed
+    pending_.append(buf_.data(), n);  // the next request (pipelined, or after the answer): stop watching
+  } else if (ec && ec != net::error::operation_aborted) {
+    gone_ = true;  // eof, reset or another socket error: nobody reads an answer any more
+    if (wanted_ && on_gone_) {
+      wanted_ = false;
+      auto cb = std::move(on_gone_);
+      cb();
     }
-    return;
   }
-  if (!ec) {
-    arm();
-    return;
-  }
-  gone_ = true;  // eof, reset or another socket error: nobody reads the answer any more
-  if (wanted_ && on_gone_) {
-    wanted_ = false;
-    auto cb = std::move(on_gone_);
-    cb();
+  if (auto* t = std::exchange(waker_, nullptr)) {
+    t->cancel();
   }
 }
 

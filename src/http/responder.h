@@ -50,7 +50,7 @@ class Responder {
 
   // Calls `on_gone` (once, on this thread) if the client closes or resets the connection before unwatch().
   // A plain completion handler, not a coroutine: cheap enough to run around every proxied request
-  // (client_watch.h). unwatch() cancels what is pending on the socket: call it when no write is.
+  // (client_watch.h). unwatch() leaves the read pending: it brings the next request.
   void watch_client(std::function<void()> on_gone);
   void unwatch();
 

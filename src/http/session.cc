@@ -44,7 +44,10 @@ class ReadDeadline {
 }  // namespace
 
 Session::Session(Worker& worker, tcp::socket socket)
-    : worker_(worker), stream_(std::move(socket)), watch_(std::make_shared<ClientWatch>(stream_.socket())) {
+    : worker_(worker),
+      stream_(std::move(socket)),
+      watch_(std::make_shared<ClientWatch>(stream_.socket())),
+      idle_timer_(stream_.get_executor()) {
   error_code ec;
   stream_.socket().non_blocking(true, ec);  // Responder tries a plain send before an asynchronous write
   entry_.stream = &stream_;
@@ -57,7 +60,7 @@ Session::Session(Worker& worker, tcp::socket socket)
 }
 
 Session::~Session() {
-  watch_->unwatch();  // a watch read still completing must not re-arm on a socket that is going away
+  watch_->detach();  // a read still completing must not touch a socket that is going away
   if (entry_.prev) {
     entry_.prev->next = entry_.next;
   } else {
@@ -89,28 +92,24 @@ net::awaitable<void> Session::settle_watch() {
   while (watch_->busy()) {
     co_await net::post(stream_.get_executor(), net::use_awaitable);
   }
-  if (watch_->has_pending()) {  // rare: a pipelined request arrived while the previous one was answered
-    std::string all = watch_->take_pending();
-    all.append(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    buffer_.consume(buffer_.size());
-    buffer_.commit(net::buffer_copy(buffer_.prepare(all.size()), net::buffer(all)));
-  }
 }
 
 net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout) {
-  if (!watch_->busy()) {
-    co_await settle_watch();  // no wait: only takes bytes the watch already read
+  if (buffer_.size() == 0 && !watch_->has_pending() && !watch_->gone()) {
+    watch_->read_ahead();  // usually still pending: the last request's client watch
+    if (watch_->busy()) {
+      idle_timer_.expires_after(timeout);
+      watch_->wake_on_completion(&idle_timer_);
+      auto [ec] = co_await idle_timer_.async_wait(use_tuple);
+      watch_->wake_on_completion(nullptr);
+      if (!ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
+        watch_->cancel();
+        co_await settle_watch();
+      }
+    }
   }
-  if (buffer_.size() > 0) {
-    co_return true;  // pipelined bytes already here
-  }
-  stream_.expires_after(timeout);
-  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(4096), use_tuple);
-  buffer_.commit(n);
-  // The cancelled watch read usually completed before ours (handlers run in order); if not, its bytes came
-  // first on the wire.
-  co_await settle_watch();
-  co_return !ec || buffer_.size() > 0;
+  watch_->drain_into(buffer_);
+  co_return buffer_.size() > 0;
 }
 
 error_code Session::parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, bool header_only) {

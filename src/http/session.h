@@ -25,8 +25,9 @@ class Session {
   net::awaitable<void> run();
 
  private:
+  // The next request's first bytes into buffer_, through the client watch's read (client_watch.h).
   net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
-  // Waits for a cancelled watch read to complete, then puts the bytes it read in front of buffer_.
+  // Waits for a cancelled watch read to complete.
   net::awaitable<void> settle_watch();
   // Feeds the bytes already in buffer_ to the parser (up to the end of the header, or of the message);
   // need_more is not an error. No I/O.
@@ -38,6 +39,7 @@ class Session {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<ClientWatch> watch_;
+  net::steady_timer idle_timer_;  // the wait for the next request; the watch's read cancels it
   SessionEntry entry_;
   unsigned version_ = 11;
 };
