@@ -186,7 +186,7 @@ class Attempt {
       }
       conn_ = std::move(acq.conn);
       bool reused = conn_->reused();
-      conn_->tcp().expires_at(first_deadline_);
+      conn_->set_deadline(first_deadline_);
       std::array<net::const_buffer, 2> request{net::buffer(spec_.request_head), net::buffer(spec_.request_body)};
       auto [wec, wn] = co_await conn_->write(request);
       if (wec) {
@@ -204,7 +204,7 @@ class Attempt {
       parser_.emplace();
       parser_->body_limit(boost::none);
       parser_->header_limit(64 * 1024);
-      auto [hec, hn] = co_await conn_->read_header(*parser_);
+      auto hec = co_await conn_->read_header(*parser_);
       if (hec) {
         fail_io(hec, "upstream response header");
         co_return false;
@@ -221,8 +221,8 @@ class Attempt {
     buf_ = conn_->scratch();
     body.data = buf_.data();
     body.size = buf_.size();
-    conn_->tcp().expires_at(next_deadline());
-    auto [ec, n] = co_await conn_->read_some(*parser_);
+    conn_->set_deadline(next_deadline());
+    auto ec = co_await conn_->read_some(*parser_);
     if (ec == bhttp::error::need_buffer) {
       ec = {};
     }

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include "http/send.h"
+
 namespace sluice::gateway {
 
 namespace {
@@ -33,16 +35,136 @@ bool peer_closed(beast::tcp_stream& s) {
 }  // namespace
 
 UpstreamConnection::UpstreamConnection(net::any_io_executor ex, ssl::context* tls)
-    : stream_(make_stream(ex, tls)), scratch_(new char[kScratchBytes]) {
-  // Beast sizes each read from the buffer's capacity (starting at 512 bytes): reserve so that one read
-  // takes a whole response or a burst of SSE events.
-  buffer_.reserve(kScratchBytes);
+    : stream_(make_stream(ex, tls)),
+      scratch_(new char[kScratchBytes]),
+      watchdog_timer_(ex),
+      watchdog_(std::make_shared<Watchdog>()) {
+  buffer_.reserve(kScratchBytes);  // one read takes a whole response or a burst of SSE events
+}
+
+UpstreamConnection::~UpstreamConnection() {
+  watchdog_->alive = false;  // the timer's destructor cancels its wait; the handler then touches nothing
 }
 
 void UpstreamConnection::close() {
   error_code ec;
   tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
   tcp().socket().close(ec);
+}
+
+void UpstreamConnection::set_deadline(Clock::time_point deadline) {
+  Watchdog& w = *watchdog_;
+  w.deadline = deadline;
+  w.fired = false;
+  if (deadline < w.armed_for) {
+    arm_watchdog(deadline);  // a later deadline waits for the pending wait to fire, which then re-arms
+  }
+}
+
+void UpstreamConnection::arm_watchdog(Clock::time_point at) {
+  Watchdog& w = *watchdog_;
+  w.armed_for = at;
+  const unsigned generation = ++w.generation;
+  watchdog_timer_.expires_at(at);  // cancels a pending wait; its handler sees an old generation
+  watchdog_timer_.async_wait([this, st = watchdog_, generation](error_code ec) {
+    if (!st->alive || st->generation != generation) {
+      return;
+    }
+    st->armed_for = Clock::time_point::max();
+    if (ec) {
+      return;
+    }
+    if (Clock::now() < st->deadline) {
+      if (st->deadline != Clock::time_point::max()) {
+        arm_watchdog(st->deadline);  // pushed back while we waited
+      }
+      return;
+    }
+    st->fired = true;
+    error_code ignored;
+    tcp().socket().cancel(ignored);  // the pending read or write ends with operation_aborted
+  });
+}
+
+error_code UpstreamConnection::timed_out_or(error_code ec) const {
+  return watchdog_->fired && ec ? error_code(beast::error::timeout) : ec;
+}
+
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write(
+    std::array<net::const_buffer, 2> request) {
+  if (watchdog_->fired) {
+    co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
+  }
+  if (auto* plain = std::get_if<Plain>(&stream_)) {
+    // A request usually fits the socket buffer: one non-blocking send, nothing asynchronous.
+    auto& sock = plain->socket();
+    auto [ec, n] = co_await http::send_then_write(sock, request,
+                                                  [&sock](auto& rest) { return net::async_write(sock, rest, use_tuple); });
+    co_return std::tuple{timed_out_or(ec), n};
+  }
+  auto [ec, n] = co_await net::async_write(std::get<Tls>(stream_), request, use_tuple);
+  co_return std::tuple{timed_out_or(ec), n};
+}
+
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_more() {
+  if (watchdog_->fired) {  // it fired while nothing was pending
+    co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
+  }
+  auto space = buffer_.prepare(kScratchBytes);
+  auto [ec, n] = std::holds_alternative<Plain>(stream_)
+                     ? co_await std::get<Plain>(stream_).socket().async_read_some(space, use_tuple)
+                     : co_await std::get<Tls>(stream_).async_read_some(space, use_tuple);
+  buffer_.commit(n);
+  co_return std::tuple{timed_out_or(ec), n};
+}
+
+// Feeds buffered bytes to the (non-eager) parser one element at a time until `stop`, and reads more only
+// while it has not `got` what the caller wants. At EOF the parser decides: a body delimited by the close is
+// complete, anything else is not.
+template <class Stop, class Got>
+net::awaitable<error_code> UpstreamConnection::parse_until(ResponseParser& p, Stop stop, Got got) {
+  for (;;) {
+    while (buffer_.size() > 0 && !stop()) {
+      error_code ec;
+      const std::size_t used = p.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more || (!ec && used == 0)) {
+        break;
+      }
+      if (ec) {
+        co_return ec;
+      }
+    }
+    if (got()) {
+      co_return error_code{};
+    }
+    auto [ec, n] = co_await read_more();
+    if (ec == net::error::eof) {
+      error_code end;
+      if (p.got_some()) {
+        p.put_eof(end);
+      } else {
+        end = bhttp::error::end_of_stream;
+      }
+      co_return end;
+    }
+    if (ec) {
+      co_return ec;
+    }
+  }
+}
+
+net::awaitable<error_code> UpstreamConnection::read_header(ResponseParser& p) {
+  auto header_done = [&p] { return p.is_header_done(); };
+  co_return co_await parse_until(p, header_done, header_done);
+}
+
+net::awaitable<error_code> UpstreamConnection::read_some(ResponseParser& p) {
+  // Greedy: every event already buffered goes to the client in one write. A full body buffer stops the parser
+  // with need_buffer.
+  const std::size_t space = p.get().body().size;
+  co_return co_await parse_until(
+      p, [&p] { return p.is_done(); }, [&p, space] { return p.is_done() || p.get().body().size != space; });
 }
 
 UpstreamPool::UpstreamPool(net::any_io_executor ex, const config::Upstream& up, ssl::context* tls)
@@ -130,7 +252,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn) {
   }
   conn->requests_++;
   conn->idle_since_ = Clock::now();
-  conn->tcp().expires_never();
+  conn->clear_deadline();
   if (idle_.size() >= up_.max_idle_connections) {
     idle_.erase(idle_.begin());  // drop the coldest
   }

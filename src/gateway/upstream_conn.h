@@ -2,9 +2,11 @@
 // A pooled connection to one upstream (plain TCP or TLS) and the per-worker pool that keeps them alive.
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <memory>
 #include <span>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -21,61 +23,54 @@ class UpstreamConnection {
  public:
   using Plain = beast::tcp_stream;
   using Tls = beast::ssl_stream<beast::tcp_stream>;
+  using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
 
   UpstreamConnection(net::any_io_executor ex, ssl::context* tls);
+  ~UpstreamConnection();
+  UpstreamConnection(const UpstreamConnection&) = delete;
+  UpstreamConnection& operator=(const UpstreamConnection&) = delete;
   beast::tcp_stream& tcp() { return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_); }
-  beast::flat_buffer& buffer() { return buffer_; }
   // Body bytes land here; owned by the connection so a request allocates no read buffer of its own.
   std::span<char> scratch() { return {scratch_.get(), kScratchBytes}; }
   static constexpr std::size_t kScratchBytes = 16 * 1024;
   bool reused() const { return requests_ > 0; }
   void close();  // aborts every pending operation on it at once
 
-  // Plain TCP: one non-blocking send first (a request fits the socket buffer), the rest asynchronously.
-  template <class Buffers>
-  net::awaitable<std::tuple<error_code, std::size_t>> write(const Buffers& b) {
-    if (auto* plain = std::get_if<Plain>(&stream_)) {
-      error_code ec;
-      std::size_t total = net::buffer_size(b);
-      std::size_t n = plain->socket().write_some(b, ec);
-      if ((!ec && n == total) || (ec && ec != net::error::would_block && ec != net::error::try_again)) {
-        co_return std::tuple{ec, n};
-      }
-      beast::buffers_suffix<Buffers> rest{b};
-      rest.consume(n);
-      auto [wec, wn] = co_await net::async_write(*plain, rest, use_tuple);
-      co_return std::tuple{wec, n + wn};
-    }
-    co_return co_await net::async_write(std::get<Tls>(stream_), b, use_tuple);
-  }
-  template <class Parser>
-  net::awaitable<std::tuple<error_code, std::size_t>> read_header(Parser& p) {
-    co_return co_await std::visit([&](auto& s) { return bhttp::async_read_header(s, buffer_, p, use_tuple); },
-                                  stream_);
-  }
-  // Body bytes that came with the header are parsed in place, without an I/O operation.
-  template <class Parser>
-  net::awaitable<std::tuple<error_code, std::size_t>> read_some(Parser& p) {
-    if (buffer_.size() > 0 && !p.is_done()) {
-      error_code ec;
-      std::size_t n = p.put(buffer_.data(), ec);
-      buffer_.consume(n);
-      if (ec != bhttp::error::need_more && (n > 0 || ec)) {
-        co_return std::tuple{ec, n};
-      }
-    }
-    co_return co_await std::visit([&](auto& s) { return bhttp::async_read_some(s, buffer_, p, use_tuple); },
-                                  stream_);
-  }
+  // Reads and writes from now on fail with beast::error::timeout once `deadline` passes. Moving a deadline
+  // later costs nothing (the watchdog timer re-arms itself when it fires early), so a stream can push it
+  // forward on every chunk.
+  void set_deadline(Clock::time_point deadline);
+  void clear_deadline() { set_deadline(Clock::time_point::max()); }
+
+  net::awaitable<std::tuple<error_code, std::size_t>> write(std::array<net::const_buffer, 2> request);
+  net::awaitable<error_code> read_header(ResponseParser& p);
+  // Until body bytes are in the parser's buffer (or the message is done); buffered bytes first.
+  net::awaitable<error_code> read_some(ResponseParser& p);
 
  private:
   friend class UpstreamPool;
   static beast::tcp_stream& lowest(Plain& s) { return s; }
   static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
+  // Straight on the socket (plain) or through TLS: no beast stream layer, no per-operation timer.
+  net::awaitable<std::tuple<error_code, std::size_t>> read_more();
+  template <class Stop, class Got>
+  net::awaitable<error_code> parse_until(ResponseParser& p, Stop stop, Got got);
+  error_code timed_out_or(error_code ec) const;
+  void arm_watchdog(Clock::time_point at);
+
+  struct Watchdog {
+    Clock::time_point deadline = Clock::time_point::max();
+    Clock::time_point armed_for = Clock::time_point::max();  // when the pending wait fires (max: none)
+    unsigned generation = 0;  // a wait replaced by an earlier one must not act
+    bool fired = false;
+    bool alive = true;  // the connection exists
+  };
 
   std::variant<Plain, Tls> stream_;
   beast::flat_buffer buffer_;
   std::unique_ptr<char[]> scratch_;
+  net::steady_timer watchdog_timer_;
+  std::shared_ptr<Watchdog> watchdog_;
   Clock::time_point idle_since_{};
   unsigned requests_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "http/openai_error.h"
+#include "http/send.h"
 
 namespace sluice::http {
 
@@ -12,26 +13,15 @@ net::awaitable<bool> Responder::write(auto&& buffers) {
   if (broken_) {
     co_return false;
   }
-  // Most answers fit the socket's send buffer: one non-blocking send (the session set the socket so), and
-  // only what did not fit goes through an asynchronous write under the write timeout (a slow client).
-  error_code ec;
-  std::size_t total = net::buffer_size(buffers);
-  std::size_t sent = stream_.socket().write_some(buffers, ec);
-  bytes_sent_ += sent;
-  if (!ec && sent == total) {
-    co_return true;
-  }
-  if (ec && ec != net::error::would_block && ec != net::error::try_again) {
-    broken_ = true;
-    co_return false;
-  }
-  beast::buffers_suffix rest{buffers};
-  rest.consume(sent);
-  stream_.expires_after(write_timeout_);
-  auto [wec, n] = co_await net::async_write(stream_, rest, use_tuple);
-  stream_.expires_never();
+  // Only what does not fit the send buffer at once waits, under the write timeout (a slow client).
+  auto [ec, n] = co_await send_then_write(stream_.socket(), buffers, [this](auto& rest) -> net::awaitable<std::tuple<error_code, std::size_t>> {
+    stream_.expires_after(write_timeout_);
+    auto r = co_await net::async_write(stream_, rest, use_tuple);
+    stream_.expires_never();
+    co_return r;
+  });
   bytes_sent_ += n;
-  if (wec) {
+  if (ec) {
     broken_ = true;
     co_return false;
   }

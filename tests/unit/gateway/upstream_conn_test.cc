@@ -1,0 +1,149 @@
+// UpstreamConnection against a scripted loopback peer: the deadline watchdog times a read out, moving a
+// deadline later keeps the read alive past the first wait (and still times out), moving it earlier re-arms,
+// clearing it disarms; read_some hands over every buffered chunk at once and does not wait behind an
+// incomplete one.
+#include "gateway/upstream_conn.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using Parser = UpstreamConnection::ResponseParser;
+
+struct Peer {
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
+  tcp::socket server{ioc};
+  config::Upstream up;
+  std::unique_ptr<UpstreamPool> pool;
+  std::unique_ptr<UpstreamConnection> conn;
+
+  Peer() {
+    up.name = "peer";
+    up.scheme = "http";
+    up.host = "127.0.0.1";
+    up.port = acceptor.local_endpoint().port();
+    pool = std::make_unique<UpstreamPool>(ioc.get_executor(), up, nullptr);
+    UpstreamConnection* slot = nullptr;
+    net::co_spawn(ioc, [&]() -> net::awaitable<void> {
+      auto r = co_await pool->acquire(Clock::now() + 2s, &slot);
+      conn = std::move(r.conn);
+    }, net::detached);
+    ioc.run_for(2s);  // the kernel completes the handshake from the listen backlog
+    ioc.restart();
+    acceptor.accept(server);
+  }
+  // Writes `bytes` to the connection after `delay`.
+  void send_after(std::chrono::milliseconds delay, std::string bytes) {
+    auto t = std::make_shared<net::steady_timer>(ioc, delay);
+    t->async_wait([this, t, b = std::move(bytes)](error_code) { net::write(server, net::buffer(b)); });
+  }
+  // Runs `op` to completion (bounded) and returns its result and how long it took.
+  template <class Op>
+  std::pair<error_code, Clock::duration> run(Op op) {
+    error_code result = net::error::would_block;
+    auto from = Clock::now();
+    Clock::duration took{};
+    net::co_spawn(ioc, [&]() -> net::awaitable<void> {
+      result = co_await op();
+      took = Clock::now() - from;
+      ioc.stop();  // the watchdog's wait may still be pending
+    }, net::detached);
+    ioc.run_for(3s);
+    ioc.restart();
+    return {result, took};
+  }
+};
+
+TEST(UpstreamConnection, ReadTimesOutAtTheDeadline) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.conn->set_deadline(Clock::now() + 50ms);
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_EQ(ec, beast::error::timeout);
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 1s);
+}
+
+TEST(UpstreamConnection, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.conn->set_deadline(Clock::now() + 50ms);  // the watchdog waits for this one
+  peer.conn->set_deadline(Clock::now() + 400ms);  // moved later: no new wait, the first one re-arms
+  peer.send_after(150ms, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_GE(took, 150ms);
+  EXPECT_EQ(p.get().result_int(), 200u);
+}
+
+TEST(UpstreamConnection, AMovedDeadlineStillTimesOut) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.conn->set_deadline(Clock::now() + 30ms);
+  peer.conn->set_deadline(Clock::now() + 200ms);
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_EQ(ec, beast::error::timeout);
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 1s);
+}
+
+TEST(UpstreamConnection, AnEarlierDeadlineReArmsTheWatchdog) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.conn->set_deadline(Clock::now() + 10s);
+  peer.conn->set_deadline(Clock::now() + 50ms);
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_EQ(ec, beast::error::timeout);
+  EXPECT_LT(took, 1s);
+}
+
+TEST(UpstreamConnection, AClearedDeadlineNeverFires) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.conn->set_deadline(Clock::now() + 30ms);
+  peer.conn->clear_deadline();
+  peer.send_after(120ms, "HTTP/1.1 204 No Content\r\n\r\n");
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(p.get().result_int(), 204u);
+}
+
+TEST(UpstreamConnection, ReadSomeTakesEveryBufferedChunkWithoutWaitingForAnIncompleteOne) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.send_after(0ms,
+                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                  "3\r\nabc\r\n3\r\ndef\r\n3\r\ngh");  // the third chunk is still arriving
+  auto [hec, htook] = peer.run([&] { return peer.conn->read_header(p); });
+  ASSERT_FALSE(hec) << hec.message();
+  std::array<char, 64> out{};
+  p.get().body().data = out.data();
+  p.get().body().size = out.size();
+  peer.conn->set_deadline(Clock::now() + 2s);
+  auto [ec, took] = peer.run([&] { return peer.conn->read_some(p); });
+  EXPECT_TRUE(!ec || ec == bhttp::error::need_buffer) << ec.message();
+  EXPECT_LT(took, 1s) << "did not wait for the rest of the third chunk";
+  EXPECT_EQ(std::string(out.data(), out.size() - p.get().body().size), "abcdefgh");
+}
+
+TEST(UpstreamConnection, PeerCloseBeforeAnyByteIsEndOfStream) {
+  Peer peer;
+  ASSERT_TRUE(peer.conn);
+  Parser p;
+  peer.server.close();
+  peer.conn->set_deadline(Clock::now() + 2s);
+  auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
+  EXPECT_EQ(ec, bhttp::error::end_of_stream);
+}
+
+}  // namespace
+}  // namespace sluice::gateway
