@@ -98,8 +98,8 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write(
   if (auto* plain = std::get_if<Plain>(&stream_)) {
     // A request usually fits the socket buffer: one non-blocking send, nothing asynchronous.
     auto& sock = plain->socket();
-    auto [ec, n] = co_await http::send_then_write(sock, request,
-                                                  [&sock](auto& rest) { return net::async_write(sock, rest, use_tuple); });
+    auto [ec, n] = co_await http::send_then_write(
+        sock, request, [&sock](auto& rest) { return net::async_write(sock, rest, use_tuple); });
     co_return std::tuple{timed_out_or(ec), n};
   }
   auto [ec, n] = co_await net::async_write(std::get<Tls>(stream_), request, use_tuple);
@@ -178,7 +178,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle() {
     // Peeking costs a syscall per request; a connection idle for under a second is almost never closed by
     // its peer, and a stale one is retried on a fresh connection anyway (Attempt::connect_and_send).
     bool fresh = now - c->idle_since_ < std::chrono::seconds(1);
-    if (now - c->idle_since_ < kMaxIdleAge && c->tcp().socket().is_open() && (fresh || !peer_closed(c->tcp()))) {
+    if (now - c->idle_since_ < kMaxIdleAge && c->tcp().socket().is_open() &&
+        (fresh || !peer_closed(c->tcp()))) {
       return c;
     }
   }

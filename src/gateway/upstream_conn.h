@@ -1,8 +1,8 @@
 #pragma once
 // A pooled connection to one upstream (plain TCP or TLS) and the per-worker pool that keeps them alive.
+#include <array>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/ssl.hpp>
-#include <array>
 #include <chrono>
 #include <memory>
 #include <span>
@@ -29,7 +29,9 @@ class UpstreamConnection {
   ~UpstreamConnection();
   UpstreamConnection(const UpstreamConnection&) = delete;
   UpstreamConnection& operator=(const UpstreamConnection&) = delete;
-  beast::tcp_stream& tcp() { return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_); }
+  beast::tcp_stream& tcp() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_);
+  }
   // Body bytes land here; owned by the connection so a request allocates no read buffer of its own.
   std::span<char> scratch() { return {scratch_.get(), kScratchBytes}; }
   static constexpr std::size_t kScratchBytes = 16 * 1024;
@@ -61,7 +63,7 @@ class UpstreamConnection {
   struct Watchdog {
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point armed_for = Clock::time_point::max();  // when the pending wait fires (max: none)
-    unsigned generation = 0;  // a wait replaced by an earlier one must not act
+    unsigned generation = 0;                                 // a wait replaced by an earlier one must not act
     bool fired = false;
     bool alive = true;  // the connection exists
   };

@@ -48,9 +48,8 @@ void ClientWatch::arm() {
   }
   armed_ = true;
   // The handler owns a reference: it may run after the request (and the session) is over.
-  sock_.async_read_some(net::buffer(buf_), [self = shared_from_this()](error_code ec, std::size_t n) {
-    self->on_read(ec, n);
-  });
+  sock_.async_read_some(net::buffer(buf_),
+                        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void ClientWatch::on_read(const error_code& ec, std::size_t n) {

@@ -4,10 +4,10 @@
 // One per connection, owned by the Session and lent to each request's Responder.
 //
 // It keeps a read pending rather than waiting for readability: asio 1.81 re-registers the descriptor with
-// epoll (epoll_ctl) for every readiness wait, while a read costs one non-blocking recv that finds nothing before
-// it is queued. The read a request armed stays pending after the answer and becomes the next request's read,
-// so a keep-alive request costs one such empty recv, not two. Bytes it reads are kept (in order) until the
-// session takes them; watching a request stops there, as a close behind them cannot be seen.
+// epoll (epoll_ctl) for every readiness wait, while a read costs one non-blocking recv that finds nothing
+// before it is queued. The read a request armed stays pending after the answer and becomes the next request's
+// read, so a keep-alive request costs one such empty recv, not two. Bytes it reads are kept (in order) until
+// the session takes them; watching a request stops there, as a close behind them cannot be seen.
 #include <array>
 #include <functional>
 #include <memory>
@@ -21,8 +21,8 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
   explicit ClientWatch(tcp::socket& sock) : sock_(sock) {}
 
-  // Calls `on_gone` once, on this thread, if the client closes or resets before unwatch(). Replaces an earlier
-  // callback. A no-op while disabled, once bytes are pending, or once the client is gone.
+  // Calls `on_gone` once, on this thread, if the client closes or resets before unwatch(). Replaces an
+  // earlier callback. A no-op while disabled, once bytes are pending, or once the client is gone.
   void watch(std::function<void()> on_gone);
   // Stops calling back. The read stays pending: it will bring the next request.
   void unwatch();

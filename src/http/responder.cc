@@ -14,12 +14,13 @@ net::awaitable<bool> Responder::write(auto&& buffers) {
     co_return false;
   }
   // Only what does not fit the send buffer at once waits, under the write timeout (a slow client).
-  auto [ec, n] = co_await send_then_write(stream_.socket(), buffers, [this](auto& rest) -> net::awaitable<std::tuple<error_code, std::size_t>> {
-    stream_.expires_after(write_timeout_);
-    auto r = co_await net::async_write(stream_, rest, use_tuple);
-    stream_.expires_never();
-    co_return r;
-  });
+  auto [ec, n] = co_await send_then_write(
+      stream_.socket(), buffers, [this](auto& rest) -> net::awaitable<std::tuple<error_code, std::size_t>> {
+        stream_.expires_after(write_timeout_);
+        auto r = co_await net::async_write(stream_, rest, use_tuple);
+        stream_.expires_never();
+        co_return r;
+      });
   bytes_sent_ += n;
   if (ec) {
     broken_ = true;
@@ -31,8 +32,8 @@ net::awaitable<bool> Responder::write(auto&& buffers) {
 // Status line and fields by hand: one string and one gather write instead of beast's generic serializer.
 // The request id and extra headers are appended directly (they replace fields of the same name).
 // `content_length` < 0: a chunked stream.
-std::string Responder::serialize_head(unsigned status, std::initializer_list<Field> own, const bhttp::fields* fields,
-                                      std::int64_t content_length) const {
+std::string Responder::serialize_head(unsigned status, std::initializer_list<Field> own,
+                                      const bhttp::fields* fields, std::int64_t content_length) const {
   auto decorated = [this](std::string_view name) {
     if (!request_id_.empty() && beast::iequals(name, "x-request-id")) {
       return true;
@@ -102,8 +103,7 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
 net::awaitable<bool> Responder::send(Response res) {
   status_ = res.result_int();
   committed_ = true;
-  std::string head =
-      serialize_head(status_, {}, &res.base(), static_cast<std::int64_t>(res.body().size()));
+  std::string head = serialize_head(status_, {}, &res.base(), static_cast<std::int64_t>(res.body().size()));
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(res.body())};
   co_return co_await write(bufs);
@@ -113,9 +113,10 @@ net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view
                                           const std::string& body) {
   status_ = static_cast<unsigned>(status);
   committed_ = true;
-  std::string head =
-      serialize_head(status_, {{"Content-Type", content_type}}, nullptr, static_cast<std::int64_t>(body.size()));
-  std::array<net::const_buffer, 2> bufs{net::buffer(head), head_only_ ? net::const_buffer{} : net::buffer(body)};
+  std::string head = serialize_head(status_, {{"Content-Type", content_type}}, nullptr,
+                                    static_cast<std::int64_t>(body.size()));
+  std::array<net::const_buffer, 2> bufs{net::buffer(head),
+                                        head_only_ ? net::const_buffer{} : net::buffer(body)};
   co_return co_await write(bufs);
 }
 
@@ -142,8 +143,8 @@ void Responder::start_stream(bhttp::status status, std::string_view content_type
                              std::string_view cache_control) {
   status_ = static_cast<unsigned>(status);
   committed_ = true;
-  pending_header_ = serialize_head(status_, {{"Content-Type", content_type}, {"Cache-Control", cache_control}},
-                                   nullptr, -1);
+  pending_header_ = serialize_head(
+      status_, {{"Content-Type", content_type}, {"Cache-Control", cache_control}}, nullptr, -1);
 }
 
 net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {

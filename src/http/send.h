@@ -11,7 +11,7 @@ namespace sluice::http {
 // awaitable<tuple<error_code, size_t>> for the part the kernel did not take at once.
 template <class Buffers, class WriteRest>
 net::awaitable<std::tuple<error_code, std::size_t>> send_then_write(tcp::socket& sock, const Buffers& buffers,
-                                                                     WriteRest write_rest) {
+                                                                    WriteRest write_rest) {
   error_code ec;
   const std::size_t total = net::buffer_size(buffers);
   const std::size_t sent = sock.write_some(buffers, ec);

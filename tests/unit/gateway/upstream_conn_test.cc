@@ -27,10 +27,13 @@ struct Peer {
     up.port = acceptor.local_endpoint().port();
     pool = std::make_unique<UpstreamPool>(ioc.get_executor(), up, nullptr);
     UpstreamConnection* slot = nullptr;
-    net::co_spawn(ioc, [&]() -> net::awaitable<void> {
-      auto r = co_await pool->acquire(Clock::now() + 2s, &slot);
-      conn = std::move(r.conn);
-    }, net::detached);
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          auto r = co_await pool->acquire(Clock::now() + 2s, &slot);
+          conn = std::move(r.conn);
+        },
+        net::detached);
     ioc.run_for(2s);  // the kernel completes the handshake from the listen backlog
     ioc.restart();
     acceptor.accept(server);
@@ -46,11 +49,14 @@ struct Peer {
     error_code result = net::error::would_block;
     auto from = Clock::now();
     Clock::duration took{};
-    net::co_spawn(ioc, [&]() -> net::awaitable<void> {
-      result = co_await op();
-      took = Clock::now() - from;
-      ioc.stop();  // the watchdog's wait may still be pending
-    }, net::detached);
+    net::co_spawn(
+        ioc,
+        [&]() -> net::awaitable<void> {
+          result = co_await op();
+          took = Clock::now() - from;
+          ioc.stop();  // the watchdog's wait may still be pending
+        },
+        net::detached);
     ioc.run_for(3s);
     ioc.restart();
     return {result, took};
@@ -72,7 +78,7 @@ TEST(UpstreamConnection, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) {
   Peer peer;
   ASSERT_TRUE(peer.conn);
   Parser p;
-  peer.conn->set_deadline(Clock::now() + 50ms);  // the watchdog waits for this one
+  peer.conn->set_deadline(Clock::now() + 50ms);   // the watchdog waits for this one
   peer.conn->set_deadline(Clock::now() + 400ms);  // moved later: no new wait, the first one re-arms
   peer.send_after(150ms, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
   auto [ec, took] = peer.run([&] { return peer.conn->read_header(p); });
