@@ -7,14 +7,10 @@ void ClientWatch::watch(std::function<void()> on_gone) {
     return;
   }
   on_gone_ = std::move(on_gone);
-  wanted_ = true;
   arm();
 }
 
-void ClientWatch::unwatch() {
-  wanted_ = false;
-  on_gone_ = nullptr;
-}
+void ClientWatch::unwatch() { on_gone_ = nullptr; }
 
 void ClientWatch::cancel() {
   if (armed_) {
@@ -57,10 +53,9 @@ void ClientWatch::on_read(const error_code& ec, std::size_t n) {
   if (n > 0) {
     pending_.append(buf_.data(), n);  // the next request (pipelined, or after the answer): stop watching
   } else if (ec && ec != net::error::operation_aborted) {
-    gone_ = true;  // eof, reset or another socket error: nobody reads an answer any more
-    if (wanted_ && on_gone_) {
-      wanted_ = false;
-      auto cb = std::move(on_gone_);
+    gone_ = true;    // eof, reset or another socket error: nobody reads an answer any more
+    if (on_gone_) {  // a request is watching
+      auto cb = std::exchange(on_gone_, nullptr);
       cb();
     }
   }

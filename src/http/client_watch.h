@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "http/asio.h"
 
@@ -51,10 +52,9 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void on_read(const error_code& ec, std::size_t n);
 
   tcp::socket& sock_;
-  std::function<void()> on_gone_;
+  std::function<void()> on_gone_;  // set while a request is watching
   net::steady_timer* waker_ = nullptr;
-  bool wanted_ = false;  // a request is watching
-  bool armed_ = false;   // a read is pending (possibly cancelled, its handler not yet run)
+  bool armed_ = false;  // a read is pending (possibly cancelled, its handler not yet run)
   bool gone_ = false;
   bool enabled_ = true;
   bool detached_ = false;

@@ -62,22 +62,31 @@ struct Peer {
   }
 };
 
-TEST(UpstreamConnection, ReadTimesOutAtTheDeadline) {
+class UpstreamConnectionTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(peer.conn); }
+  // Sets `deadlines` (from one instant, in order) on a silent peer, reads a header, expects a timeout and
+  // returns how long after that instant it came.
+  Clock::duration header_timeout_after(std::initializer_list<std::chrono::milliseconds> deadlines) {
+    const auto t0 = Clock::now();
+    for (auto d : deadlines) {
+      peer.conn->set_deadline(t0 + d);
+    }
+    auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
+    EXPECT_EQ(ec, beast::error::timeout);
+    return done_at - t0;
+  }
   Peer peer;
-  ASSERT_TRUE(peer.conn);
   Parser p;
-  const auto t0 = Clock::now();  // deadlines and sends are measured from here
-  peer.conn->set_deadline(t0 + 50ms);
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
-  EXPECT_EQ(ec, beast::error::timeout);
-  EXPECT_GE(done_at - t0, 50ms);
-  EXPECT_LT(done_at - t0, 1s);
+};
+
+TEST_F(UpstreamConnectionTest, ReadTimesOutAtTheDeadline) {
+  const auto took = header_timeout_after({50ms});
+  EXPECT_GE(took, 50ms);
+  EXPECT_LT(took, 1s);
 }
 
-TEST(UpstreamConnection, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
+TEST_F(UpstreamConnectionTest, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) {
   const auto t0 = Clock::now();         // deadlines and sends are measured from here
   peer.conn->set_deadline(t0 + 50ms);   // the watchdog waits for this one
   peer.conn->set_deadline(t0 + 400ms);  // moved later: no new wait, the first one re-arms
@@ -88,35 +97,17 @@ TEST(UpstreamConnection, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) {
   EXPECT_EQ(p.get().result_int(), 200u);
 }
 
-TEST(UpstreamConnection, AMovedDeadlineStillTimesOut) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
-  const auto t0 = Clock::now();  // deadlines and sends are measured from here
-  peer.conn->set_deadline(t0 + 30ms);
-  peer.conn->set_deadline(t0 + 200ms);
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
-  EXPECT_EQ(ec, beast::error::timeout);
-  EXPECT_GE(done_at - t0, 200ms);
-  EXPECT_LT(done_at - t0, 1s);
+TEST_F(UpstreamConnectionTest, AMovedDeadlineStillTimesOut) {
+  const auto took = header_timeout_after({30ms, 200ms});
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 1s);
 }
 
-TEST(UpstreamConnection, AnEarlierDeadlineReArmsTheWatchdog) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
-  const auto t0 = Clock::now();  // deadlines and sends are measured from here
-  peer.conn->set_deadline(t0 + 10s);
-  peer.conn->set_deadline(t0 + 50ms);
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
-  EXPECT_EQ(ec, beast::error::timeout);
-  EXPECT_LT(done_at - t0, 1s);
+TEST_F(UpstreamConnectionTest, AnEarlierDeadlineReArmsTheWatchdog) {
+  EXPECT_LT(header_timeout_after({10s, 50ms}), 1s);
 }
 
-TEST(UpstreamConnection, AClearedDeadlineNeverFires) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
+TEST_F(UpstreamConnectionTest, AClearedDeadlineNeverFires) {
   const auto t0 = Clock::now();  // deadlines and sends are measured from here
   peer.conn->set_deadline(t0 + 30ms);
   peer.conn->clear_deadline();
@@ -126,10 +117,7 @@ TEST(UpstreamConnection, AClearedDeadlineNeverFires) {
   EXPECT_EQ(p.get().result_int(), 204u);
 }
 
-TEST(UpstreamConnection, ReadSomeTakesEveryBufferedChunkWithoutWaitingForAnIncompleteOne) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
+TEST_F(UpstreamConnectionTest, ReadSomeTakesEveryBufferedChunkWithoutWaitingForAnIncompleteOne) {
   const auto t0 = Clock::now();  // deadlines and sends are measured from here
   peer.send_after(0ms,
                   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -146,10 +134,7 @@ TEST(UpstreamConnection, ReadSomeTakesEveryBufferedChunkWithoutWaitingForAnIncom
   EXPECT_EQ(std::string(out.data(), out.size() - p.get().body().size), "abcdefgh");
 }
 
-TEST(UpstreamConnection, PeerCloseBeforeAnyByteIsEndOfStream) {
-  Peer peer;
-  ASSERT_TRUE(peer.conn);
-  Parser p;
+TEST_F(UpstreamConnectionTest, PeerCloseBeforeAnyByteIsEndOfStream) {
   const auto t0 = Clock::now();  // deadlines and sends are measured from here
   peer.server.close();
   peer.conn->set_deadline(t0 + 2s);
