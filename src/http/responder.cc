@@ -106,6 +106,7 @@ net::awaitable<bool> Responder::send(Response res) {
   std::string head = serialize_head(status_, {}, &res.base(), static_cast<std::int64_t>(res.body().size()));
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(res.body())};
+  final_write_ = true;
   co_return co_await write(bufs);
 }
 
@@ -117,6 +118,7 @@ net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view
                                     static_cast<std::int64_t>(body.size()));
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(body)};
+  final_write_ = true;
   co_return co_await write(bufs);
 }
 
@@ -152,6 +154,7 @@ net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {
     co_return data.size() == 0 && !broken_;  // the terminator went out with the last data: nothing follows
   }
   stream_ended_ = last;
+  final_write_ = last;
   if (data.size() == 0 && !last) {
     co_return !broken_;
   }
@@ -189,6 +192,9 @@ void Responder::watch_client(std::function<void()> on_gone) {
   watching_ = true;
   watch_.watch([this, cb = std::move(on_gone)] {
     watching_ = false;
+    if (final_write_) {
+      return;  // a client that closes once it has the whole answer did not abandon the request
+    }
     broken_ = true;
     cb();
   });

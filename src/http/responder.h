@@ -92,6 +92,7 @@ class Responder {
   bool committed_ = false;
   bool broken_ = false;
   bool stream_ended_ = false;  // the chunked terminator is on the wire
+  bool final_write_ = false;   // the answer's last bytes went to the socket (a failed write still breaks it)
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
   std::string request_id_;

@@ -4,23 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "loopback_pair.h"
+
 namespace sluice::http {
 namespace {
 
-struct Pair {
-  net::io_context ioc;
-  tcp::socket server{ioc};
-  tcp::socket client{ioc};
-  Pair() {
-    tcp::acceptor acc{ioc, tcp::endpoint{net::ip::make_address("127.0.0.1"), 0}};
-    client.connect(acc.local_endpoint());
-    acc.accept(server);
-  }
-  void run() {
-    ioc.restart();
-    ioc.run_for(std::chrono::milliseconds(200));
-  }
-};
+using Pair = LoopbackPair<>;
 
 std::string contents(const beast::flat_buffer& b) { return beast::buffers_to_string(b.data()); }
 
