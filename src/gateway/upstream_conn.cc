@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include "http/ready_read.h"
 #include "http/send.h"
 
 namespace sluice::gateway {
@@ -112,7 +113,7 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_mor
   }
   auto space = buffer_.prepare(kScratchBytes);
   auto [ec, n] = std::holds_alternative<Plain>(stream_)
-                     ? co_await std::get<Plain>(stream_).socket().async_read_some(space, use_tuple)
+                     ? co_await http::async_read_ready(std::get<Plain>(stream_).socket(), space, use_tuple)
                      : co_await std::get<Tls>(stream_).async_read_some(space, use_tuple);
   buffer_.commit(n);
   co_return std::tuple{timed_out_or(ec), n};
@@ -225,6 +226,7 @@ net::awaitable<AcquireResult> UpstreamPool::acquire(Clock::time_point deadline, 
   error_code opt_ec;
   tcp_stream.socket().set_option(tcp::no_delay(true), opt_ec);
   tcp_stream.socket().non_blocking(true, opt_ec);  // write() tries a plain send first
+  http::enable_read_ready(tcp_stream.socket());
   if (auto* tls = std::get_if<UpstreamConnection::Tls>(&c->stream_)) {
     if (!SSL_set_tlsext_host_name(tls->native_handle(), up_.host.c_str())) {
       r.failure = UpstreamFailure::kTlsHandshake;

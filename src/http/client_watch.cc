@@ -1,5 +1,7 @@
 #include "http/client_watch.h"
 
+#include "http/ready_read.h"
+
 namespace sluice::http {
 
 void ClientWatch::watch(std::function<void()> on_gone) {
@@ -44,8 +46,8 @@ void ClientWatch::arm() {
   }
   armed_ = true;
   // The handler owns a reference: it may run after the request (and the session) is over.
-  sock_.async_read_some(net::buffer(buf_),
-                        [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  async_read_ready(sock_, net::buffer(buf_),
+                   [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 
 void ClientWatch::on_read(const error_code& ec, std::size_t n) {

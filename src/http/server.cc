@@ -4,6 +4,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "http/ready_read.h"
 #include "http/session.h"
 
 namespace sluice::http {
@@ -58,6 +59,7 @@ net::awaitable<void> Worker::accept_loop() {
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    enable_read_ready(socket);  // the client watch's reads (http/ready_read.h)
     net::co_spawn(ioc_, session(std::move(socket)),
                   [name = opts_.name](std::exception_ptr e) { log_exception(name + " session", e); });
   }
