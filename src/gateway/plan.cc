@@ -103,8 +103,8 @@ void set_prefix_completion_path(std::string& head, std::string_view base_path, s
 }
 
 // The group, then its fallbacks depth-first; each group once.
-std::vector<const routing::Group*> chain_of(const routing::Group& g) {
-  std::vector<const routing::Group*> chain{&g};
+boost::container::small_vector<const routing::Group*, 4> chain_of(const routing::Group& g) {
+  boost::container::small_vector<const routing::Group*, 4> chain{&g};
   for (std::size_t i = 0; i < chain.size(); ++i) {
     for (const auto* fb : chain[i]->fallbacks) {
       if (std::find(chain.begin(), chain.end(), fb) == chain.end()) {
@@ -117,8 +117,9 @@ std::vector<const routing::Group*> chain_of(const routing::Group& g) {
 
 // Hosts whose every API key is out of headroom count as tried while another host can take the request:
 // route around a provider's limit before it answers 429.
-std::vector<bool> avoid_paced(const routing::Group& g, const std::vector<bool>& tried, Clock::time_point now) {
-  std::vector<bool> avoid = tried;
+routing::HostMask avoid_paced(const routing::Group& g, const routing::HostMask& tried,
+                              Clock::time_point now) {
+  routing::HostMask avoid = tried;
   bool any_open = false;
   for (std::size_t i = 0; i < g.hosts.size(); ++i) {
     if (!avoid[i] && !g.hosts[i]->keys().has_headroom(now)) {
@@ -151,7 +152,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
   for (const routing::Group* g : chain) {
     const config::Model& model = *g->model;
     ActiveGuard active{*g->budget};
-    std::vector<bool> tried(g->hosts.size());
+    routing::HostMask tried(g->hosts.size());
     const std::uint64_t affinity = routing::prefix_key(in.body, model.affinity.prefix_bytes);
     for (unsigned t = 0; t < model.retry.max_attempts; ++t) {
       auto now = Clock::now();

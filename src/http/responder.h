@@ -1,6 +1,7 @@
 #pragma once
 // How a request handler answers its client: a whole response, or a chunked stream written piece by piece.
 // Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
+#include <boost/container/small_vector.hpp>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -98,7 +99,8 @@ class Responder {
   std::string request_id_;
   std::string pending_header_;  // serialized stream header not yet written
   bool watching_ = false;
-  std::vector<std::pair<std::string_view, std::string>> extra_headers_;
+  // Inline: set_header runs a few times per request and must not allocate.
+  boost::container::small_vector<std::pair<std::string_view, std::string>, 6> extra_headers_;
 
   using Field = std::pair<std::string_view, std::string_view>;
   std::string serialize_head(unsigned status, std::initializer_list<Field> own, const bhttp::fields* fields,

@@ -1,6 +1,7 @@
 #include "routing/router.h"
 
 #include <algorithm>
+#include <boost/container/small_vector.hpp>
 
 #include "routing/affinity.h"
 #include "routing/load_score.h"
@@ -154,13 +155,13 @@ HostState* Router::host(std::string_view upstream) const {
   return it == hosts_.end() ? nullptr : it->second.get();
 }
 
-std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng,
-                         Clock::time_point now, std::uint64_t affinity_key) const {
+std::size_t Router::pick(const Group& g, const HostMask& tried, std::mt19937_64& rng, Clock::time_point now,
+                         std::uint64_t affinity_key) const {
   const std::size_t n = g.hosts.size();
-  std::vector<std::size_t> candidates;
-  candidates.reserve(n);
-  std::vector<bool> avail(n);
-  std::vector<bool> drained(n);
+  // Inline storage: a pick runs once per attempt, and groups rarely exceed a handful of hosts.
+  boost::container::small_vector<std::size_t, 8> candidates;
+  boost::container::small_vector<bool, 8> avail(n);
+  boost::container::small_vector<bool, 8> drained(n);
   for (std::size_t i = 0; i < n; ++i) {
     drained[i] = g.hosts[i]->drained();
     avail[i] = !drained[i] && g.hosts[i]->available(now);
@@ -178,7 +179,7 @@ std::size_t Router::pick(const Group& g, const std::vector<bool>& tried, std::mt
       collect([&](std::size_t i) { return !drained[i] && !tried[i]; }) ||  // drained hosts only when all are
       collect([&](std::size_t i) { return !drained[i]; }) || collect([&](std::size_t i) { return !tried[i]; }) ||
       collect([](std::size_t) { return true; });
-  std::vector<HostLoad> loads(n);
+  boost::container::small_vector<HostLoad, 8> loads(n);
   const bool reports = g.balancer->kind() == BalancerKind::kLoadAware;
   for (std::size_t i : candidates) {
     loads[i] = g.hosts[i]->load(g.model->deployments[i].weight, reports, now);

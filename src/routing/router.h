@@ -2,6 +2,7 @@
 // Runtime routing state built from the config: one HostState per upstream (health and load, shared by all
 // workers) and one Group per public model (its deployments, balancer, retry budget and fallback chain).
 #include <atomic>
+#include <boost/container/small_vector.hpp>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,9 +14,9 @@
 
 #include "config/config.h"
 #include "routing/balancer.h"
-#include "routing/key_pacer.h"
 #include "routing/hedge_delay.h"
 #include "routing/host_signals.h"
+#include "routing/key_pacer.h"
 #include "routing/outlier.h"
 #include "routing/peak_ewma.h"
 #include "routing/retry_budget.h"
@@ -97,6 +98,9 @@ struct Group {
   std::unique_ptr<HedgeDelay> hedge;  // null when the model does not hedge
 };
 
+// One flag per host of a group (e.g. "tried"); inline for up to 8 hosts, so a request allocates none.
+using HostMask = boost::container::small_vector<bool, 8>;
+
 class Router {
  public:
   explicit Router(const config::Config& cfg);
@@ -110,7 +114,7 @@ class Router {
   // host is ejected — any host (panic mode: never refuse traffic because of ejections alone).
   // `affinity_key` (non-zero, with prefix affinity on): the request's prompt-prefix hash; the first pick
   // prefers the host that key hashes to (rendezvous hashing) unless that host is overloaded.
-  std::size_t pick(const Group& g, const std::vector<bool>& tried, std::mt19937_64& rng, Clock::time_point now,
+  std::size_t pick(const Group& g, const HostMask& tried, std::mt19937_64& rng, Clock::time_point now,
                    std::uint64_t affinity_key = 0) const;
 
   const std::map<std::string, std::unique_ptr<HostState>, std::less<>>& hosts() const { return hosts_; }
