@@ -4,9 +4,11 @@
 #   - non-streaming chat completions: POST /v1/chat/completions, ~400-byte JSON body → RPS, p50, p99
 #   - streaming chat completions: same with "stream": true, 16-chunk SSE answer → streams/s, p50, p99
 # sluice runs with one worker thread; nginx with one worker process and upstream keep-alive; both without
-# access logs. The proxy under test is pinned to one CPU, wrk and the upstream to the other. Each
-# measurement is preceded by a warm-up; sluice and nginx run alternately (ABBA), ROUNDS times each, and the
-# median is reported. Everything binds 127.0.0.1 and is cleaned up on exit.
+# access logs. sluice runs twice: with its defaults (usage ledger on: one SQLite row per request) and with
+# the ledger off ("sluice-nl"), which is what nginx does with access_log off. The proxy under test is
+# pinned to one CPU, wrk and the upstream to the other. Each measurement is preceded by a warm-up; the
+# proxies take turns (ABC CBA), ROUNDS times each, and the median is reported. Everything binds 127.0.0.1
+# and is cleaned up on exit.
 #
 # Usage: bench/proxy_vs_nginx.sh [--update-doc]
 #   --update-doc   also replace the "Gateway proxy vs nginx" section of docs/benchmarks.md with the results
@@ -36,7 +38,7 @@ SECTION_TITLE="## Gateway proxy vs nginx"
 for arg in "$@"; do
   case "$arg" in
     --update-doc) UPDATE_DOC=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -121,6 +123,7 @@ render() {  # template → stdout
 render "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
 render "$HERE/nginx.conf.in" >"$TMP/nginx-proxy.conf"
 render "$HERE/sluice.yaml.in" >"$TMP/sluice.yaml"
+{ cat "$TMP/sluice.yaml"; echo "  enabled: false"; } >"$TMP/sluice-nl.yaml"  # the template ends in `ledger:`
 
 # --- processes ------------------------------------------------------------------------------------------
 start_nginx() {  # cpu conf name → sets STARTED_PID (the master; its worker inherits the CPU pinning)
@@ -136,18 +139,17 @@ NGINX_PID=$STARTED_PID
 taskset -c "$PROXY_CPU" "$TMP/sluice" serve -c "$TMP/sluice.yaml" 2>"$TMP/sluice.err" &
 SLUICE_PID=$!
 PIDS+=("$SLUICE_PID")
+taskset -c "$PROXY_CPU" "$TMP/sluice" serve -c "$TMP/sluice-nl.yaml" 2>"$TMP/sluice-nl.err" &
+SLUICE_NL_PID=$!
+PIDS+=("$SLUICE_NL_PID")
 
 wait_listen "$UPSTREAM_PORT" "$UPSTREAM_PID" "upstream nginx"
 wait_listen "$NGINX_CHAT_PORT" "$NGINX_PID" "nginx proxy"
 wait_listen "$NGINX_STREAM_PORT" "$NGINX_PID" "nginx proxy"
-SLUICE_PORT=""
-for i in $(seq 1 100); do
-  kill -0 "$SLUICE_PID" 2>/dev/null || { cat "$TMP/sluice.err" >&2; die "sluice exited during startup"; }
-  SLUICE_PORT=$(sed -n 's/^sluice: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/sluice.err" | head -1)
-  [ -n "$SLUICE_PORT" ] && break
-  sleep 0.05
-done
-[ -n "$SLUICE_PORT" ] || { cat "$TMP/sluice.err" >&2; die "sluice did not report its port"; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+SLUICE_PORT=$(port_from "$TMP/sluice.err" sluice)
+SLUICE_NL_PORT=$(port_from "$TMP/sluice-nl.err" sluice)
 NGINX_WORKER_PID=""
 for i in $(seq 1 100); do
   NGINX_WORKER_PID=$(ps -o pid= --ppid "$NGINX_PID" | head -1 | tr -d ' ')
@@ -160,11 +162,13 @@ done
 declare -A URL
 URL[sluice:chat]=http://127.0.0.1:$SLUICE_PORT/v1/chat/completions
 URL[sluice:stream]=http://127.0.0.1:$SLUICE_PORT/v1/chat/completions
+URL[sluice-nl:chat]=http://127.0.0.1:$SLUICE_NL_PORT/v1/chat/completions
+URL[sluice-nl:stream]=http://127.0.0.1:$SLUICE_NL_PORT/v1/chat/completions
 URL[nginx:chat]=http://127.0.0.1:$NGINX_CHAT_PORT/v1/chat/completions
 URL[nginx:stream]=http://127.0.0.1:$NGINX_STREAM_PORT/v1/chat/completions
 URL[direct:chat]=http://127.0.0.1:$UPSTREAM_PORT/plain/chat/completions
 URL[direct:stream]=http://127.0.0.1:$UPSTREAM_PORT/sse/chat/completions
-declare -A WORKPID=([sluice]=$SLUICE_PID [nginx]=$NGINX_WORKER_PID)
+declare -A WORKPID=([sluice]=$SLUICE_PID [sluice-nl]=$SLUICE_NL_PID [nginx]=$NGINX_WORKER_PID)
 
 check() {  # proxy scenario
   local model=deepseek-chat stream=false out
@@ -181,7 +185,7 @@ check() {  # proxy scenario
     [[ $out == *'"chat.completion"'* ]] || die "$1 chat: not a chat completion: $out"
   fi
 }
-for p in sluice nginx direct; do for s in chat stream; do check "$p" "$s"; done; done
+for p in sluice sluice-nl nginx direct; do for s in chat stream; do check "$p" "$s"; done; done
 
 # --- measuring ------------------------------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -221,7 +225,7 @@ measure_once() {  # proxy scenario round → appends one line to $RESULTS
   echo "$1 $2 $3 $rps $p50 $p99 $errs $cpu $us $pb $lb $steal" >>"$RESULTS"
   LAST_OTHER=0
   [ "$cpu" != - ] && LAST_OTHER=$((pb - cpu))
-  log "$(printf '%-6s %-6s round %s: %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  proxy CPU %s%% (%s us/req)  CPU%s %s%% CPU%s %s%% busy' \
+  log "$(printf '%-9s %-6s round %s: %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  proxy CPU %s%% (%s us/req)  CPU%s %s%% CPU%s %s%% busy' \
     "$1" "$2" "$3" "$rps" "$(awk -v v="$p50" 'BEGIN{print v/1000}')" "$(awk -v v="$p99" 'BEGIN{print v/1000}')" \
     "$errs" "$cpu" "$us" "$PROXY_CPU" "$pb" "$LOAD_CPU" "$lb")"
 }
@@ -267,8 +271,8 @@ log "proxy on CPU $PROXY_CPU, wrk + upstream on CPU $LOAD_CPU; wrk -t1 -c$CONNEC
 for s in chat stream; do measure direct "$s" 1; done   # the ceiling: wrk straight at the upstream
 for r in $(seq 1 "$ROUNDS"); do
   for s in chat stream; do
-    if [ $((r % 2)) -eq 1 ]; then measure sluice "$s" "$r"; measure nginx "$s" "$r"
-    else measure nginx "$s" "$r"; measure sluice "$s" "$r"; fi
+    if [ $((r % 2)) -eq 1 ]; then measure sluice "$s" "$r"; measure sluice-nl "$s" "$r"; measure nginx "$s" "$r"
+    else measure nginx "$s" "$r"; measure sluice-nl "$s" "$r"; measure sluice "$s" "$r"; fi
   done
 done
 ELAPSED=$(( $(date +%s) - START_EPOCH ))
@@ -277,6 +281,7 @@ rss_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 SLUICE_RSS=$(rss_kb "$SLUICE_PID" VmRSS); SLUICE_HWM=$(rss_kb "$SLUICE_PID" VmHWM)
 NGINX_RSS=$(rss_kb "$NGINX_WORKER_PID" VmRSS); NGINX_HWM=$(rss_kb "$NGINX_WORKER_PID" VmHWM)
 kill -0 "$SLUICE_PID" 2>/dev/null || die "sluice died during the run"
+kill -0 "$SLUICE_NL_PID" 2>/dev/null || die "sluice (ledger off) died during the run"
 
 # --- report ---------------------------------------------------------------------------------------------
 median() {  # proxy scenario column → median over rounds
@@ -308,12 +313,12 @@ for v in DURATION WARMUP CONNECTIONS ROUNDS; do
   [ "${!v}" != "$def" ] && CMD="$v=${!v} $CMD"
 done
 
-row() {  # label scenario
-  local sr nr s50 n50 s99 n99 sus nus
-  sr=$(median sluice "$2" 4); nr=$(median nginx "$2" 4)
-  s50=$(median sluice "$2" 5); n50=$(median nginx "$2" 5)
-  s99=$(median sluice "$2" 6); n99=$(median nginx "$2" 6)
-  sus=$(median sluice "$2" 9); nus=$(median nginx "$2" 9)
+row() {  # label scenario [sluice variant]
+  local sr nr s50 n50 s99 n99 sus nus v=${3:-sluice}
+  sr=$(median "$v" "$2" 4); nr=$(median nginx "$2" 4)
+  s50=$(median "$v" "$2" 5); n50=$(median nginx "$2" 5)
+  s99=$(median "$v" "$2" 6); n99=$(median nginx "$2" 6)
+  sus=$(median "$v" "$2" 9); nus=$(median nginx "$2" 9)
   printf '| %s | %s | %s | **%s** | %s / %s | %s / %s | **%s** | %s / %s µs (%s) |\n' "$1" \
     "$(num "$sr")" "$(num "$nr")" "$(ratio "$sr" "$nr")" "$(ms "$s50")" "$(ms "$n50")" \
     "$(ms "$s99")" "$(ms "$n99")" "$(ratio "$s99" "$n99")" "$(fix1 "$sus")" "$(fix1 "$nus")" "$(ratio "$sus" "$nus")"
@@ -333,20 +338,24 @@ SECTION=$TMP/section.md
   echo "\`POST /chat/completions\` from memory, with a 525-byte chat completion or a 16-chunk SSE stream"
   echo "(\`data: {...}\` events, ~3.9 KB, then \`data: [DONE]\`)."
   echo "${SLUICE_VERSION:-sluice} (${BUILD_TYPE:+$BUILD_TYPE build, }git $GIT_REV): \`workers: 1\`, \`access_log: off\`,"
-  echo "upstream pool of up to 64 idle connections, usage ledger on (one SQLite row per request), $ALLOCATOR."
+  echo "upstream pool of up to 64 idle connections, $ALLOCATOR; twice: with the usage ledger on (the default: one"
+  echo "SQLite row per request, written by its own thread on the same CPU) and with \`ledger.enabled: false\` (\"ledger off\","
+  echo "like nginx's \`access_log off\`)."
   echo "nginx ($NGINX_VERSION, Debian ${NGINX_PKG:-nginx}): \`worker_processes 1\`, \`access_log off\`, upstream \`keepalive 64\`,"
   echo "\`proxy_http_version 1.1\`, empty \`Connection\` header, \`proxy_buffering off\` for the streaming port."
   echo "Configs and scripts: \`bench/proxy/\`."
   echo
   echo "**Load:** wrk $WRK_VERSION, \`wrk -t1 -c$CONNECTIONS -d${DURATION}s -s bench/proxy/chat.lua\`, POST"
   echo "\`/v1/chat/completions\` with a ${BODY_BYTES[chat]}-byte JSON body (${BODY_BYTES[stream]} bytes with \`\"stream\": true\`)."
-  echo "Each run is preceded by a ${WARMUP} s warm-up; sluice and nginx alternate (ABBA), $ROUNDS rounds each;"
+  echo "Each run is preceded by a ${WARMUP} s warm-up; sluice, sluice with the ledger off and nginx alternate (ABC CBA), $ROUNDS rounds each;"
   echo "figures are the median over rounds. Latency is wrk's per-request latency (the whole stream for SSE)."
   echo
   echo "| Test (c=$CONNECTIONS) | sluice req/s | nginx req/s | sluice / nginx | p50 sluice / nginx | p99 sluice / nginx | p99 ratio | proxy CPU per request, sluice / nginx |"
   echo "|---|---:|---:|---:|---|---|---:|---|"
   row "Chat completion, non-streaming" chat
+  row "Chat completion, non-streaming, ledger off" chat sluice-nl
   row "Chat completion, streaming (16-chunk SSE), streams/s" stream
+  row "Streaming, ledger off, streams/s" stream sluice-nl
   echo
   echo "\"Proxy CPU per request\" is the CPU time (user + system) the proxy process used during the measured"
   echo "window divided by the requests completed: the proxy's efficiency, independent of whether the load side"
@@ -361,7 +370,7 @@ SECTION=$TMP/section.md
   echo "competed with the proxy and the figures of that run are low (such a run is repeated once, up to 3 times"
   echo "per invocation, and the less disturbed result kept)."
   echo
-  echo "Memory after the run: sluice RSS $((SLUICE_RSS / 1024)) MiB (peak $((SLUICE_HWM / 1024)) MiB);"
+  echo "Memory after the run: sluice (ledger on) RSS $((SLUICE_RSS / 1024)) MiB (peak $((SLUICE_HWM / 1024)) MiB);"
   echo "nginx worker RSS $((NGINX_RSS / 1024)) MiB (peak $((NGINX_HWM / 1024)) MiB)."
   echo
   echo "<details><summary>Per-round figures</summary>"
