@@ -4,10 +4,10 @@
 // One per connection, owned by the Session and lent to each request's Responder.
 //
 // It keeps a read pending rather than waiting for readability: asio 1.81 re-registers the descriptor with
-// epoll (epoll_ctl) for every readiness wait, while a read costs one non-blocking recv that finds nothing
-// before it is queued. The read a request armed stays pending after the answer and becomes the next request's
-// read, so a keep-alive request costs one such empty recv, not two. Bytes it reads are kept (in order) until
-// the session takes them; watching a request stops there, as a close behind them cannot be seen.
+// epoll (epoll_ctl) for every readiness wait, while a queued read costs nothing more (async_read_ready skips
+// the speculative recv once the request's read left the socket empty). The read a request armed stays pending
+// after the answer and becomes the next request's read. Bytes it reads are kept (in order) until the session
+// takes them; watching a request stops there, as a close behind them cannot be seen.
 #include <array>
 #include <functional>
 #include <memory>

@@ -160,8 +160,8 @@ std::size_t Router::pick(const Group& g, const HostMask& tried, std::mt19937_64&
   const std::size_t n = g.hosts.size();
   // Inline storage: a pick runs once per attempt, and groups rarely exceed a handful of hosts.
   boost::container::small_vector<std::size_t, 8> candidates;
-  boost::container::small_vector<bool, 8> avail(n);
-  boost::container::small_vector<bool, 8> drained(n);
+  HostMask avail(n);
+  HostMask drained(n);
   for (std::size_t i = 0; i < n; ++i) {
     drained[i] = g.hosts[i]->drained();
     avail[i] = !drained[i] && g.hosts[i]->available(now);
