@@ -4,6 +4,7 @@
 
 #include <boost/url.hpp>
 
+#include "common/thread_name.h"
 #include "routing/load_score.h"
 #include "telemetry/metrics.h"
 
@@ -178,7 +179,10 @@ void HostMonitor::start() {
     });
   }
   if (any) {
-    thread_ = std::thread([this] { ioc_.run(); });
+    thread_ = std::thread([this] {
+      name_this_thread("sluice-health");
+      ioc_.run();
+    });
   }
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <iostream>
 
+#include "common/thread_name.h"
 #include "gateway/admin_api.h"
 
 namespace sluice::gateway {
@@ -184,11 +185,17 @@ std::string Runtime::start(http::Server& server) {
     }
     admin_port_ = admin_server_->port();
     std::cerr << "sluice: admin listening on " << opts.host << ":" << admin_port_ << std::endl;
-    admin_thread_ = std::thread([this] { admin_server_->run(); });
+    admin_thread_ = std::thread([this] {
+      name_this_thread("sluice-admin");
+      admin_server_->run();
+    });
   }
   watch_ioc_ = std::make_unique<net::io_context>(1);
   hup_ = std::make_unique<net::signal_set>(*watch_ioc_, SIGHUP);  // from now on SIGHUP no longer kills us
-  watch_thread_ = std::thread([this] { watch_loop(); });
+  watch_thread_ = std::thread([this] {
+    name_this_thread("sluice-reload");
+    watch_loop();
+  });
   return {};
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "common/thread_name.h"
 #include "http/ready_read.h"
 #include "http/session.h"
 
@@ -173,6 +174,7 @@ std::size_t Server::run() {
   std::vector<std::thread> threads;
   for (auto& w : workers_) {
     threads.emplace_back([&w, name = opts_.name] {
+      name_this_thread(fmt::format("{}-{}", name, w->index()));
       for (;;) {
         try {
           w->ioc().run();
