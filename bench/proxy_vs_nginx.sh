@@ -190,24 +190,27 @@ for p in sluice sluice-nl nginx direct; do for s in chat stream; do check "$p" "
 # --- measuring ------------------------------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_line() { awk -v c="cpu$1" '$1 == c {print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6, $9}' /proc/stat; }  # busy idle steal
+ledger_tid() { (grep -lx sluice-ledger /proc/"$1"/task/*/comm 2>/dev/null || true) | head -1 | cut -d/ -f5; }  # pid → tid
 pct() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.0f", (b > 0 ? 100 * a / b : 0)}'; }
 HZ=$(getconf CLK_TCK)
-RESULTS=$TMP/results  # proxy scenario round rps p50_us p99_us errors proxy_cpu% proxy_us_per_req cpuP_busy% cpuL_busy% steal%
+RESULTS=$TMP/results  # proxy scenario round rps p50_us p99_us errors proxy_cpu% proxy_us_per_req cpuP_busy% cpuL_busy% steal% ledger_us_per_req
 : >"$RESULTS"
 declare -A BODY_BYTES
 measure_once() {  # proxy scenario round → appends one line to $RESULTS
-  local url=${URL[$1:$2]} st=0 line t0=0 t1=0 wpid=${WORKPID[$1]:-} p0 p1 l0 l1
+  local url=${URL[$1:$2]} st=0 line t0=0 t1=0 wpid=${WORKPID[$1]:-} p0 p1 l0 l1 ltid="" lt0=0 lt1=0 lus="-"
   [ "$2" = stream ] && st=1
   if [ "$WARMUP" -gt 0 ]; then
     BENCH_STREAM=$st taskset -c "$LOAD_CPU" "$WRK_BIN" -t1 -c"$CONNECTIONS" -d"${WARMUP}s" \
       -s "$HERE/chat.lua" "$url" >/dev/null
   fi
-  [ -n "$wpid" ] && t0=$(cpu_ticks "$wpid")
+  [ -n "$wpid" ] && t0=$(cpu_ticks "$wpid") && ltid=$(ledger_tid "$wpid")
+  [ -n "$ltid" ] && lt0=$(cpu_ticks "$wpid/task/$ltid")
   read -ra p0 <<<"$(cpu_line "$PROXY_CPU")"; read -ra l0 <<<"$(cpu_line "$LOAD_CPU")"
   line=$(BENCH_STREAM=$st taskset -c "$LOAD_CPU" "$WRK_BIN" -t1 -c"$CONNECTIONS" -d"${DURATION}s" \
     -s "$HERE/chat.lua" "$url" | grep '^BENCH ') || die "wrk produced no result for $1 $2"
   read -ra p1 <<<"$(cpu_line "$PROXY_CPU")"; read -ra l1 <<<"$(cpu_line "$LOAD_CPU")"
   [ -n "$wpid" ] && t1=$(cpu_ticks "$wpid")
+  [ -n "$ltid" ] && lt1=$(cpu_ticks "$wpid/task/$ltid")
   local rps p50 p99 errs reqs cpu="-" us="-" pb lb steal
   rps=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line")
   reqs=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
@@ -219,15 +222,16 @@ measure_once() {  # proxy scenario round → appends one line to $RESULTS
     cpu=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v s="$DURATION" 'BEGIN{printf "%.0f", 100 * d / hz / s}')
     us=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN{printf "%.1f", (n > 0 ? 1e6 * d / hz / n : 0)}')
   fi
+  [ -n "$ltid" ] && lus=$(awk -v d=$((lt1 - lt0)) -v hz="$HZ" -v n="$reqs" 'BEGIN{printf "%.1f", (n > 0 ? 1e6 * d / hz / n : 0)}')
   pb=$(pct $((p1[0] - p0[0])) $((p1[0] - p0[0] + p1[1] - p0[1])))
   lb=$(pct $((l1[0] - l0[0])) $((l1[0] - l0[0] + l1[1] - l0[1])))
   steal=$(pct $((p1[2] - p0[2] + l1[2] - l0[2])) $((p1[0] - p0[0] + p1[1] - p0[1] + l1[0] - l0[0] + l1[1] - l0[1])))
-  echo "$1 $2 $3 $rps $p50 $p99 $errs $cpu $us $pb $lb $steal" >>"$RESULTS"
+  echo "$1 $2 $3 $rps $p50 $p99 $errs $cpu $us $pb $lb $steal $lus" >>"$RESULTS"
   LAST_OTHER=0
   [ "$cpu" != - ] && LAST_OTHER=$((pb - cpu))
-  log "$(printf '%-9s %-6s round %s: %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  proxy CPU %s%% (%s us/req)  CPU%s %s%% CPU%s %s%% busy' \
+  log "$(printf '%-9s %-6s round %s: %9.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s  proxy CPU %s%% (%s us/req%s)  CPU%s %s%% CPU%s %s%% busy' \
     "$1" "$2" "$3" "$rps" "$(awk -v v="$p50" 'BEGIN{print v/1000}')" "$(awk -v v="$p99" 'BEGIN{print v/1000}')" \
-    "$errs" "$cpu" "$us" "$PROXY_CPU" "$pb" "$LOAD_CPU" "$lb")"
+    "$errs" "$cpu" "$us" "${ltid:+, ledger thread $lus}" "$PROXY_CPU" "$pb" "$LOAD_CPU" "$lb")"
 }
 
 # A run during which other processes took more than 15% of the proxy's CPU is repeated once after waiting for
@@ -364,6 +368,8 @@ SECTION=$TMP/section.md
   echo
   printf 'Ceiling (wrk straight at the upstream, no proxy, both on CPU %s): %s req/s non-streaming, %s streams/s streaming.\n' \
     "$LOAD_CPU" "$(num "$(median direct chat 4)")" "$(num "$(median direct stream 4)")"
+  echo "Of sluice's CPU per request with the ledger on, its ledger thread (\`sluice-ledger\`, writing the rows) took"
+  echo "$(median sluice chat 13) µs non-streaming and $(median sluice stream 13) µs streaming (median)."
   echo "Errors (connect/read/write/timeout/non-2xx) over all runs: $total_errors."
   echo "Background load before the run: ${START_BUSY}% of all CPUs busy; other work on CPU $PROXY_CPU during the proxied runs"
   echo "(CPU $PROXY_CPU busy minus the proxy's own CPU): up to ${MAX_OTHER}% — anything above ~10% means other processes"
@@ -377,7 +383,7 @@ SECTION=$TMP/section.md
   echo
   echo "| proxy | test | round | req/s | p50 | p99 | errors | proxy CPU | µs CPU / req | CPU $PROXY_CPU busy | CPU $LOAD_CPU busy | steal |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-  while read -r p s r rps p50 p99 e c us pb lb st; do
+  while read -r p s r rps p50 p99 e c us pb lb st _; do
     printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s%% | %s%% | %s%% |\n' "$p" "$s" "$r" "$(num "$rps")" \
       "$(ms "$p50")" "$(ms "$p99")" "$e" "$( [ "$c" = - ] && echo - || echo "$c%")" "$us" "$pb" "$lb" "$st"
   done <"$RESULTS"

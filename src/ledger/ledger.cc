@@ -7,36 +7,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <boost/url/parse.hpp>
-#include <boost/url/url_view.hpp>
-#include <charconv>
-#include <ctime>
+#include <algorithm>
+#include <boost/container/small_vector.hpp>
+#include <span>
 
 #include "common/json.h"
+#include "common/thread_name.h"
+#include "ledger/schema.h"
 
 namespace sluice::ledger {
 
+using schema::exec;
+using schema::kColumnCount;
+using schema::kRowsPerInsert;
+using schema::minute_of;
+
 namespace {
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS usage (
-  ts_ms INTEGER NOT NULL, request_id TEXT, key TEXT, model TEXT, upstream TEXT, upstream_model TEXT,
-  source TEXT NOT NULL, stream INTEGER, status INTEGER,
-  prompt_tokens INTEGER, completion_tokens INTEGER, cache_hit_tokens INTEGER, cache_miss_tokens INTEGER,
-  reasoning_tokens INTEGER, cost_usd REAL, savings_usd REAL);
-CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
-)sql";
-
-// Each group_by name and the SQL expression it groups on.
-std::optional<std::string_view> group_expr(std::string_view name) {
-  if (name == "key") return "coalesce(key,'')";
-  if (name == "model") return "coalesce(model,'')";
-  if (name == "upstream") return "coalesce(upstream,'')";
-  if (name == "source") return "source";
-  if (name == "day") return "strftime('%Y-%m-%d', ts_ms / 1000, 'unixepoch')";
-  if (name == "hour") return "strftime('%Y-%m-%dT%H:00Z', ts_ms / 1000, 'unixepoch')";
-  return std::nullopt;
-}
-
 // Billed tokens count only answers that came from an upstream; cached and coalesced ones are savings.
 constexpr std::string_view kAggregates =
     "count(*), sum(source='upstream'), sum(source='cache'), sum(source='coalesced'), sum(source='stale'),"
@@ -59,28 +45,12 @@ constexpr std::array<std::string_view, 12> kAggregateNames{"requests",
                                                            "cost_usd",
                                                            "savings_usd"};
 
-std::optional<std::int64_t> parse_time_ms(std::string_view s) {
-  std::int64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec == std::errc() && end == s.data() + s.size()) {
-    return n * 1000;
-  }
-  std::tm tm{};
-  std::string str(s);
-  const char* rest = nullptr;
-  if (str.size() == 10) {
-    rest = strptime(str.c_str(), "%Y-%m-%d", &tm);
-  } else {
-    rest = strptime(str.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  }
-  if (!rest || *rest != '\0') {
-    return std::nullopt;
-  }
-  return static_cast<std::int64_t>(timegm(&tm)) * 1000;
-}
 }  // namespace
 
 std::unique_ptr<Ledger> Ledger::open(const config::LedgerConfig& cfg, std::string& error) {
+  // SQLite's allocation statistics take a global mutex per malloc; nothing reads them.
+  static std::once_flag no_memstatus;
+  std::call_once(no_memstatus, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(cfg.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -89,13 +59,10 @@ std::unique_ptr<Ledger> Ledger::open(const config::LedgerConfig& cfg, std::strin
     return nullptr;
   }
   sqlite3_busy_timeout(db, 5000);
-  char* err = nullptr;
   // WAL + synchronous=NORMAL: a batch commit is one sequential append, durable across process crashes.
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr, nullptr, &err) !=
-          SQLITE_OK ||
-      sqlite3_exec(db, kSchema, nullptr, nullptr, &err) != SQLITE_OK) {
-    error = "ledger.path " + cfg.path + ": " + (err ? err : "schema");
-    sqlite3_free(err);
+  std::string why;
+  if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", why) || !schema::ensure(db, why)) {
+    error = "ledger.path " + cfg.path + ": " + why;
     sqlite3_close(db);
     return nullptr;
   }
@@ -113,6 +80,7 @@ Ledger::~Ledger() {
   }
   cv_.notify_one();
   thread_.join();
+  stmts_.reset();
   sqlite3_close(db_);
 }
 
@@ -132,6 +100,7 @@ void Ledger::query(UsageQuery q, std::function<void(std::string)> done) {
 void Ledger::run() {
   // Bookkeeping must not take CPU from workers answering clients: batch scheduling (no wake-up preemption),
   // lower weight. Rows just wait a little longer when the machine is busy. Failures are harmless.
+  name_this_thread("sluice-ledger");
   sched_param sp{};
   pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
@@ -160,42 +129,133 @@ void Ledger::run() {
   }
 }
 
+namespace {
+void bind_row(sqlite3_stmt* st, int first, const UsageRecord& r) {
+  int i = first;
+  sqlite3_bind_int64(st, ++i, r.ts_ms);
+  for (const std::string* s : {&r.request_id, &r.key, &r.model, &r.upstream, &r.upstream_model, &r.source}) {
+    sqlite3_bind_text(st, ++i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+  }
+  sqlite3_bind_int(st, ++i, r.stream ? 1 : 0);
+  sqlite3_bind_int(st, ++i, static_cast<int>(r.status));
+  for (std::int64_t v : {r.prompt, r.completion, r.cache_hit, r.cache_miss, r.reasoning}) {
+    sqlite3_bind_int64(st, ++i, v);
+  }
+  sqlite3_bind_double(st, ++i, r.cost_usd);
+  sqlite3_bind_double(st, ++i, r.savings_usd);
+}
+
+// Runs a prepared statement to completion and resets it; false (and a log line) when it failed.
+bool step_done(sqlite3* db, sqlite3_stmt* st, std::size_t rows) {
+  bool ok = sqlite3_step(st) == SQLITE_DONE;
+  if (!ok) {
+    spdlog::error("ledger: writing {} row(s) failed: {}", rows, sqlite3_errmsg(db));
+  }
+  sqlite3_reset(st);
+  return ok;
+}
+}  // namespace
+
+struct Ledger::Statements {
+  sqlite3_stmt* insert_one = nullptr;
+  sqlite3_stmt* insert_many = nullptr;
+  sqlite3_stmt* last_id = nullptr;
+  sqlite3_stmt* span = nullptr;
+
+  explicit Statements(sqlite3* db) {
+    sqlite3_prepare_v3(db, schema::insert_sql(1).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_one, nullptr);
+    sqlite3_prepare_v3(db, schema::insert_sql(kRowsPerInsert).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_many,
+                       nullptr);
+    sqlite3_prepare_v3(db, "SELECT coalesce(max(rowid), 0) FROM usage", -1, SQLITE_PREPARE_PERSISTENT, &last_id,
+                       nullptr);
+    sqlite3_prepare_v3(db,
+                       "INSERT INTO usage_span VALUES (?1, ?2, ?3) ON CONFLICT(minute) DO UPDATE SET "
+                       "first_id = min(first_id, ?2), last_id = max(last_id, ?3)",
+                       -1, SQLITE_PREPARE_PERSISTENT, &span, nullptr);
+  }
+  ~Statements() {
+    for (auto* st : {insert_one, insert_many, last_id, span}) {
+      sqlite3_finalize(st);
+    }
+  }
+  Statements(const Statements&) = delete;
+  Statements& operator=(const Statements&) = delete;
+
+  std::int64_t max_id() {
+    std::int64_t id = sqlite3_step(last_id) == SQLITE_ROW ? sqlite3_column_int64(last_id, 0) : 0;
+    sqlite3_reset(last_id);
+    return id;
+  }
+};
+
 void Ledger::write(std::vector<UsageRecord>& rows) {
-  sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
-  sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "INSERT INTO usage VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, nullptr);
+  if (!stmts_) {
+    stmts_ = std::make_unique<Statements>(db_);
+  }
+  auto& st = *stmts_;
+  // IMMEDIATE takes the write lock first, so no other writer's rows can fall inside [first, last].
+  std::string error;
+  if (!exec(db_, "BEGIN IMMEDIATE", error)) {
+    spdlog::error("ledger: {} row(s) not written: {}", rows.size(), error);
+    return;
+  }
+  std::int64_t first = st.max_id() + 1;
+  std::size_t i = 0;
+  for (; i + kRowsPerInsert <= rows.size(); i += kRowsPerInsert) {
+    for (int k = 0; k < kRowsPerInsert; ++k) {
+      bind_row(st.insert_many, k * kColumnCount, rows[i + static_cast<std::size_t>(k)]);
+    }
+    step_done(db_, st.insert_many, kRowsPerInsert);
+  }
+  for (; i < rows.size(); ++i) {
+    bind_row(st.insert_one, 0, rows[i]);
+    step_done(db_, st.insert_one, 1);
+  }
+  std::int64_t last = st.max_id();
+  // Every minute this batch has rows for now also spans the batch's ids (usually one or two minutes).
+  boost::container::small_vector<std::int64_t, 4> minutes;
   for (const auto& r : rows) {
-    int i = 0;
-    sqlite3_bind_int64(st, ++i, r.ts_ms);
-    for (const std::string* s :
-         {&r.request_id, &r.key, &r.model, &r.upstream, &r.upstream_model, &r.source}) {
-      sqlite3_bind_text(st, ++i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+    auto m = minute_of(r.ts_ms);
+    if (std::find(minutes.begin(), minutes.end(), m) == minutes.end()) {
+      minutes.push_back(m);
     }
-    sqlite3_bind_int(st, ++i, r.stream ? 1 : 0);
-    sqlite3_bind_int(st, ++i, static_cast<int>(r.status));
-    for (std::int64_t v : {r.prompt, r.completion, r.cache_hit, r.cache_miss, r.reasoning}) {
-      sqlite3_bind_int64(st, ++i, v);
-    }
-    sqlite3_bind_double(st, ++i, r.cost_usd);
-    sqlite3_bind_double(st, ++i, r.savings_usd);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-      spdlog::error("ledger: insert failed: {}", sqlite3_errmsg(db_));
-    }
-    sqlite3_reset(st);
+  }
+  for (auto m : last >= first ? std::span(minutes) : std::span<std::int64_t>{}) {
+    sqlite3_bind_int64(st.span, 1, m);
+    sqlite3_bind_int64(st.span, 2, first);
+    sqlite3_bind_int64(st.span, 3, last);
+    step_done(db_, st.span, 0);
+  }
+  if (!exec(db_, "COMMIT", error)) {
+    spdlog::error("ledger: commit of {} row(s) failed: {}", rows.size(), error);
+    exec(db_, "ROLLBACK", error);
+  }
+}
+
+std::pair<std::int64_t, std::int64_t> Ledger::id_range(std::int64_t from_ms, std::int64_t to_ms) {
+  if (to_ms <= from_ms) {
+    return {1, 0};
+  }
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(db_, "SELECT min(first_id), max(last_id) FROM usage_span WHERE minute BETWEEN ? AND ?", -1,
+                     &st, nullptr);
+  sqlite3_bind_int64(st, 1, minute_of(from_ms));
+  sqlite3_bind_int64(st, 2, minute_of(to_ms - 1));
+  std::pair<std::int64_t, std::int64_t> range{1, 0};
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    range = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
   }
   sqlite3_finalize(st);
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    spdlog::error("ledger: commit failed: {}", sqlite3_errmsg(db_));
-  }
+  return range;
 }
 
 std::string Ledger::run_query(const UsageQuery& q) {
   std::string cols;
   for (const auto& g : q.group_by) {
-    cols += std::string(*group_expr(g)) + ",";
+    cols += std::string(*schema::group_expr(g)) + ",";
   }
-  std::string sql =
-      "SELECT " + cols + std::string(kAggregates) + " FROM usage WHERE ts_ms >= ? AND ts_ms < ?";
+  std::string sql = "SELECT " + cols + std::string(kAggregates) +
+                    " FROM usage WHERE rowid BETWEEN ? AND ? AND ts_ms >= ? AND ts_ms < ?";
   if (!q.only_key.empty()) {
     sql += " AND key = ?";
   }
@@ -207,10 +267,13 @@ std::string Ledger::run_query(const UsageQuery& q) {
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
     return R"({"error":"ledger query failed"})";
   }
-  sqlite3_bind_int64(st, 1, q.from_ms);
-  sqlite3_bind_int64(st, 2, q.to_ms);
+  auto [first_id, last_id] = id_range(q.from_ms, q.to_ms);
+  sqlite3_bind_int64(st, 1, first_id);
+  sqlite3_bind_int64(st, 2, last_id);
+  sqlite3_bind_int64(st, 3, q.from_ms);
+  sqlite3_bind_int64(st, 4, q.to_ms);
   if (!q.only_key.empty()) {
-    sqlite3_bind_text(st, 3, q.only_key.data(), static_cast<int>(q.only_key.size()), SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, q.only_key.data(), static_cast<int>(q.only_key.size()), SQLITE_STATIC);
   }
   auto aggregates = [&](std::string& out, int first) {
     for (std::size_t i = 0; i < kAggregateNames.size(); ++i) {
@@ -262,43 +325,6 @@ std::string Ledger::run_query(const UsageQuery& q) {
     out += R"("groups":[)" + groups + "]}";
   }
   return out;
-}
-
-std::optional<UsageQuery> parse_usage_query(std::string_view target, std::string& error) {
-  UsageQuery q;
-  auto url = boost::urls::parse_origin_form(target);
-  if (!url) {
-    error = "malformed query string";
-    return std::nullopt;
-  }
-  for (auto p : url->params()) {
-    std::string value = p.value;
-    if (p.key == "from" || p.key == "to") {
-      auto t = parse_time_ms(value);
-      if (!t) {
-        error = p.key + ": expected unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ";
-        return std::nullopt;
-      }
-      (p.key == "from" ? q.from_ms : q.to_ms) = *t;
-    } else if (p.key == "group_by") {
-      std::string_view rest = value;
-      while (!rest.empty()) {
-        auto comma = rest.find(',');
-        auto name = rest.substr(0, comma);
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-        if (!group_expr(name)) {
-          error = "group_by: unknown field \"" + std::string(name) +
-                  "\" (key, model, upstream, source, day, hour)";
-          return std::nullopt;
-        }
-        q.group_by.emplace_back(name);
-      }
-    } else {
-      error = "unknown parameter \"" + p.key + "\" (from, to, group_by)";
-      return std::nullopt;
-    }
-  }
-  return q;
 }
 
 }  // namespace sluice::ledger

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -63,8 +64,13 @@ class Ledger {
   void run();
   void write(std::vector<UsageRecord>& rows);
   std::string run_query(const UsageQuery& q);
+  // Ids of the rows that may lie in [from_ms, to_ms), from usage_span; {1, 0} when none can.
+  std::pair<std::int64_t, std::int64_t> id_range(std::int64_t from_ms, std::int64_t to_ms);
+
+  struct Statements;  // prepared once, used by the ledger thread only
 
   sqlite3* db_;
+  std::unique_ptr<Statements> stmts_;
   std::chrono::milliseconds flush_;
   std::mutex mu_;
   std::condition_variable cv_;
