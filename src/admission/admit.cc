@@ -73,6 +73,21 @@ std::string format_reset(Nanos ns) {
   return fmt::format("{}m{}s", s / 60, s % 60);
 }
 
+bool admit_now(const AdmitInput& in, http::Responder& res, Admitted& out) {
+  const KeyEntry* key = in.admission.key(in.key_name);
+  if (key != nullptr &&
+      (!key->allows(in.view.model) || key->all.any() || key->model_limits(in.view.model) != nullptr)) {
+    return false;
+  }
+  if (in.admission.gate(in.group.model->name) != nullptr) {
+    return false;
+  }
+  out.group = &in.group;
+  out.priority = Admission::priority_for(key, in.priority_header);
+  res.set_header("x-sluice-priority", config::to_string(out.priority));
+  return true;
+}
+
 net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted& out) {
   const KeyEntry* key = in.admission.key(in.key_name);
   out.group = &in.group;

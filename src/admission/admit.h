@@ -47,6 +47,11 @@ struct AdmitInput {
 // True when the request may go on (out.group set); false when it was answered (out.failure says why).
 net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted& out);
 
+// admit() for the common case that needs no waiting and no answer (no per-key limits to check, no gate):
+// true after doing what admit() would; false, having changed nothing, when admit() must decide. A plain
+// function, so the common case costs no coroutine frame.
+bool admit_now(const AdmitInput& in, http::Responder& res, Admitted& out);
+
 // After the answer: replaces the token estimate with the provider's usage.
 void reconcile(Admitted& a, const std::optional<openai::Usage>& usage);
 

@@ -177,8 +177,13 @@ class Attempt {
     // write proves the upstream never saw the request, so only that is replayed here, once, on a fresh
     // connection; anything after the write is an attempt failure for the retry policy (budgeted, counted).
     for (int tries = 0; tries < 2; ++tries) {
-      auto acq = co_await spec_.pool.acquire(
-          std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect), cur_);
+      AcquireResult acq;
+      if (auto idle = spec_.pool.take_idle()) {
+        *cur_ = idle.get();
+        acq.conn = std::move(idle);
+      } else {
+        acq = co_await spec_.pool.acquire(std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect), cur_);
+      }
       if (acq.failure != UpstreamFailure::kNone) {
         *cur_ = nullptr;
         fail(acq.failure, std::move(acq.detail));

@@ -305,11 +305,18 @@ CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat
   return t;
 }
 
+bool cache_may_answer(const CacheTicket& t, http::Responder& res) {
+  if (t.key.empty()) {
+    res.set_header("x-sluice-cache", std::string(t.header));
+    return false;
+  }
+  return true;
+}
+
 net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::Config& cfg, CacheTicket& t,
                                               const routing::Group& group, std::string_view key_name,
                                               http::Responder& res) {
-  if (t.key.empty()) {
-    res.set_header("x-sluice-cache", std::string(t.header));
+  if (!cache_may_answer(t, res)) {
     co_return std::string_view{};
   }
   if (t.may_read) {
@@ -357,7 +364,7 @@ net::awaitable<std::string_view> cache_answer(CacheServices& svc, const config::
 net::awaitable<bool> cache_settle(CacheServices& svc, const config::Config& cfg, CacheTicket& t,
                                   const routing::Group& group, std::string_view key_name,
                                   const PlanResult& plan, http::Responder& res) {
-  if (!t.flight || !t.leader) {
+  if (!t.settles()) {
     co_return false;
   }
   const AttemptOutcome& out = plan.out;

@@ -63,11 +63,16 @@ struct CacheTicket {
   std::string_view header = "bypass";     // X-Sluice-Cache
   RelayTap* tap() const { return leader ? flight.get() : nullptr; }
   bool shared() const { return flight && flight->wanted(); }  // others read along
+  bool settles() const { return flight && leader; }            // cache_settle() has work to do
 };
 
 CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat, std::string_view path,
                         const routing::Group& group, std::string_view key_name, const http::Request& req,
                         std::string_view body, const openai::RequestView& view);
+
+// False when cache_answer() has nothing to do (not cacheable, or bypassed); it then sets X-Sluice-Cache
+// itself. Lets the common uncached request skip cache_answer()'s coroutine frame.
+bool cache_may_answer(const CacheTicket& t, http::Responder& res);
 
 // Answers from the cache or from another request's upstream call. Returns the access-log outcome
 // ("cache_hit", "coalesced") when it answered; empty when the request must go upstream itself.

@@ -111,26 +111,27 @@ std::string ProxyHandler::make_request_id(const http::Request& req) {
   return id;
 }
 
-net::awaitable<std::optional<std::string>> ProxyHandler::authenticate(const http::Request& req,
-                                                                      http::Responder& res) {
+const std::string* ProxyHandler::identify(const http::Request& req, std::string_view& why) const {
+  static const std::string kAnonymous;
   if (state_.key_names.empty()) {
-    co_return std::string{};
+    return &kAnonymous;
   }
   std::string_view auth = req[bhttp::field::authorization];
   if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer ")) {
     auto secret = auth.substr(7);
     secret.remove_prefix(std::min(secret.find_first_not_of(' '), secret.size()));
     if (auto it = state_.key_names.find(sha256_hex(secret)); it != state_.key_names.end()) {
-      co_return it->second;
+      return &it->second;
     }
-    co_await res.send_error(bhttp::status::unauthorized, "Incorrect API key provided.",
-                            "invalid_request_error", "invalid_api_key");
-    co_return std::nullopt;
+    why = "Incorrect API key provided.";
+    return nullptr;
   }
-  co_await res.send_error(bhttp::status::unauthorized,
-                          "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.",
-                          "invalid_request_error", "invalid_api_key");
-  co_return std::nullopt;
+  why = "You didn't provide an API key. Send it as 'Authorization: Bearer YOUR_KEY'.";
+  return nullptr;
+}
+
+net::awaitable<void> ProxyHandler::unauthorized(http::Responder& res, std::string_view why) {
+  co_await res.send_error(bhttp::status::unauthorized, why, "invalid_request_error", "invalid_api_key");
 }
 
 net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& res) {
@@ -177,8 +178,11 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
         co_return;
       }
     }
-    if (co_await authenticate(req, res)) {
+    std::string_view why;
+    if (identify(req, why)) {
       co_await res.send(json_response(bhttp::status::ok, state_.models_json));
+    } else {
+      co_await unauthorized(res, why);
     }
     co_return;
   }
@@ -205,8 +209,10 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
       co_return;
     }
   }
-  auto key = co_await authenticate(req, res);
+  std::string_view why;
+  const std::string* key = identify(req, why);
   if (!key) {
+    co_await unauthorized(res, why);
     co_return;
   }
   co_await proxy(*ep, path, *key, req, res);

@@ -74,8 +74,10 @@ class ProxyHandler : public http::Handler {
  private:
   net::awaitable<void> proxy(Endpoint ep, std::string_view path, std::string_view key_name, http::Request& req,
                              http::Responder& res);
-  // Returns the key name, or nullopt after answering 401.
-  net::awaitable<std::optional<std::string>> authenticate(const http::Request& req, http::Responder& res);
+  // The caller's virtual key name ("" when the gateway has no keys), or null with `why` set for the 401.
+  // Not a coroutine: the common case needs no frame.
+  const std::string* identify(const http::Request& req, std::string_view& why) const;
+  static net::awaitable<void> unauthorized(http::Responder& res, std::string_view why);
   std::string make_request_id(const http::Request& req);
   // Tries deployments of the group, then its fallbacks: retries with backoff within budget and deadline.
   // Fills `result` as it goes, so an abandoned request (client gone) still logs what was measured.

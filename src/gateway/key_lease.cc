@@ -43,6 +43,12 @@ net::awaitable<bool> KeyLease::acquire(Clock::time_point deadline, net::steady_t
   }
 }
 
+bool KeyLease::try_take(Clock::time_point now) {
+  auto choice = host_.keys().pick(now);
+  key_ = choice.key;
+  return key_.has_value();
+}
+
 void KeyLease::take_now(Clock::time_point now) {
   auto choice = host_.keys().pick(now);
   key_ = choice.key ? *choice.key : host_.keys().pick_anyway(now);

@@ -20,6 +20,8 @@ class KeyLease {
   // (the wait sleeps on a timer published through `timer_slot`, so a client leaving cancels it), otherwise
   // takes the least bad key at once and lets the provider answer. Returns false when the wait was cancelled.
   net::awaitable<bool> acquire(Clock::time_point deadline, net::steady_timer*& timer_slot);
+  // acquire()'s common case without a coroutine frame: takes a key with headroom if one has it.
+  bool try_take(Clock::time_point now);
   // Takes a key at once, never waiting (hedges, continuations): one with headroom, else the least bad.
   void take_now(Clock::time_point now);
   std::string_view secret() const;

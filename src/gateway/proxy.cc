@@ -108,9 +108,9 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
   }
   admission::Admitted admitted;  // holds the key's and the group's slots until the answer is sent
-  if (!co_await admission::admit({*state_.admission, *state_.router, key_name, req["x-priority"], view,
-                                  req.body(), *group, deadline},
-                                 res, admitted)) {
+  const admission::AdmitInput admit_in{*state_.admission, *state_.router, key_name, req["x-priority"], view,
+                                      req.body(), *group, deadline};
+  if (!admission::admit_now(admit_in, res, admitted) && !co_await admission::admit(admit_in, res, admitted)) {
     admitted.log_to(log);
     finish_log(admitted.failure);
     co_return;
@@ -121,11 +121,13 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   std::string body = std::move(req.body());
   CacheTicket ticket = cache_admit(*state_.cache, *state_.config, ep == Endpoint::kChatCompletions, path, *group,
                                    key_name, req, body, view);
-  if (auto served = co_await cache_answer(*state_.cache, *state_.config, ticket, *group, key_name, res);
-      !served.empty()) {
-    log.detail = served;  // "cache_hit" | "coalesced"
-    finish_log("none");
-    co_return;
+  if (cache_may_answer(ticket, res)) {
+    if (auto served = co_await cache_answer(*state_.cache, *state_.config, ticket, *group, key_name, res);
+        !served.empty()) {
+      log.detail = served;  // "cache_hit" | "coalesced"
+      finish_log("none");
+      co_return;
+    }
   }
   // The ledger needs usage on every stream; the extra chunk is stripped again when the client did not ask.
   const bool strip_usage = view.stream && openai::request_stream_usage(body);
@@ -167,7 +169,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   log.keepalives = out.keepalives;
   log.detail = out.detail;
-  if (co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
+  if (ticket.settles() && co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
     log.detail = "stale answer served";  // its ledger row (source "stale") is written by cache_settle
     finish_log(describe(out.failure).name);
     co_return;

@@ -91,6 +91,8 @@ class UpstreamPool {
   // A live connection, reused or new. `slot` receives the connection before connecting so a watcher can
   // close() it to abort a slow connect.
   net::awaitable<AcquireResult> acquire(Clock::time_point deadline, UpstreamConnection** slot);
+  // A live idle connection, or null (then acquire() connects). Lets the common case skip acquire()'s frame.
+  std::unique_ptr<UpstreamConnection> take_idle();
   // Returns a connection whose last response was read completely and may be reused.
   void release(std::unique_ptr<UpstreamConnection> conn);
   void clear() { idle_.clear(); }
@@ -99,7 +101,6 @@ class UpstreamPool {
   static constexpr auto kMaxIdleAge = std::chrono::seconds(30);
 
  private:
-  std::unique_ptr<UpstreamConnection> take_idle();
   net::awaitable<error_code> resolve();
 
   net::any_io_executor ex_;
