@@ -186,6 +186,8 @@ struct LedgerConfig {
   Duration flush_interval{25};
   std::string admin_key_env = "SLUICE_ADMIN_KEY";
   std::string admin_key;                   // resolved at load time; never logged
+  // How long a write waits for another process holding the file's write lock (not in YAML; tests shorten it).
+  Duration busy_timeout{5000};
   bool operator==(const LedgerConfig&) const = default;
 };
 

@@ -58,7 +58,7 @@ std::unique_ptr<Ledger> Ledger::open(const config::LedgerConfig& cfg, std::strin
     sqlite3_close(db);
     return nullptr;
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, static_cast<int>(cfg.busy_timeout.count()));
   // WAL + synchronous=NORMAL: a batch commit is one sequential append, durable across process crashes.
   std::string why;
   if (!exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", why) || !schema::ensure(db, why)) {
@@ -115,15 +115,27 @@ void Ledger::run() {
       queries.swap(queries_);
       stop = stop_;
     }
-    if (!rows.empty()) {
-      write(rows);
-      rows.clear();
+    if (!rows.empty() && !write(rows)) {
+      std::lock_guard lock(mu_);
+      // Older rows first, then the ones recorded meanwhile; past the cap the oldest go.
+      rows.insert(rows.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+      if (rows.size() > kMaxPendingRows) {
+        spdlog::error("ledger: {} row(s) dropped: the file cannot be written and memory holds at most {}",
+                      rows.size() - kMaxPendingRows, kMaxPendingRows);
+        rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(kMaxPendingRows));
+      }
+      pending_.swap(rows);
     }
+    rows.clear();
     for (auto& [q, done] : queries) {
       done(run_query(q));
     }
     queries.clear();
     if (stop) {
+      std::lock_guard lock(mu_);
+      if (!pending_.empty()) {
+        spdlog::error("ledger: {} row(s) lost at shutdown: the file could not be written", pending_.size());
+      }
       return;
     }
   }
@@ -188,7 +200,7 @@ struct Ledger::Statements {
   }
 };
 
-void Ledger::write(std::vector<UsageRecord>& rows) {
+bool Ledger::write(std::vector<UsageRecord>& rows) {
   if (!stmts_) {
     stmts_ = std::make_unique<Statements>(db_);
   }
@@ -196,8 +208,8 @@ void Ledger::write(std::vector<UsageRecord>& rows) {
   // IMMEDIATE takes the write lock first, so no other writer's rows can fall inside [first, last].
   std::string error;
   if (!exec(db_, "BEGIN IMMEDIATE", error)) {
-    spdlog::error("ledger: {} row(s) not written: {}", rows.size(), error);
-    return;
+    spdlog::error("ledger: {} row(s) not written yet, kept for the next flush: {}", rows.size(), error);
+    return false;
   }
   std::int64_t first = st.max_id() + 1;
   std::size_t i = 0;
@@ -227,9 +239,11 @@ void Ledger::write(std::vector<UsageRecord>& rows) {
     step_done(db_, st.span, 0);
   }
   if (!exec(db_, "COMMIT", error)) {
-    spdlog::error("ledger: commit of {} row(s) failed: {}", rows.size(), error);
+    spdlog::error("ledger: commit of {} row(s) failed, kept for the next flush: {}", rows.size(), error);
     exec(db_, "ROLLBACK", error);
+    return false;
   }
+  return true;
 }
 
 std::pair<std::int64_t, std::int64_t> Ledger::id_range(std::int64_t from_ms, std::int64_t to_ms) {

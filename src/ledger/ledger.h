@@ -38,6 +38,9 @@ struct UsageQuery {
 
 class Ledger {
  public:
+  // Rows kept in memory while the file cannot be written; beyond it the oldest are dropped (and logged).
+  static constexpr std::size_t kMaxPendingRows = 1'000'000;
+
   // Opens (creating) the database; null + error when it cannot.
   static std::unique_ptr<Ledger> open(const config::LedgerConfig& cfg, std::string& error);
   ~Ledger();
@@ -62,7 +65,9 @@ class Ledger {
  private:
   Ledger(sqlite3* db, std::chrono::milliseconds flush);
   void run();
-  void write(std::vector<UsageRecord>& rows);
+  // False when nothing was written (the file stayed locked, the disk failed): the rows are kept for the next
+  // flush, up to kMaxPendingRows.
+  bool write(std::vector<UsageRecord>& rows);
   std::string run_query(const UsageQuery& q);
   // Ids of the rows that may lie in [from_ms, to_ms), from usage_span; {1, 0} when none can.
   std::pair<std::int64_t, std::int64_t> id_range(std::int64_t from_ms, std::int64_t to_ms);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <future>
 #include <random>
+#include <thread>
 
 namespace sluice::ledger {
 namespace {
@@ -180,6 +181,28 @@ TEST(Ledger, MovesVersionOneLedgerToTheCurrentSchema) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "1:r1,3:r3,4:");  // not 1,2,3
   sqlite3_finalize(st);
   sqlite3_close(raw);
+}
+
+// Another process holding the file's write lock makes a flush fail; its rows wait in memory and are written
+// by a later flush, not dropped.
+TEST(Ledger, KeepsRowsWhileTheFileIsLocked) {
+  TempDb db("locked");
+  db.cfg.busy_timeout = std::chrono::milliseconds(20);
+  std::string err;
+  auto l = Ledger::open(db.cfg, err);
+  ASSERT_TRUE(l) << err;
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.cfg.path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  for (int i = 0; i < 40; ++i) {
+    l->record(row(1000 + i, "k", "upstream", 1, 0));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // several flushes fail meanwhile
+  l->record(row(5000, "k", "upstream", 1, 0));
+  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(count_in(*l, 0, INT64_MAX), 41);
+  EXPECT_EQ(count_in(*l, 1000, 1040), 40);
 }
 
 TEST(Ledger, RefusesASchemaNewerThanItKnows) {
