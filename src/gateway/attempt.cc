@@ -182,7 +182,8 @@ class Attempt {
         *cur_ = idle.get();
         acq.conn = std::move(idle);
       } else {
-        acq = co_await spec_.pool.acquire(std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect), cur_);
+        acq = co_await spec_.pool.acquire(std::min(total_deadline_, start_ + spec_.upstream.timeouts.connect),
+                                          cur_);
       }
       if (acq.failure != UpstreamFailure::kNone) {
         *cur_ = nullptr;

@@ -63,7 +63,7 @@ struct CacheTicket {
   std::string_view header = "bypass";     // X-Sluice-Cache
   RelayTap* tap() const { return leader ? flight.get() : nullptr; }
   bool shared() const { return flight && flight->wanted(); }  // others read along
-  bool settles() const { return flight && leader; }            // cache_settle() has work to do
+  bool settles() const { return flight && leader; }           // cache_settle() has work to do
 };
 
 CacheTicket cache_admit(CacheServices& svc, const config::Config& cfg, bool chat, std::string_view path,

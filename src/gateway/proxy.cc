@@ -108,8 +108,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     deadline = std::min(deadline, started + *t);  // the client's own budget, in seconds
   }
   admission::Admitted admitted;  // holds the key's and the group's slots until the answer is sent
-  const admission::AdmitInput admit_in{*state_.admission, *state_.router, key_name, req["x-priority"], view,
-                                      req.body(), *group, deadline};
+  const admission::AdmitInput admit_in(*state_.admission, *state_.router, key_name, req["x-priority"], view,
+                                       req.body(), *group, deadline);
   if (!admission::admit_now(admit_in, res, admitted) && !co_await admission::admit(admit_in, res, admitted)) {
     admitted.log_to(log);
     finish_log(admitted.failure);
@@ -169,7 +169,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   log.keepalives = out.keepalives;
   log.detail = out.detail;
-  if (ticket.settles() && co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
+  if (ticket.settles() &&
+      co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
     log.detail = "stale answer served";  // its ledger row (source "stale") is written by cache_settle
     finish_log(describe(out.failure).name);
     co_return;

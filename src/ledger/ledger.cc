@@ -118,7 +118,8 @@ void Ledger::run() {
     if (!rows.empty() && !write(rows)) {
       std::lock_guard lock(mu_);
       // Older rows first, then the ones recorded meanwhile; past the cap the oldest go.
-      rows.insert(rows.end(), std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.end()));
+      rows.insert(rows.end(), std::make_move_iterator(pending_.begin()),
+                  std::make_move_iterator(pending_.end()));
       if (rows.size() > kMaxPendingRows) {
         spdlog::error("ledger: {} row(s) dropped: the file cannot be written and memory holds at most {}",
                       rows.size() - kMaxPendingRows, kMaxPendingRows);
@@ -175,11 +176,12 @@ struct Ledger::Statements {
   sqlite3_stmt* span = nullptr;
 
   explicit Statements(sqlite3* db) {
-    sqlite3_prepare_v3(db, schema::insert_sql(1).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_one, nullptr);
-    sqlite3_prepare_v3(db, schema::insert_sql(kRowsPerInsert).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_many,
+    sqlite3_prepare_v3(db, schema::insert_sql(1).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_one,
                        nullptr);
-    sqlite3_prepare_v3(db, "SELECT coalesce(max(rowid), 0) FROM usage", -1, SQLITE_PREPARE_PERSISTENT, &last_id,
-                       nullptr);
+    sqlite3_prepare_v3(db, schema::insert_sql(kRowsPerInsert).c_str(), -1, SQLITE_PREPARE_PERSISTENT,
+                       &insert_many, nullptr);
+    sqlite3_prepare_v3(db, "SELECT coalesce(max(rowid), 0) FROM usage", -1, SQLITE_PREPARE_PERSISTENT,
+                       &last_id, nullptr);
     sqlite3_prepare_v3(db,
                        "INSERT INTO usage_span VALUES (?1, ?2, ?3) ON CONFLICT(minute) DO UPDATE SET "
                        "first_id = min(first_id, ?2), last_id = max(last_id, ?3)",
@@ -251,8 +253,8 @@ std::pair<std::int64_t, std::int64_t> Ledger::id_range(std::int64_t from_ms, std
     return {1, 0};
   }
   sqlite3_stmt* st = nullptr;
-  sqlite3_prepare_v2(db_, "SELECT min(first_id), max(last_id) FROM usage_span WHERE minute BETWEEN ? AND ?", -1,
-                     &st, nullptr);
+  sqlite3_prepare_v2(db_, "SELECT min(first_id), max(last_id) FROM usage_span WHERE minute BETWEEN ? AND ?",
+                     -1, &st, nullptr);
   sqlite3_bind_int64(st, 1, minute_of(from_ms));
   sqlite3_bind_int64(st, 2, minute_of(to_ms - 1));
   std::pair<std::int64_t, std::int64_t> range{1, 0};

@@ -169,9 +169,18 @@ describe('gateway lifecycle: clients that leave, slow clients', () => {
     const rec = up.requests.find((q) => q.headers['x-request-id'] === id);
     const stalledAt = rec.bytesWritten;
     await sleep(300);
-    assert.ok(rec.bytesWritten < total * 0.6, `the upstream could write ${rec.bytesWritten} bytes past a paused client`);
+    // What the kernel may hold between a paused reader and the upstream: both connections' receive and send
+    // buffers, which autotune up to the tcp_rmem / tcp_wmem maxima (32 MiB receive buffers on some hosts).
+    // Anything beyond that (plus 8 MiB of slack) was buffered by the gateway.
+    const maxOf = (f) => Number(fs.readFileSync(`/proc/sys/net/ipv4/${f}`, 'utf8').trim().split(/\s+/)[2]);
+    const kernelMay = 2 * maxOf('tcp_rmem') + 2 * maxOf('tcp_wmem') + (8 << 20);
+    if (kernelMay < total) {
+      assert.ok(rec.bytesWritten < kernelMay, `the upstream could write ${rec.bytesWritten} bytes past a paused client`);
+    } else {
+      t.diagnostic(`socket buffers may hold ${kernelMay} bytes here: the RSS and stall checks stand alone`);
+    }
     assert.ok(rec.bytesWritten - stalledAt < 1 << 20, 'backpressure reaches the upstream while the client does not read');
-    const limitKb = (gw.sanitized() ? 200 : 30) * 1024;
+    const limitKb = (gw.sanitized() ? 200 : 8) * 1024;  // a release build grows by ~0.3 MiB here
     t.diagnostic(`RSS base ${base} KiB, peak while paused ${peak} KiB; upstream wrote ${rec.bytesWritten} of ${total} bytes`);
     assert.ok(peak - base < limitKb, `RSS grew by ${peak - base} KiB while the client was paused`);
     // Now read everything: the stream completes intact.

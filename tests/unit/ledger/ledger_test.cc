@@ -1,7 +1,6 @@
 #include "ledger/ledger.h"
 
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
@@ -75,8 +74,8 @@ struct TempDb {
   std::filesystem::path dir;
   config::LedgerConfig cfg;
   explicit TempDb(const std::string& name) {
-    dir = std::filesystem::temp_directory_path() /
-          ("sluice-ledger-" + name + "-" + std::to_string(::getpid()));
+    dir =
+        std::filesystem::temp_directory_path() / ("sluice-ledger-" + name + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     cfg.path = (dir / "l.db").string();
@@ -127,9 +126,9 @@ TEST(Ledger, TimeRangesMatchABruteForceCount) {
   EXPECT_EQ(count_in(*l, base + 10'000'000, base + 20'000'000), 0);
 }
 
-// A ledger written by an earlier sluice (implicit rowids, an index on ts_ms) keeps every row and its id, loses
-// the index, and answers the same, also after a VACUUM: the spans refer to ids, which VACUUM may renumber
-// unless they are declared (it does renumber the old table's rowids after a delete).
+// A ledger written by an earlier sluice (implicit rowids, an index on ts_ms) keeps every row and its id,
+// loses the index, and answers the same, also after a VACUUM: the spans refer to ids, which VACUUM may
+// renumber unless they are declared (it does renumber the old table's rowids after a delete).
 TEST(Ledger, MovesVersionOneLedgerToTheCurrentSchema) {
   TempDb db("migrate");
   sqlite3* raw = nullptr;
@@ -159,7 +158,8 @@ TEST(Ledger, MovesVersionOneLedgerToTheCurrentSchema) {
     l->record(row(190'000, "c", "upstream", 1, 0));
   }
   ASSERT_EQ(sqlite3_open(db.cfg.path.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "DELETE FROM usage WHERE rowid = 2; VACUUM", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DELETE FROM usage WHERE rowid = 2; VACUUM", nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(raw);
   auto l = Ledger::open(db.cfg, err);
   ASSERT_TRUE(l) << err;
