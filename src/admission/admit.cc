@@ -59,6 +59,11 @@ net::awaitable<void> send_limited(http::Responder& res, const KeyDecision& d, st
   const char* type = d.rejected == LimitKind::kTokens ? "tokens" : "requests";
   co_await res.send_error(bhttp::status::too_many_requests, message, type, "rate_limit_exceeded", retry);
 }
+// X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
+void set_priority(const AdmitInput& in, const KeyEntry* key, http::Responder& res, Admitted& out) {
+  out.priority = Admission::priority_for(key, in.priority_header);
+  res.set_header("x-sluice-priority", config::to_string(out.priority));
+}
 }  // namespace
 
 std::string format_reset(Nanos ns) {
@@ -83,8 +88,7 @@ bool admit_now(const AdmitInput& in, http::Responder& res, Admitted& out) {
     return false;
   }
   out.group = &in.group;
-  out.priority = Admission::priority_for(key, in.priority_header);
-  res.set_header("x-sluice-priority", config::to_string(out.priority));
+  set_priority(in, key, res, out);
   return true;
 }
 
@@ -113,8 +117,7 @@ net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted&
       co_return false;
     }
   }
-  out.priority = Admission::priority_for(key, in.priority_header);
-  res.set_header("x-sluice-priority", config::to_string(out.priority));
+  set_priority(in, key, res, out);
   const std::shared_ptr<GroupGate>* gate = in.admission.gate(in.group.model->name);
   if (gate == nullptr) {
     co_return true;

@@ -198,9 +198,11 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       legs[0].key = std::make_unique<KeyLease>(*g->hosts[idx]);
       {
         auto key_from = Clock::now();
-        const bool have_key =
-            legs[0].key->try_take(key_from) || co_await legs[0].key->acquire(in.deadline, result.backoff);
-        result.not_overhead += Clock::now() - key_from;
+        bool have_key = legs[0].key->try_take(key_from);
+        if (!have_key) {  // waiting for a key's rate-limit window is not gateway overhead
+          have_key = co_await legs[0].key->acquire(in.deadline, result.backoff);
+          result.not_overhead += Clock::now() - key_from;
+        }
         if (!have_key) {
           co_return;  // the client left while we waited for a key
         }

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <boost/container/small_vector.hpp>
-#include <span>
 
 #include "common/json.h"
 #include "common/thread_name.h"
@@ -225,20 +224,21 @@ bool Ledger::write(std::vector<UsageRecord>& rows) {
     bind_row(st.insert_one, 0, rows[i]);
     step_done(db_, st.insert_one, 1);
   }
-  std::int64_t last = st.max_id();
-  // Every minute this batch has rows for now also spans the batch's ids (usually one or two minutes).
-  boost::container::small_vector<std::int64_t, 4> minutes;
-  for (const auto& r : rows) {
-    auto m = minute_of(r.ts_ms);
-    if (std::find(minutes.begin(), minutes.end(), m) == minutes.end()) {
-      minutes.push_back(m);
+  if (std::int64_t last = st.max_id(); last >= first) {
+    // Every minute this batch has rows for now also spans the batch's ids (usually one or two minutes).
+    boost::container::small_vector<std::int64_t, 4> minutes;
+    for (const auto& r : rows) {
+      auto m = minute_of(r.ts_ms);
+      if (std::find(minutes.begin(), minutes.end(), m) == minutes.end()) {
+        minutes.push_back(m);
+      }
     }
-  }
-  for (auto m : last >= first ? std::span(minutes) : std::span<std::int64_t>{}) {
-    sqlite3_bind_int64(st.span, 1, m);
-    sqlite3_bind_int64(st.span, 2, first);
-    sqlite3_bind_int64(st.span, 3, last);
-    step_done(db_, st.span, 0);
+    for (auto m : minutes) {
+      sqlite3_bind_int64(st.span, 1, m);
+      sqlite3_bind_int64(st.span, 2, first);
+      sqlite3_bind_int64(st.span, 3, last);
+      step_done(db_, st.span, 0);
+    }
   }
   if (!exec(db_, "COMMIT", error)) {
     spdlog::error("ledger: commit of {} row(s) failed, kept for the next flush: {}", rows.size(), error);

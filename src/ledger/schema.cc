@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
+#include <string_view>
 
 namespace sluice::ledger::schema {
 
@@ -12,6 +14,8 @@ namespace {
 constexpr const char* kColumns =
     "ts_ms, request_id, key, model, upstream, upstream_model, source, stream, status, prompt_tokens, "
     "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, savings_usd";
+static_assert(std::count(kColumns, kColumns + std::string_view(kColumns).size(), ',') + 1 == kColumnCount,
+              "kColumnCount must match kColumns");
 constexpr const char* kUsageTable = R"sql(
   (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT, key TEXT, model TEXT, upstream TEXT,
   upstream_model TEXT, source TEXT NOT NULL, stream INTEGER, status INTEGER,
