@@ -1,7 +1,7 @@
 #pragma once
 // Claim-before-commit: when several attempts of one request run at once (a hedge), only the one that claims
 // the gate first may write to the client. Attempts of one request share one worker thread, so no locking.
-#include <functional>
+#include "common/function_ref.h"
 
 namespace sluice::gateway {
 
@@ -23,7 +23,7 @@ class AttemptGate {
   bool lost(int id) const { return winner_ != kNobody && winner_ != id; }
   int winner() const { return winner_; }
 
-  std::function<void(int)> on_claim;
+  FunctionRef<void(int)> on_claim;
 
  private:
   int winner_ = kNobody;

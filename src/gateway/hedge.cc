@@ -18,12 +18,22 @@ net::awaitable<void> run_leg(Leg& leg, http::Responder& res, UpstreamConnection*
 net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::duration> hedge_delay,
                                          http::Responder& res, UpstreamConnection** (&slots)[2],
                                          const RaceHooks& hooks) {
-  auto ex = co_await net::this_coro::executor;
-  net::steady_timer wake{ex, Clock::time_point::max()};
   AttemptGate gate;
   RaceResult result;
+  if (!hedge_delay) {
+    // No hedge possible: run inline, no spawn, no timer and no extra trip through the event loop.
+    auto claimed = [&](int id) { hooks.on_claim(legs[id]); };
+    gate.on_claim = claimed;
+    legs[0].spec->gate = &gate;
+    legs[0].started = true;
+    co_await run_leg(legs[0], res, slots[0]);
+    legs[0].done = true;
+    co_return result;
+  }
+  auto ex = co_await net::this_coro::executor;
+  net::steady_timer wake{ex, Clock::time_point::max()};
   int last_done = 0;
-  gate.on_claim = [&](int id) {
+  auto claimed = [&](int id) {
     hooks.on_claim(legs[id]);
     const int other = 1 - id;
     if (legs[other].started && !legs[other].done && *slots[other]) {
@@ -31,6 +41,7 @@ net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::du
     }
     wake.cancel();
   };
+  gate.on_claim = claimed;
   auto spawn = [&](int i) {
     legs[i].spec->gate = &gate;
     legs[i].spec->gate_id = i;
@@ -42,16 +53,8 @@ net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::du
     });
   };
 
-  if (!hedge_delay) {
-    // No hedge possible: run inline, no spawn and no extra trip through the event loop.
-    legs[0].spec->gate = &gate;
-    legs[0].started = true;
-    co_await run_leg(legs[0], res, slots[0]);
-    legs[0].done = true;
-    co_return result;
-  }
   spawn(0);
-  auto hedge_at = hedge_delay ? Clock::now() + *hedge_delay : Clock::time_point::max();
+  auto hedge_at = Clock::now() + *hedge_delay;
   for (;;) {
     if (legs[0].done && (!result.hedged || legs[1].done)) {
       break;

@@ -1,13 +1,13 @@
 #pragma once
 // Hedged attempts: the primary attempt runs; if no content arrived within the hedge delay, a second attempt
-// (the hedge) starts on another host, and the two race on the same worker. The first to produce content claims
-// the client (AttemptGate); the other's connection is closed at once (never pooled) and its outcome is marked
-// lost_race. Without a delay this is just the primary attempt.
-#include <functional>
+// (the hedge) starts on another host, and the two race on the same worker. The first to produce content
+// claims the client (AttemptGate); the other's connection is closed at once (never pooled) and its outcome is
+// marked lost_race. Without a delay this is just the primary attempt.
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "common/function_ref.h"
 #include "gateway/attempt.h"
 #include "gateway/key_lease.h"
 #include "routing/router.h"
@@ -28,11 +28,12 @@ struct Leg {
   bool done = false;
 };
 
+// Both refer to callables the caller keeps alive across the race.
 struct RaceHooks {
   // Fills the hedge leg (another host, budget taken); false when no hedge may be sent.
-  std::function<bool(Leg&)> start_hedge;
+  FunctionRef<bool(Leg&)> start_hedge;
   // Runs when a leg claims the client, before its first byte is written (headers naming the upstream).
-  std::function<void(const Leg&)> on_claim;
+  FunctionRef<void(const Leg&)> on_claim;
 };
 
 struct RaceResult {

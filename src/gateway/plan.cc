@@ -257,8 +257,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       result.answered_by = &model;
       result.upstream = &legs[0].host->upstream();
       RetryGuard hedge_slot;
-      RaceHooks hooks;
-      hooks.start_hedge = [&](Leg& leg) {
+      auto start_hedge = [&](Leg& leg) {
         std::size_t h = state_.router->pick(*g, tried, rng_, Clock::now());
         if (tried[h] || !g->hosts[h]->available(Clock::now()) || !g->budget->try_acquire_retry()) {
           return false;  // only an untried healthy host, and only within the retry budget
@@ -267,10 +266,11 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         tried[h] = true;
         return prepare(h, leg);
       };
-      hooks.on_claim = [&](const Leg& leg) {
+      auto on_claim = [&](const Leg& leg) {
         result.upstream = &leg.host->upstream();
         res.set_header("x-sluice-upstream", leg.host->upstream().name);
       };
+      const RaceHooks hooks{start_hedge, on_claim};
       std::optional<Clock::duration> hedge_delay;
       if (g->hedge && g->hosts.size() > 1 && !in.tap) {  // a coalescing leader's tap follows one attempt
         hedge_delay = g->hedge->delay();

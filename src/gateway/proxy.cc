@@ -136,17 +136,23 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   PlanResult plan;
   // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads), unless
   // coalesced requests still read along.
-  res.watch_client([&current, &plan, &ticket] {
-    if (current && !ticket.shared()) {
-      current->close();
+  struct StopUpstream {
+    UpstreamConnection*& current;
+    PlanResult& plan;
+    CacheTicket& ticket;
+    void operator()() const {
+      if (current && !ticket.shared()) {
+        current->close();
+      }
+      if (plan.backoff) {
+        plan.backoff->cancel();
+      }
+      if (plan.hedge) {
+        plan.hedge->close();
+      }
     }
-    if (plan.backoff) {
-      plan.backoff->cancel();
-    }
-    if (plan.hedge) {
-      plan.hedge->close();
-    }
-  });
+  } stop{current, plan, ticket};
+  res.watch_client([&stop] { stop(); });  // one pointer: std::function keeps it without allocating
   struct Unwatch {
     http::Responder& r;
     ~Unwatch() { r.unwatch(); }

@@ -190,13 +190,14 @@ int peek_closed(tcp::socket& sock) {
 
 void Responder::watch_client(std::function<void()> on_gone) {
   watching_ = true;
-  watch_.watch([this, cb = std::move(on_gone)] {
+  on_gone_ = std::move(on_gone);
+  watch_.watch([this] {  // one pointer: fits std::function's inline storage
     watching_ = false;
     if (final_write_) {
       return;  // a client that closes once it has the whole answer did not abandon the request
     }
     broken_ = true;
-    cb();
+    std::exchange(on_gone_, nullptr)();
   });
 }
 
@@ -205,6 +206,7 @@ void Responder::unwatch() {
     watching_ = false;
     watch_.unwatch();
   }
+  on_gone_ = nullptr;
 }
 
 net::awaitable<void> Responder::wait_client_gone() {

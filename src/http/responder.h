@@ -99,6 +99,7 @@ class Responder {
   std::string request_id_;
   std::string pending_header_;  // serialized stream header not yet written
   bool watching_ = false;
+  std::function<void()> on_gone_;  // the current watch_client callback
   // Inline: set_header runs a few times per request and must not allocate.
   boost::container::small_vector<std::pair<std::string_view, std::string>, 6> extra_headers_;
 

@@ -159,7 +159,8 @@ net::awaitable<void> Session::run() {
   bool first = true;
   for (;;) {
     entry_.idle = true;
-    const auto waited_from = std::chrono::steady_clock::now();
+    const auto waited_from =
+        first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     if (worker_.draining() ||
         !co_await read_first_bytes(first ? opts.header_timeout : opts.keepalive_timeout)) {
       break;
