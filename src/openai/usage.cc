@@ -38,21 +38,48 @@ bool may_carry_usage(std::string_view json) {
   return v != std::string_view::npos && rest[v] == '{';
 }
 
+// One pass over the usage object (a lookup per field would rescan it for each): the first occurrence of a
+// key counts, as with at_key; a missing or non-integer count is 0.
 static std::optional<Usage> usage_of(simdjson::dom::element root) {
-  simdjson::dom::element u;
-  if (root.at_key("usage").get(u) || !u.is_object()) {
-    return std::nullopt;
+  simdjson::dom::object u;
+  if (root.at_key("usage").get(u)) {
+    return std::nullopt;  // absent, null or not an object
   }
   Usage out;
-  out.prompt_tokens = int_or_zero(u, "prompt_tokens");
-  out.completion_tokens = int_or_zero(u, "completion_tokens");
-  out.total_tokens = int_or_zero(u, "total_tokens");
-  out.prompt_cache_hit_tokens = int_or_zero(u, "prompt_cache_hit_tokens");
-  if (u.at_key("prompt_cache_miss_tokens").get(out.prompt_cache_miss_tokens)) {
-    out.prompt_cache_miss_tokens = std::max<std::int64_t>(0, out.prompt_tokens - out.prompt_cache_hit_tokens);
+  bool have_miss = false;
+  unsigned seen = 0;
+  auto take = [&seen](unsigned bit, simdjson::dom::element v, std::int64_t& into) {
+    if (seen & bit) {
+      return false;
+    }
+    seen |= bit;
+    return !v.get(into);
+  };
+  for (auto field : u) {
+    const std::string_view k = field.key;
+    std::int64_t n;
+    if (k == "prompt_tokens") {
+      out.prompt_tokens = take(1, field.value, n) ? n : out.prompt_tokens;
+    } else if (k == "completion_tokens") {
+      out.completion_tokens = take(2, field.value, n) ? n : out.completion_tokens;
+    } else if (k == "total_tokens") {
+      out.total_tokens = take(4, field.value, n) ? n : out.total_tokens;
+    } else if (k == "prompt_cache_hit_tokens") {
+      out.prompt_cache_hit_tokens = take(8, field.value, n) ? n : out.prompt_cache_hit_tokens;
+    } else if (k == "prompt_cache_miss_tokens") {
+      if (take(16, field.value, n)) {
+        out.prompt_cache_miss_tokens = n;
+        have_miss = true;
+      }
+    } else if (k == "completion_tokens_details" && !(seen & 32)) {
+      seen |= 32;
+      if (simdjson::dom::element d = field.value; d.is_object()) {
+        out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
+      }
+    }
   }
-  if (simdjson::dom::element d; !u.at_key("completion_tokens_details").get(d) && d.is_object()) {
-    out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
+  if (!have_miss) {
+    out.prompt_cache_miss_tokens = std::max<std::int64_t>(0, out.prompt_tokens - out.prompt_cache_hit_tokens);
   }
   return out;
 }

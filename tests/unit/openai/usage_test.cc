@@ -23,6 +23,40 @@ TEST(Usage, AbsentNullOrMalformed) {
   EXPECT_FALSE(extract_usage(R"({"usage":)"));
 }
 
+TEST(Usage, MissingOrNonIntegerCountsAreZeroAndTheMissIsDerived) {
+  auto u = extract_usage(
+      R"({"usage":{"extra":{"prompt_tokens":5},"completion_tokens":"7","prompt_cache_hit_tokens":6,)"
+      R"("prompt_tokens":10,"completion_tokens_details":{"other":1}}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->prompt_tokens, 10);  // the nested object's key does not count
+  EXPECT_EQ(u->completion_tokens, 0);
+  EXPECT_EQ(u->total_tokens, 0);
+  EXPECT_EQ(u->prompt_cache_hit_tokens, 6);
+  EXPECT_EQ(u->prompt_cache_miss_tokens, 4);
+  EXPECT_EQ(u->reasoning_tokens, 0);
+}
+
+TEST(Usage, AReportedMissIsKeptAndTheFirstOfARepeatedKeyCounts) {
+  auto u = extract_usage(R"({"usage":{"prompt_tokens":10,"prompt_tokens":99,"prompt_cache_hit_tokens":3,)"
+                         R"("prompt_cache_miss_tokens":0,"completion_tokens_details":null}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->prompt_tokens, 10);
+  EXPECT_EQ(u->prompt_cache_miss_tokens, 0);  // reported, not derived (which would be 7)
+  EXPECT_EQ(u->reasoning_tokens, 0);
+  auto neg = extract_usage(R"({"usage":{"prompt_tokens":2,"prompt_cache_hit_tokens":5}})");
+  ASSERT_TRUE(neg);
+  EXPECT_EQ(neg->prompt_cache_miss_tokens, 0);  // derived, never negative
+}
+
+TEST(Usage, UsageThatIsNotAnObject) {
+  EXPECT_FALSE(extract_usage(R"({"usage":[1,2]})"));
+  EXPECT_FALSE(extract_usage(R"({"usage":3})"));
+  std::string body = R"({"id":"x","usage":"n/a"})";
+  std::optional<Usage> u;
+  EXPECT_TRUE(validate_response(body, u));  // valid JSON, no usage
+  EXPECT_FALSE(u);
+}
+
 TEST(Usage, CheapPrecheck) {
   EXPECT_TRUE(may_carry_usage(R"({"usage": {"prompt_tokens":1}})"));
   EXPECT_FALSE(may_carry_usage(R"({"usage":null})"));
