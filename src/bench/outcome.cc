@@ -119,7 +119,8 @@ void StreamCheck::on_event(const http::SseEvent& ev) {
   if (data.empty()) {
     return;
   }
-  if (done_ || !openai::is_valid_json(data)) {
+  openai::ChunkInfo chunk;
+  if (done_ || !(chunk = openai::inspect_chunk(data)).valid) {
     malformed_ = true;
     return;
   }
@@ -133,10 +134,8 @@ void StreamCheck::on_event(const http::SseEvent& ev) {
     ++new_tokens_;
     ++content_chunks_;
   }
-  if (openai::may_carry_usage(data)) {
-    if (auto u = openai::extract_usage(data)) {
-      usage_tokens_ = u->completion_tokens;
-    }
+  if (chunk.usage) {
+    usage_tokens_ = chunk.usage->completion_tokens;
   }
   if (finished_insufficient(data)) {
     insufficient_ = true;

@@ -43,13 +43,15 @@ class StreamSink : public http::SseSink {
     bool usage_only = false;
     if (ev.data == "[DONE]") {
       done = true;
-    } else if (!openai::is_valid_json(ev.data)) {
-      malformed = true;  // cut or corrupt JSON: never relayed, the stream ends with an error event instead
-      return;
-    } else if (openai::may_carry_usage(ev.data)) {
-      if (auto u = openai::extract_usage(ev.data)) {
-        usage = u;
-        usage_only = openai::is_usage_only_chunk(ev.data);
+    } else {
+      openai::ChunkInfo chunk = openai::inspect_chunk(ev.data);
+      if (!chunk.valid) {
+        malformed = true;  // cut or corrupt JSON: never relayed, the stream ends with an error event instead
+        return;
+      }
+      if (chunk.usage) {
+        usage = chunk.usage;
+        usage_only = chunk.usage_only;
       }
     }
     std::size_t before = out.size();

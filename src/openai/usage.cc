@@ -2,9 +2,8 @@
 
 #include <simdjson.h>
 
-#include <string>
 #include <algorithm>
-#include <cstring>
+#include <string>
 
 namespace sluice::openai {
 
@@ -25,18 +24,6 @@ std::int64_t int_or_zero(simdjson::dom::element e, std::string_view key) {
   return v;
 }
 }  // namespace
-
-bool may_carry_usage(std::string_view json) {
-  // memmem beats string_view::find here: the latter scans for '"', the most common byte in JSON.
-  const void* hit = ::memmem(json.data(), json.size(), "\"usage\"", 7);
-  if (!hit) {
-    return false;
-  }
-  auto pos = static_cast<std::size_t>(static_cast<const char*>(hit) - json.data());
-  auto rest = json.substr(pos + 7);
-  auto v = rest.find_first_not_of(" \t\r\n:");
-  return v != std::string_view::npos && rest[v] == '{';
-}
 
 // One pass over the usage object (a lookup per field would rescan it for each): the first occurrence of a
 // key counts, as with at_key; a missing or non-integer count is 0.
@@ -106,8 +93,20 @@ bool validate_response(std::string& body, std::optional<Usage>& usage) {
   return true;
 }
 
-bool is_usage_only_chunk(std::string_view json) {
-  return ::memmem(json.data(), json.size(), "\"choices\":[]", 12) != nullptr;
+ChunkInfo inspect_chunk(std::string_view json) {
+  thread_local simdjson::dom::parser parser;
+  ChunkInfo info;
+  simdjson::dom::element root;
+  if (parser.parse(padded(json)).get(root)) {
+    return info;
+  }
+  info.valid = true;
+  if (root.is_object()) {
+    info.usage = usage_of(root);
+    simdjson::dom::array choices;
+    info.usage_only = info.usage && !root.at_key("choices").get(choices) && choices.size() == 0;
+  }
+  return info;
 }
 
 bool is_valid_json(std::string_view json) {

@@ -15,14 +15,16 @@ struct Usage {
   std::int64_t reasoning_tokens = 0;
 };
 
-// The include_usage chunk: usage with "choices":[] (checked on a chunk already known to carry usage).
-bool is_usage_only_chunk(std::string_view json);
+// What a stream relay needs from one event's JSON, from a single parse.
+struct ChunkInfo {
+  bool valid = false;          // a complete, valid JSON document
+  std::optional<Usage> usage;  // its "usage" object, when it has one
+  bool usage_only = false;     // usage with "choices": [] (the include_usage chunk)
+};
+ChunkInfo inspect_chunk(std::string_view json);
 
 // Reads "usage" from a chat/completion JSON object or stream chunk. nullopt when absent, null or malformed.
 std::optional<Usage> extract_usage(std::string_view json);
-
-// Cheap pre-check for stream chunks: most carry no usage, so skip the parse for them.
-bool may_carry_usage(std::string_view json);
 
 // True when `json` (with any surrounding whitespace) is a complete, valid JSON document.
 bool is_valid_json(std::string_view json);

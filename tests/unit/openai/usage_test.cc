@@ -57,10 +57,28 @@ TEST(Usage, UsageThatIsNotAnObject) {
   EXPECT_FALSE(u);
 }
 
-TEST(Usage, CheapPrecheck) {
-  EXPECT_TRUE(may_carry_usage(R"({"usage": {"prompt_tokens":1}})"));
-  EXPECT_FALSE(may_carry_usage(R"({"usage":null})"));
-  EXPECT_FALSE(may_carry_usage(R"({"choices":[{"delta":{"content":"usage"}}]})"));
+TEST(Usage, InspectsAStreamChunkInOneParse) {
+  auto content = inspect_chunk(R"({"choices":[{"delta":{"content":"the usage is"}}],"usage":null})");
+  EXPECT_TRUE(content.valid);
+  EXPECT_FALSE(content.usage);
+  EXPECT_FALSE(content.usage_only);
+
+  auto last = inspect_chunk(R"({"choices" : [ ],"usage":{"prompt_tokens":3,"completion_tokens":4}})");
+  EXPECT_TRUE(last.valid);
+  ASSERT_TRUE(last.usage);
+  EXPECT_EQ(last.usage->completion_tokens, 4);
+  EXPECT_TRUE(last.usage_only);
+
+  auto finishing = inspect_chunk(R"({"choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":3}})");
+  ASSERT_TRUE(finishing.usage);
+  EXPECT_FALSE(finishing.usage_only);  // it also carries a choice: never stripped
+  EXPECT_FALSE(inspect_chunk(R"({"usage":{"prompt_tokens":3}})").usage_only);  // no choices at all
+
+  EXPECT_FALSE(inspect_chunk(R"({"choices":[],"usage":{"prompt_tokens":)").valid);
+  EXPECT_FALSE(inspect_chunk("").valid);
+  auto scalar = inspect_chunk(R"("usage")");
+  EXPECT_TRUE(scalar.valid);
+  EXPECT_FALSE(scalar.usage);
 }
 
 TEST(Usage, ValidJson) {
