@@ -62,13 +62,13 @@ std::string_view KeyLease::secret() const {
   return up.api_key;
 }
 
-void KeyLease::finish(const AttemptOutcome& out) {
+void KeyLease::finish(const AttemptOutcome& out, Clock::time_point now) {
   if (!key_) {
     return;
   }
   std::size_t k = *key_;
   key_.reset();
-  std::string change = host_.keys().release(k, out.upstream_status, out.rate, Clock::now());
+  std::string change = host_.keys().release(k, out.upstream_status, out.rate, now);
   if (!change.empty()) {
     // A 429 is routine information for the pacer; a key taken out of service is news for the operator.
     spdlog::log(out.upstream_status == 429 ? spdlog::level::debug : spdlog::level::warn,

@@ -25,8 +25,8 @@ class KeyLease {
   // Takes a key at once, never waiting (hedges, continuations): one with headroom, else the least bad.
   void take_now(Clock::time_point now);
   std::string_view secret() const;
-  // Learns from the attempt's answer and ends the lease.
-  void finish(const AttemptOutcome& out);
+  // Learns from the attempt's answer (which ended at `now`) and ends the lease.
+  void finish(const AttemptOutcome& out, Clock::time_point now);
 
  private:
   routing::HostState& host_;

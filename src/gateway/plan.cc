@@ -182,7 +182,8 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
           result.backoff = &timer;
           auto slept_from = Clock::now();
           co_await timer.async_wait(use_tuple);
-          result.not_overhead += Clock::now() - slept_from;
+          now = Clock::now();
+          result.not_overhead += now - slept_from;
           result.backoff = nullptr;
           if (res.broken()) {
             co_return;
@@ -197,7 +198,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       Leg legs[2];
       legs[0].key = std::make_unique<KeyLease>(*g->hosts[idx]);
       {
-        auto key_from = Clock::now();
+        const auto key_from = now;  // nothing waited since `now` was read (a backoff sleep re-read it)
         bool have_key = legs[0].key->try_take(key_from);
         if (!have_key) {  // waiting for a key's rate-limit window is not gateway overhead
           have_key = co_await legs[0].key->acquire(in.deadline, result.backoff);
@@ -278,7 +279,8 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       UpstreamConnection** slots[2] = {current, &result.hedge};
       auto race_from = Clock::now();
       const RaceResult race = co_await race_attempts(legs, hedge_delay, res, slots, hooks);
-      result.not_overhead += Clock::now() - race_from;
+      const auto race_end = Clock::now();  // also the time the legs' outcomes are recorded at
+      result.not_overhead += race_end - race_from;
       result.hedge = nullptr;
       result.out = legs[race.answer].out;
       result.upstream = &legs[race.answer].host->upstream();
@@ -290,7 +292,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       }
       auto record = [&](Leg& leg) {
         if (leg.key) {
-          leg.key->finish(leg.out);  // the provider's rate-limit headers (or 429/402) for this key
+          leg.key->finish(leg.out, race_end);  // the provider's rate-limit headers (or 429/402) for this key
         }
         if (!leg.started || leg.out.lost_race) {
           return;  // cancelled because the other leg won: says nothing about the host
@@ -311,7 +313,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         if (ttft && g->hedge) {
           g->hedge->observe(*ttft);
         }
-        if (leg.host->record(!host_failure(leg.out.failure), ttft, Clock::now())) {
+        if (leg.host->record(!host_failure(leg.out.failure), ttft, race_end)) {
           state_.metrics->on_ejection(up);
           spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name,
                        to_string(leg.out.failure));

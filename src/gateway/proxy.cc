@@ -39,8 +39,8 @@ std::string client_error_body(const AttemptOutcome& o, const FailureInfo& info) 
 
 net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std::string_view key_name,
                                          http::Request& req, http::Responder& res) {
-  auto started = Clock::now();
-  RequestMetrics metrics{*state_.metrics};
+  const auto started = Clock::now();
+  RequestMetrics metrics{*state_.metrics, started};
   telemetry::AccessRecord log;
   log.request_id = res.request_id();
   log.key = key_name;
@@ -51,9 +51,10 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     log.status = res.status() != 0 ? res.status() : 499;  // 499: client closed before any answer (nginx)
     log.failure = failure;
     log.bytes_out = res.bytes_sent();
-    log.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    const auto now = Clock::now();
+    log.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started).count();
     state_.access_log->write(log);
-    metrics.finish(log.status);
+    metrics.finish(log.status, now);
   };
   auto reject = [&](bhttp::status status, std::string_view message, std::string_view code,
                     std::string_view param = {}) -> net::awaitable<void> {

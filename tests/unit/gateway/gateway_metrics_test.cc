@@ -122,14 +122,17 @@ TEST_F(GatewayMetricsTest, HostGaugesComeFromTheRouterAtScrapeTime) {
 
 TEST_F(GatewayMetricsTest, InFlightGaugesFollowRequestScopes) {
   {
-    RequestMetrics r1{*metrics};
-    RequestMetrics r2{*metrics};
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    RequestMetrics r1{*metrics, t0};
+    RequestMetrics r2{*metrics, t0};
     r2.set_stream(true);
     EXPECT_EQ(gauge("sluice_requests_in_flight", {}, {}), 2);
     EXPECT_EQ(gauge("sluice_streams_in_flight", {}, {}), 1);
-    r1.finish(200);
-    r1.finish(200);  // once only
+    r1.finish(200, t0 + std::chrono::milliseconds(1250));  // the caller's times, not the clock's
+    r1.finish(200, t0 + std::chrono::seconds(60));         // once only
   }
+  const std::string text = reg.expose();
+  EXPECT_NE(text.find("sluice_request_duration_seconds_sum{model=\"none\"} 1.25"), std::string::npos) << text;
   EXPECT_EQ(gauge("sluice_requests_in_flight", {}, {}), 0);
   EXPECT_EQ(gauge("sluice_streams_in_flight", {}, {}), 0);
   EXPECT_EQ(counter("sluice_requests_total", {"none", "none", "2xx"}, {"model", "upstream", "status_class"}),
