@@ -1,6 +1,9 @@
 #pragma once
 // Small string_view helpers shared by parsers of headers, CLI specs and response bodies.
+#include <charconv>
+#include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace sluice {
 
@@ -18,5 +21,14 @@ inline std::string_view trim(std::string_view s, std::string_view chars = " \t")
 
 // The path of a request target, without its query string.
 inline std::string_view strip_query(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// Appends the decimal form of `n` without the temporary string std::to_string builds.
+template <class Int>
+requires std::is_integral_v<Int>
+void append_number(std::string& out, Int n) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
 
 }  // namespace sluice

@@ -3,6 +3,7 @@
 // request deadline as brakes — then fall back to the next model group.
 #include <spdlog/spdlog.h>
 
+#include "common/strings.h"
 #include "gateway/gateway.h"
 #include "gateway/hedge.h"
 #include "gateway/hedge_stats.h"
@@ -16,6 +17,7 @@
 namespace sluice::gateway {
 
 namespace {
+using namespace std::string_view_literals;
 // Client headers that must not travel upstream: hop-by-hop ones, ones the gateway sets itself, client
 // credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
 bool forwardable(const bhttp::fields::value_type& f) {
@@ -48,9 +50,8 @@ bool forwardable(const bhttp::fields::value_type& f) {
 
 const std::string kUserAgent = std::string("sluice/") + kVersion;
 
-std::string host_header(const config::Upstream& up) {
-  bool default_port = (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
-  return default_port ? up.host : up.host + ":" + std::to_string(up.port);
+bool default_port(const config::Upstream& up) {
+  return (up.scheme == "https" && up.port == 443) || (up.scheme == "http" && up.port == 80);
 }
 
 // Serialized by hand: one string, one write, none of the per-field allocations of a beast message.
@@ -60,31 +61,39 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
   h.reserve(512);
   auto field = [&h](std::string_view name, std::string_view value) {
     h += name;
-    h += ": ";
+    h += ": "sv;
     h += value;
-    h += "\r\n";
+    h += "\r\n"sv;
   };
-  h += "POST ";
+  h += "POST "sv;
   h += up.base_path;
   h += in.path;
-  h += " HTTP/1.1\r\n";
+  h += " HTTP/1.1\r\n"sv;
   for (const auto& f : in.client) {
     if (forwardable(f)) {
       field(f.name_string(), f.value());
     }
   }
-  field("Host", host_header(up));
+  h += "Host: "sv;  // written in place: host_header() would build a string per request
+  h += up.host;
+  if (!default_port(up)) {
+    h += ':';
+    append_number(h, up.port);
+  }
+  h += "\r\n"sv;
   field("User-Agent", kUserAgent);
   field("Content-Type", "application/json");
   field("Accept", in.stream ? "text/event-stream" : "application/json");
   field("X-Request-Id", request_id);
   if (!api_key.empty()) {
-    h += "Authorization: Bearer ";
+    h += "Authorization: Bearer "sv;
     h += api_key;
-    h += "\r\n";
+    h += "\r\n"sv;
   }
-  field("Content-Length", std::to_string(body_size));
-  h += "\r\n";
+  h += "Content-Length: "sv;
+  append_number(h, body_size);
+  h += "\r\n"sv;
+  h += "\r\n"sv;
   return h;
 }
 

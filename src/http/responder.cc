@@ -4,10 +4,13 @@
 
 #include <array>
 
+#include "common/strings.h"
 #include "http/openai_error.h"
 #include "http/send.h"
 
 namespace sluice::http {
+
+using namespace std::string_view_literals;
 
 net::awaitable<bool> Responder::write(auto&& buffers) {
   if (broken_) {
@@ -47,19 +50,19 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
   };
   std::string out;
   out.reserve(256);
-  out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-  out += std::to_string(status);
+  out += version_ == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
+  append_number(out, status);
   out += ' ';
   out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-  out += "\r\n";
+  out += "\r\n"sv;
   for (const auto& [k, v] : own) {
     if (v.empty()) {
       continue;
     }
     out += k;
-    out += ": ";
+    out += ": "sv;
     out += v;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (fields) {
     for (const auto& f : *fields) {
@@ -68,35 +71,35 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
         continue;
       }
       out += f.name_string();
-      out += ": ";
+      out += ": "sv;
       out += f.value();
-      out += "\r\n";
+      out += "\r\n"sv;
     }
   }
   if (!request_id_.empty()) {
-    out += "x-request-id: ";
+    out += "x-request-id: "sv;
     out += request_id_;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   for (const auto& [k, v] : extra_headers_) {
     out += k;
-    out += ": ";
+    out += ": "sv;
     out += v;
-    out += "\r\n";
+    out += "\r\n"sv;
   }
   if (content_length >= 0) {
-    out += "Content-Length: ";
-    out += std::to_string(content_length);
-    out += "\r\n";
+    out += "Content-Length: "sv;
+    append_number(out, content_length);
+    out += "\r\n"sv;
   } else {
-    out += "Transfer-Encoding: chunked\r\n";
+    out += "Transfer-Encoding: chunked\r\n"sv;
   }
   if (!keep_alive()) {
-    out += "Connection: close\r\n";
+    out += "Connection: close\r\n"sv;
   } else if (version_ == 10) {
-    out += "Connection: keep-alive\r\n";
+    out += "Connection: keep-alive\r\n"sv;
   }
-  out += "\r\n";
+  out += "\r\n"sv;
   return out;
 }
 
