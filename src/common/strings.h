@@ -1,5 +1,6 @@
 #pragma once
-// Small string_view helpers shared by parsers of headers, CLI specs and response bodies.
+// Small string helpers shared by parsers of headers, CLI specs and response bodies, and by the code that
+// serializes HTTP heads.
 #include <charconv>
 #include <string>
 #include <string_view>
@@ -29,6 +30,14 @@ void append_number(std::string& out, Int n) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, n);
   out.append(buf, static_cast<std::size_t>(r.ptr - buf));
+}
+
+// Appends one HTTP header line, "name: value\r\n".
+inline void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += std::string_view(": ");
+  out += value;
+  out += std::string_view("\r\n");
 }
 
 }  // namespace sluice

@@ -59,19 +59,13 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
                                std::string_view request_id, std::string_view api_key) {
   std::string h;
   h.reserve(512);
-  auto field = [&h](std::string_view name, std::string_view value) {
-    h += name;
-    h += ": "sv;
-    h += value;
-    h += "\r\n"sv;
-  };
   h += "POST "sv;
   h += up.base_path;
   h += in.path;
   h += " HTTP/1.1\r\n"sv;
   for (const auto& f : in.client) {
     if (forwardable(f)) {
-      field(f.name_string(), f.value());
+      append_field(h, f.name_string(), f.value());
     }
   }
   h += "Host: "sv;  // written in place: host_header() would build a string per request
@@ -81,10 +75,10 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
     append_number(h, up.port);
   }
   h += "\r\n"sv;
-  field("User-Agent", kUserAgent);
-  field("Content-Type", "application/json");
-  field("Accept", in.stream ? "text/event-stream" : "application/json");
-  field("X-Request-Id", request_id);
+  append_field(h, "User-Agent", kUserAgent);
+  append_field(h, "Content-Type", "application/json");
+  append_field(h, "Accept", in.stream ? "text/event-stream" : "application/json");
+  append_field(h, "X-Request-Id", request_id);
   if (!api_key.empty()) {
     h += "Authorization: Bearer "sv;
     h += api_key;

@@ -59,10 +59,7 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
     if (v.empty()) {
       continue;
     }
-    out += k;
-    out += ": "sv;
-    out += v;
-    out += "\r\n"sv;
+    append_field(out, k, v);
   }
   if (fields) {
     for (const auto& f : *fields) {
@@ -70,22 +67,14 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
           f.name() == bhttp::field::transfer_encoding || decorated(f.name_string())) {
         continue;
       }
-      out += f.name_string();
-      out += ": "sv;
-      out += f.value();
-      out += "\r\n"sv;
+      append_field(out, f.name_string(), f.value());
     }
   }
   if (!request_id_.empty()) {
-    out += "x-request-id: "sv;
-    out += request_id_;
-    out += "\r\n"sv;
+    append_field(out, "x-request-id", request_id_);
   }
   for (const auto& [k, v] : extra_headers_) {
-    out += k;
-    out += ": "sv;
-    out += v;
-    out += "\r\n"sv;
+    append_field(out, k, v);
   }
   if (content_length >= 0) {
     out += "Content-Length: "sv;
