@@ -103,9 +103,10 @@ class Attempt {
       co_return;
     }
     if (co_await connect_and_send()) {
-      unsigned status = parser_->get().result_int();
+      unsigned status = conn_->head().status();
       out_.upstream_status = status;
-      out_.rate = routing::parse_rate_signals([this](std::string_view n) { return parser_->get()[n]; });
+      auto header = [this](std::string_view n) { return conn_->head()[n]; };
+      out_.rate = routing::parse_rate_signals(header);
       if (status >= 400) {
         co_await read_error_body();
       } else if (spec_.stream && is_event_stream()) {
@@ -148,7 +149,7 @@ class Attempt {
     }
   }
   bool is_event_stream() const {
-    auto ct = parser_->get()[bhttp::field::content_type];
+    auto ct = conn_->head()[bhttp::field::content_type];
     return ct.substr(0, 17) == "text/event-stream";
   }
   // False when another attempt of this request already owns the client: this one must stop, silently.
@@ -209,10 +210,7 @@ class Attempt {
         fail_io(wec, "upstream request");
         co_return false;
       }
-      parser_.emplace();
-      parser_->body_limit(boost::none);
-      parser_->header_limit(64 * 1024);
-      auto hec = co_await conn_->read_header(*parser_);
+      auto hec = co_await conn_->read_header();
       if (hec) {
         fail_io(hec, "upstream response header");
         co_return false;
@@ -225,16 +223,10 @@ class Attempt {
 
   // Reads the next piece of body into buf_ under the deadline that applies now.
   net::awaitable<error_code> read_chunk(std::size_t& got) {
-    auto& body = parser_->get().body();
     buf_ = conn_->scratch();
-    body.data = buf_.data();
-    body.size = buf_.size();
     conn_->set_deadline(next_deadline());
-    auto ec = co_await conn_->read_some(*parser_);
-    if (ec == bhttp::error::need_buffer) {
-      ec = {};
-    }
-    got = buf_.size() - body.size;
+    auto [ec, n] = co_await conn_->read_body(buf_);
+    got = n;
     co_return ec;
   }
 
@@ -256,7 +248,7 @@ class Attempt {
       out_.committed = true;  // continuing a stream already on the wire: no second header
     }
     // With a tap, others may read along: the upstream is read to the end even after this client left.
-    while (!parser_->is_done() && (client_ok || (spec_.tap && spec_.tap->wanted())) && !sink.cut) {
+    while (!conn_->response_done() && (client_ok || (spec_.tap && spec_.tap->wanted())) && !sink.cut) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
       if (got > 0) {
@@ -328,10 +320,11 @@ class Attempt {
 
   net::awaitable<void> relay_buffered() {
     std::string body;
-    if (auto len = parser_->content_length(); len && *len <= spec_.max_response_bytes) {
-      body.reserve(*len + http::kBodyPadding);  // room for the JSON parser's padding: no copy in validate
+    if (const auto& head = conn_->head();
+        head.framing() == http::h1::Framing::kLength && head.content_length() <= spec_.max_response_bytes) {
+      body.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
     }
-    while (!parser_->is_done()) {
+    while (!conn_->response_done()) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
       std::string_view chunk{buf_.data(), got};
@@ -383,7 +376,7 @@ class Attempt {
 
   net::awaitable<void> read_error_body() {
     std::string body;
-    while (!parser_->is_done()) {
+    while (!conn_->response_done()) {
       std::size_t got = 0;
       auto ec = co_await read_chunk(got);
       if (body.size() + got > kMaxErrorBody) {
@@ -399,7 +392,7 @@ class Attempt {
     auto b = body.find_first_not_of(kWhitespace);
     auto e = body.find_last_not_of(kWhitespace);
     out_.error_body = b == std::string::npos ? std::string{} : body.substr(b, e - b + 1);
-    out_.retry_after = std::string(parser_->get()[bhttp::field::retry_after]);
+    out_.retry_after = std::string(conn_->head()[bhttp::field::retry_after]);
     fail(classify_status(out_.upstream_status),
          "upstream answered HTTP " + std::to_string(out_.upstream_status));
   }
@@ -409,7 +402,7 @@ class Attempt {
     if (!conn_) {
       return;
     }
-    bool reusable = keep_conn_ && parser_ && parser_->is_done() && parser_->keep_alive() &&
+    bool reusable = keep_conn_ && conn_->response_done() && conn_->head().keep_alive() &&
                     (out_.failure == UpstreamFailure::kNone || out_.upstream_status >= 400);
     if (reusable) {
       spec_.pool.release(std::move(conn_));
@@ -423,7 +416,6 @@ class Attempt {
   http::Responder& res_;
   UpstreamConnection** cur_;
   std::unique_ptr<UpstreamConnection> conn_;
-  std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   AttemptOutcome& out_;
   Clock::time_point start_, total_deadline_, first_deadline_, last_progress_;
   bool got_first_ = false;

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/strings.h"
+#include "gateway/forward_headers.h"
 #include "gateway/gateway.h"
 #include "gateway/hedge.h"
 #include "gateway/hedge_stats.h"
@@ -18,36 +19,6 @@ namespace sluice::gateway {
 
 namespace {
 using namespace std::string_view_literals;
-// Client headers that must not travel upstream: hop-by-hop ones, ones the gateway sets itself, client
-// credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
-bool forwardable(const bhttp::fields::value_type& f) {
-  switch (f.name()) {
-    case bhttp::field::host:
-    case bhttp::field::authorization:
-    case bhttp::field::proxy_authorization:
-    case bhttp::field::connection:
-    case bhttp::field::keep_alive:
-    case bhttp::field::proxy_connection:
-    case bhttp::field::te:
-    case bhttp::field::trailer:
-    case bhttp::field::transfer_encoding:
-    case bhttp::field::upgrade:
-    case bhttp::field::content_length:
-    case bhttp::field::content_type:
-    case bhttp::field::accept:
-    case bhttp::field::accept_encoding:
-    case bhttp::field::expect:
-    case bhttp::field::cookie:
-    case bhttp::field::user_agent:
-      return false;
-    default: {
-      auto n = f.name_string();
-      return !beast::iequals(n, "x-api-key") && !beast::iequals(n, "api-key") &&
-             !beast::iequals(n, "x-request-id") && !beast::iequals(n, "x-request-timeout");
-    }
-  }
-}
-
 const std::string kUserAgent = std::string("sluice/") + kVersion;
 
 bool default_port(const config::Upstream& up) {
@@ -63,9 +34,9 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
   h += up.base_path;
   h += in.path;
   h += " HTTP/1.1\r\n"sv;
-  for (const auto& f : in.client) {
-    if (forwardable(f)) {
-      append_field(h, f.name_string(), f.value());
+  for (const auto f : in.client) {
+    if (forwardable_header(f.name)) {
+      append_field(h, f.name, f.value);
     }
   }
   h += "Host: "sv;  // written in place: host_header() would build a string per request

@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include "http/h1_error.h"
 #include "http/ready_read.h"
 #include "http/send.h"
 
@@ -119,35 +120,38 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_mor
   co_return std::tuple{timed_out_or(ec), n};
 }
 
-// Feeds buffered bytes to the (non-eager) parser one element at a time until `stop`, and reads more only
-// while it has not `got` what the caller wants. At EOF the parser decides: a body delimited by the close is
-// complete, anything else is not.
-template <class Stop, class Got>
-net::awaitable<error_code> UpstreamConnection::parse_until(ResponseParser& p, Stop stop, Got got) {
+namespace {
+std::string_view buffered(const beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.size()};
+}
+}  // namespace
+
+net::awaitable<error_code> UpstreamConnection::read_header() {
+  head_read_ = false;
+  std::size_t scan_from = 0;
   for (;;) {
-    while (buffer_.size() > 0 && !stop()) {
-      error_code ec;
-      const std::size_t used = p.put(buffer_.data(), ec);
-      buffer_.consume(used);
-      if (ec == bhttp::error::need_more || (!ec && used == 0)) {
-        break;
+    if (buffer_.size() > 0) {
+      std::size_t used = 0;
+      const auto e = h1::parse_response(buffered(buffer_), head_, used, scan_from);
+      if (e == h1::Error::kNone) {
+        buffer_.consume(used);
+        scan_from = 0;
+        const unsigned status = head_.status();
+        if (status >= 100 && status < 200 && status != 101) {
+          continue;  // interim (100 Continue, 103 Early Hints): the final head follows
+        }
+        head_read_ = true;
+        body_.reset(head_.framing(), head_.content_length());
+        co_return error_code{};
       }
-      if (ec) {
-        co_return ec;
+      if (e != h1::Error::kNeedMore) {
+        co_return h1::make_error_code(e);
       }
-    }
-    if (got()) {
-      co_return error_code{};
     }
     auto [ec, n] = co_await read_more();
     if (ec == net::error::eof) {
-      error_code end;
-      if (p.got_some()) {
-        p.put_eof(end);
-      } else {
-        end = bhttp::error::end_of_stream;
-      }
-      co_return end;
+      co_return buffer_.size() > 0 ? error_code(bhttp::error::partial_message)
+                                   : error_code(bhttp::error::end_of_stream);
     }
     if (ec) {
       co_return ec;
@@ -155,17 +159,31 @@ net::awaitable<error_code> UpstreamConnection::parse_until(ResponseParser& p, St
   }
 }
 
-net::awaitable<error_code> UpstreamConnection::read_header(ResponseParser& p) {
-  auto header_done = [&p] { return p.is_header_done(); };
-  co_return co_await parse_until(p, header_done, header_done);
-}
-
-net::awaitable<error_code> UpstreamConnection::read_some(ResponseParser& p) {
-  // Greedy: every event already buffered goes to the client in one write. A full body buffer stops the parser
-  // with need_buffer.
-  const std::size_t space = p.get().body().size;
-  co_return co_await parse_until(
-      p, [&p] { return p.is_done(); }, [&p, space] { return p.is_done() || p.get().body().size != space; });
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_body(std::span<char> out) {
+  std::size_t produced = 0;
+  for (;;) {
+    // Greedy: everything already buffered goes out in one piece (for a stream, all events in one write).
+    if (buffer_.size() > 0 && !body_.done()) {
+      const auto step = body_.decode(buffered(buffer_), out.subspan(produced));
+      buffer_.consume(step.used);
+      produced += step.produced;
+      if (step.error != h1::Error::kNone) {
+        co_return std::tuple{h1::make_error_code(step.error), produced};
+      }
+    }
+    if (produced > 0 || body_.done() || out.empty()) {
+      co_return std::tuple{error_code{}, produced};
+    }
+    auto [ec, n] = co_await read_more();
+    if (ec == net::error::eof) {
+      const auto e = body_.finish();
+      co_return std::tuple{e == h1::Error::kNone ? error_code{} : error_code(bhttp::error::partial_message),
+                           produced};
+    }
+    if (ec) {
+      co_return std::tuple{ec, produced};
+    }
+  }
 }
 
 UpstreamPool::UpstreamPool(net::any_io_executor ex, const config::Upstream& up, ssl::context* tls)

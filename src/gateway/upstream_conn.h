@@ -13,17 +13,18 @@
 #include "config/config.h"
 #include "gateway/upstream_failure.h"
 #include "http/asio.h"
+#include "http/h1.h"
 
 namespace sluice::gateway {
 
 namespace ssl = boost::asio::ssl;
 using Clock = std::chrono::steady_clock;
+namespace h1 = http::h1;
 
 class UpstreamConnection {
  public:
   using Plain = beast::tcp_stream;
   using Tls = beast::ssl_stream<beast::tcp_stream>;
-  using ResponseParser = bhttp::response_parser<bhttp::buffer_body>;
 
   UpstreamConnection(net::any_io_executor ex, ssl::context* tls);
   ~UpstreamConnection();
@@ -45,9 +46,16 @@ class UpstreamConnection {
   void clear_deadline() { set_deadline(Clock::time_point::max()); }
 
   net::awaitable<std::tuple<error_code, std::size_t>> write(std::array<net::const_buffer, 2> request);
-  net::awaitable<error_code> read_header(ResponseParser& p);
-  // Until body bytes are in the parser's buffer (or the message is done); buffered bytes first.
-  net::awaitable<error_code> read_some(ResponseParser& p);
+  // The next response's head (interim 1xx heads skipped) into head(). Errors: socket and timeout errors,
+  // h1 parse errors (h1_error.h), end_of_stream when the peer closed before sending a byte, partial_message
+  // when it closed mid-head.
+  net::awaitable<error_code> read_header();
+  const h1::ResponseHead& head() const { return head_; }
+  // Body bytes into `out`, buffered ones first: returns once some arrived (as many as are buffered, up to
+  // out.size()) or the body is complete. partial_message when the peer closes before the body ends.
+  net::awaitable<std::tuple<error_code, std::size_t>> read_body(std::span<char> out);
+  // The whole response (head and body) has been read.
+  bool response_done() const { return head_read_ && body_.done(); }
 
  private:
   friend class UpstreamPool;
@@ -55,8 +63,6 @@ class UpstreamConnection {
   static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
   // Straight on the socket (plain) or through TLS: no beast stream layer, no per-operation timer.
   net::awaitable<std::tuple<error_code, std::size_t>> read_more();
-  template <class Stop, class Got>
-  net::awaitable<error_code> parse_until(ResponseParser& p, Stop stop, Got got);
   error_code timed_out_or(error_code ec) const;
   void arm_watchdog(Clock::time_point at);
 
@@ -70,6 +76,9 @@ class UpstreamConnection {
 
   std::variant<Plain, Tls> stream_;
   beast::flat_buffer buffer_;
+  h1::ResponseHead head_;  // reused: its storage is allocated once per connection
+  h1::BodyDecoder body_;
+  bool head_read_ = false;
   std::unique_ptr<char[]> scratch_;
   net::steady_timer watchdog_timer_;
   std::shared_ptr<Watchdog> watchdog_;

@@ -12,10 +12,11 @@
 
 #include "http/asio.h"
 #include "http/client_watch.h"
+#include "http/h1.h"
 
 namespace sluice::http {
 
-using Request = bhttp::request<bhttp::string_body>;
+using Request = h1::Request;
 using Response = bhttp::response<bhttp::string_body>;
 
 class Responder {

@@ -2,16 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "http/openai_error.h"
 
 namespace sluice::http {
 
 namespace {
-// A malformed request, as opposed to a closed, reset or timed-out connection.
-bool is_parse_error(const error_code& ec) {
-  return ec.category() == make_error_code(bhttp::error::bad_method).category() &&
-         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-}
 // beast::tcp_stream's own timeout closes the socket, which would leave no way to send the 408. This deadline
 // only cancels the pending read, so the session can still answer before closing.
 class ReadDeadline {
@@ -112,19 +109,44 @@ net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout
   co_return buffer_.size() > 0;
 }
 
-error_code Session::parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, bool header_only) {
-  error_code ec;
-  while (buffer_.size() > 0 && !(header_only ? parser.is_header_done() : parser.is_done())) {
-    std::size_t n = parser.put(buffer_.data(), ec);
-    buffer_.consume(n);
-    if (ec == bhttp::error::need_more) {
-      return {};  // the rest comes from the socket
-    }
-    if (ec || n == 0) {
-      return ec;
+std::string_view Session::buffered() const {
+  return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
+}
+
+net::awaitable<error_code> Session::read_more(std::size_t want) {
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_tuple);
+  buffer_.commit(n);
+  co_return ec;
+}
+
+// The body into req_.body(): buffered bytes first, then reads under the body deadline. kNeedMore: the
+// deadline passed; kTruncated: the client closed or reset the connection.
+net::awaitable<h1::Error> Session::read_body(const ServerOptions& opts) {
+  auto& body = req_.body();
+  if (req_.framing() == h1::Framing::kLength) {
+    body.reserve(req_.content_length() + kBodyPadding);
+  }
+  body_.reset(req_.framing(), req_.content_length(), opts.max_body_bytes);
+  auto step = body_.decode_append(buffered(), body);
+  buffer_.consume(step.used);
+  if (step.error == h1::Error::kNone && !body_.done()) {
+    ReadDeadline deadline{stream_.socket(), opts.body_timeout};
+    while (step.error == h1::Error::kNone && !body_.done()) {
+      const std::size_t left = body_.remaining();
+      if (auto ec = deadline.result(co_await read_more(std::clamp<std::size_t>(left, 4096, 64 * 1024)))) {
+        co_return ec == beast::error::timeout ? h1::Error::kNeedMore : h1::Error::kTruncated;
+      }
+      step = body_.decode_append(buffered(), body);
+      buffer_.consume(step.used);
     }
   }
-  return {};
+  if (step.error != h1::Error::kNone) {
+    co_return step.error;
+  }
+  if (body.capacity() < body.size() + kBodyPadding) {
+    body.reserve(body.size() + kBodyPadding);  // chunked uploads had no length up front
+  }
+  co_return h1::Error::kNone;
 }
 
 net::awaitable<void> Session::reject(bhttp::status status, std::string_view message, std::string_view code) {
@@ -176,82 +198,72 @@ net::awaitable<void> Session::run() {
     entry_.idle = false;
     first = false;
 
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-    parser.body_limit(opts.max_body_bytes);
     stream_.expires_never();
     // What the first read brought usually holds the whole request: parse it without another I/O operation
     // (no deadline timer, no completion to dispatch); only a request still incomplete is read under one.
-    error_code hec = parse_buffered(parser, true);
-    if (!hec && !parser.is_header_done()) {
+    std::size_t used = 0;
+    std::size_t scan_from = 0;
+    const h1::Limits limits{opts.max_header_bytes};
+    h1::Error herr = h1::parse_request(buffered(), req_, used, scan_from, limits);
+    if (herr == h1::Error::kNeedMore) {
       ReadDeadline deadline{stream_.socket(), header_budget};
-      auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, parser, use_tuple);
-      hec = deadline.result(ec);
+      while (herr == h1::Error::kNeedMore) {
+        if (auto ec = deadline.result(co_await read_more(4096))) {
+          if (ec == beast::error::timeout) {
+            co_await reject(bhttp::status::request_timeout, "request header not received in time",
+                            "request_timeout");
+          }
+          herr = h1::Error::kTruncated;  // closed or reset: nothing to answer
+          break;
+        }
+        herr = h1::parse_request(buffered(), req_, used, scan_from, limits);
+      }
     }
-    if (hec) {
-      if (hec == bhttp::error::body_limit) {  // Content-Length alone already exceeds the limit
-        // (the parser stopped inside the header, so it cannot be asked for the length)
-        co_await reject(bhttp::status::payload_too_large,
-                        fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),
-                        "request_too_large");
-      } else if (hec == bhttp::error::header_limit) {
+    if (herr != h1::Error::kNone) {
+      if (herr == h1::Error::kHeadTooLarge) {
         co_await reject(bhttp::status::request_header_fields_too_large,
                         "request header exceeds the configured limit", "header_too_large");
-      } else if (hec == beast::error::timeout) {
-        co_await reject(bhttp::status::request_timeout, "request header not received in time",
-                        "request_timeout");
-      } else if (is_parse_error(hec)) {
-        co_await reject(bhttp::status::bad_request, "malformed HTTP request: " + hec.message(),
-                        "bad_request");
+      } else if (herr != h1::Error::kTruncated) {
+        co_await reject(bhttp::status::bad_request,
+                        fmt::format("malformed HTTP request: {}", h1::describe(herr)), "bad_request");
       }
       break;
     }
-    auto& head = parser.get();
-    version_ = head.version();
-    if (auto len = parser.content_length(); len && *len > opts.max_body_bytes) {
+    buffer_.consume(used);
+    version_ = req_.version();
+    const bool sized = req_.framing() == h1::Framing::kLength;
+    if (sized && req_.content_length() > opts.max_body_bytes) {
       co_await reject(bhttp::status::payload_too_large,
-                      fmt::format("request body of {} bytes exceeds the limit of {} bytes", *len,
-                                  opts.max_body_bytes),
+                      fmt::format("request body of {} bytes exceeds the limit of {} bytes",
+                                  req_.content_length(), opts.max_body_bytes),
                       "request_too_large");
       break;
     }
-    if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
+    if (req_.expect_continue() && req_.framing() != h1::Framing::kNone) {
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
       stream_.expires_after(opts.write_timeout);
       auto [cec, cn] = co_await bhttp::async_write(stream_, cont, use_tuple);
+      stream_.expires_never();
       if (cec) {
         break;
       }
     }
-    if (auto len = parser.content_length()) {
-      head.body().reserve(*len + kBodyPadding);
-    }
-    error_code bec = parse_buffered(parser, false);
-    if (!bec && !parser.is_done()) {
-      ReadDeadline deadline{stream_.socket(), opts.body_timeout};
-      auto [ec, n] = co_await bhttp::async_read(stream_, buffer_, parser, use_tuple);
-      bec = deadline.result(ec);
-    }
-    if (bec) {
-      if (bec == bhttp::error::body_limit) {
+    if (auto berr = co_await read_body(opts); berr != h1::Error::kNone) {
+      if (berr == h1::Error::kBodyTooLarge) {
         co_await reject(bhttp::status::payload_too_large,
                         fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),
                         "request_too_large");
-      } else if (bec == beast::error::timeout) {
+      } else if (berr == h1::Error::kNeedMore) {  // the body deadline passed
         co_await reject(bhttp::status::request_timeout, "request body not received in time",
                         "request_timeout");
-      } else if (is_parse_error(bec)) {
-        co_await reject(bhttp::status::bad_request, "malformed HTTP request body: " + bec.message(),
-                        "bad_request");
+      } else if (berr != h1::Error::kTruncated) {
+        co_await reject(bhttp::status::bad_request,
+                        fmt::format("malformed HTTP request body: {}", h1::describe(berr)), "bad_request");
       }
       break;
     }
-    stream_.expires_never();
 
-    Request req = parser.release();
-    if (req.body().capacity() < req.body().size() + kBodyPadding) {
-      req.body().reserve(req.body().size() + kBodyPadding);  // chunked uploads had no length up front
-    }
+    Request& req = req_;
     // With pipelined bytes already buffered, a close behind them cannot be seen: no watching this request.
     watch_->enable(buffer_.size() == 0);
     Responder res{stream_, *watch_, req, opts.write_timeout, worker_.draining()};

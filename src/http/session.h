@@ -29,9 +29,10 @@ class Session {
   net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
   // Waits for a cancelled watch read to complete.
   net::awaitable<void> settle_watch();
-  // Feeds the bytes already in buffer_ to the parser (up to the end of the header, or of the message);
-  // need_more is not an error. No I/O.
-  error_code parse_buffered(bhttp::request_parser<bhttp::string_body>& parser, bool header_only);
+  std::string_view buffered() const;
+  // One read of up to `want` more bytes into buffer_.
+  net::awaitable<error_code> read_more(std::size_t want);
+  net::awaitable<h1::Error> read_body(const ServerOptions& opts);
   net::awaitable<void> reject(bhttp::status status, std::string_view message, std::string_view code);
   net::awaitable<void> lingering_close();
 
@@ -39,6 +40,8 @@ class Session {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::shared_ptr<ClientWatch> watch_;
+  Request req_;  // reused by every request of the connection: its head storage is allocated once
+  h1::BodyDecoder body_;
   net::steady_timer idle_timer_;  // the wait for the next request; the watch's read cancels it
   SessionEntry entry_;
   unsigned version_ = 11;

@@ -1,16 +1,17 @@
 // UpstreamConnection against a scripted loopback peer: the deadline watchdog times a read out, moving a
 // deadline later keeps the read alive past the first wait (and still times out), moving it earlier re-arms,
-// clearing it disarms; read_some hands over every buffered chunk at once and does not wait behind an
-// incomplete one.
+// clearing it disarms; read_body hands over every buffered chunk at once and does not wait behind an
+// incomplete one; interim 1xx heads are skipped; parse errors and closes map to their error codes.
 #include "gateway/upstream_conn.h"
 
 #include <gtest/gtest.h>
+
+#include "http/h1_error.h"
 
 namespace sluice::gateway {
 namespace {
 
 using namespace std::chrono_literals;
-using Parser = UpstreamConnection::ResponseParser;
 
 struct Peer {
   net::io_context ioc;
@@ -72,12 +73,27 @@ class UpstreamConnectionTest : public ::testing::Test {
     for (auto d : deadlines) {
       peer.conn->set_deadline(t0 + d);
     }
-    auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
+    auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(); });
     EXPECT_EQ(ec, beast::error::timeout);
     return done_at - t0;
   }
+  // Reads body pieces until the response is done or an error (bounded by `max_reads`).
+  std::pair<error_code, std::string> read_whole_body(int max_reads = 16) {
+    std::string body;
+    error_code ec;
+    for (int i = 0; i < max_reads && !ec && !peer.conn->response_done(); ++i) {
+      std::array<char, 64> out{};
+      std::size_t n = 0;
+      std::tie(ec, std::ignore) = peer.run([&]() -> net::awaitable<error_code> {
+        auto [e, got] = co_await peer.conn->read_body(out);
+        n = got;
+        co_return e;
+      });
+      body.append(out.data(), n);
+    }
+    return {ec, body};
+  }
   Peer peer;
-  Parser p;
 };
 
 TEST_F(UpstreamConnectionTest, ReadTimesOutAtTheDeadline) {
@@ -91,10 +107,10 @@ TEST_F(UpstreamConnectionTest, ALaterDeadlineKeepsTheReadAlivePastTheFirstWait) 
   peer.conn->set_deadline(t0 + 50ms);   // the watchdog waits for this one
   peer.conn->set_deadline(t0 + 400ms);  // moved later: no new wait, the first one re-arms
   peer.send_after(150ms, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
+  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(); });
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_GE(done_at - t0, 150ms);
-  EXPECT_EQ(p.get().result_int(), 200u);
+  EXPECT_EQ(peer.conn->head().status(), 200u);
 }
 
 TEST_F(UpstreamConnectionTest, AMovedDeadlineStillTimesOut) {
@@ -112,9 +128,10 @@ TEST_F(UpstreamConnectionTest, AClearedDeadlineNeverFires) {
   peer.conn->set_deadline(t0 + 30ms);
   peer.conn->clear_deadline();
   peer.send_after(120ms, "HTTP/1.1 204 No Content\r\n\r\n");
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
+  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(); });
   EXPECT_FALSE(ec) << ec.message();
-  EXPECT_EQ(p.get().result_int(), 204u);
+  EXPECT_EQ(peer.conn->head().status(), 204u);
+  EXPECT_TRUE(peer.conn->response_done());  // a 204 has no body
 }
 
 TEST_F(UpstreamConnectionTest, ReadSomeTakesEveryBufferedChunkWithoutWaitingForAnIncompleteOne) {
@@ -122,24 +139,90 @@ TEST_F(UpstreamConnectionTest, ReadSomeTakesEveryBufferedChunkWithoutWaitingForA
   peer.send_after(0ms,
                   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                   "3\r\nabc\r\n3\r\ndef\r\n3\r\ngh");  // the third chunk is still arriving
-  auto [hec, hdone_at] = peer.run([&] { return peer.conn->read_header(p); });
+  auto [hec, hdone_at] = peer.run([&] { return peer.conn->read_header(); });
   ASSERT_FALSE(hec) << hec.message();
   std::array<char, 64> out{};
-  p.get().body().data = out.data();
-  p.get().body().size = out.size();
+  std::size_t got = 0;
   peer.conn->set_deadline(t0 + 2s);
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_some(p); });
-  EXPECT_TRUE(!ec || ec == bhttp::error::need_buffer) << ec.message();
+  auto [ec, done_at] = peer.run([&]() -> net::awaitable<error_code> {
+    auto [e, n] = co_await peer.conn->read_body(out);
+    got = n;
+    co_return e;
+  });
+  EXPECT_FALSE(ec) << ec.message();
   EXPECT_LT(done_at - t0, 1s) << "did not wait for the rest of the third chunk";
-  EXPECT_EQ(std::string(out.data(), out.size() - p.get().body().size), "abcdefgh");
+  EXPECT_EQ(std::string(out.data(), got), "abcdefgh");
+  EXPECT_FALSE(peer.conn->response_done());
 }
 
 TEST_F(UpstreamConnectionTest, PeerCloseBeforeAnyByteIsEndOfStream) {
   const auto t0 = Clock::now();  // deadlines and sends are measured from here
   peer.server.close();
   peer.conn->set_deadline(t0 + 2s);
-  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(p); });
+  auto [ec, done_at] = peer.run([&] { return peer.conn->read_header(); });
   EXPECT_EQ(ec, bhttp::error::end_of_stream);
+}
+
+TEST_F(UpstreamConnectionTest, InterimHeadsAreSkippedAndTheBodyEndsAtItsLength) {
+  peer.conn->set_deadline(Clock::now() + 2s);
+  peer.send_after(0ms,
+                  "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"
+                  "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Ratelimit-Remaining-Requests: 7\r\n\r\n"
+                  "helloHTTP/1.1 200 OK\r\n");  // bytes of a next response stay unread
+  auto [hec, at] = peer.run([&] { return peer.conn->read_header(); });
+  ASSERT_FALSE(hec) << hec.message();
+  EXPECT_EQ(peer.conn->head().status(), 200u);
+  EXPECT_EQ(peer.conn->head()["x-ratelimit-remaining-requests"], "7");
+  EXPECT_TRUE(peer.conn->head().keep_alive());
+  auto [ec, body] = read_whole_body();
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(body, "hello");
+  EXPECT_TRUE(peer.conn->response_done());
+}
+
+TEST_F(UpstreamConnectionTest, ABodyUntilCloseEndsAtTheClose) {
+  peer.conn->set_deadline(Clock::now() + 2s);
+  peer.send_after(0ms, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"a\":1}");
+  auto [hec, at] = peer.run([&] { return peer.conn->read_header(); });
+  ASSERT_FALSE(hec) << hec.message();
+  EXPECT_FALSE(peer.conn->head().keep_alive());
+  peer.send_after(20ms, "");
+  auto t = std::make_shared<net::steady_timer>(peer.ioc, 40ms);
+  t->async_wait([this, t](error_code) { peer.server.close(); });
+  auto [ec, body] = read_whole_body();
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(body, "{\"a\":1}");
+  EXPECT_TRUE(peer.conn->response_done());
+}
+
+TEST_F(UpstreamConnectionTest, ACloseInsideTheBodyIsAPartialMessage) {
+  peer.conn->set_deadline(Clock::now() + 2s);
+  peer.send_after(0ms, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+  auto [hec, at] = peer.run([&] { return peer.conn->read_header(); });
+  ASSERT_FALSE(hec) << hec.message();
+  auto t = std::make_shared<net::steady_timer>(peer.ioc, 30ms);
+  t->async_wait([this, t](error_code) { peer.server.close(); });
+  auto [ec, body] = read_whole_body();
+  EXPECT_EQ(ec, bhttp::error::partial_message);
+  EXPECT_EQ(body, "abc");
+  EXPECT_FALSE(peer.conn->response_done());
+}
+
+TEST_F(UpstreamConnectionTest, AMalformedHeadIsAParseError) {
+  peer.conn->set_deadline(Clock::now() + 2s);
+  peer.send_after(0ms, "HTTP/1.1 200 OK\r\nBad Header: x\r\n\r\n");
+  auto [ec, at] = peer.run([&] { return peer.conn->read_header(); });
+  EXPECT_EQ(ec, http::h1::make_error_code(http::h1::Error::kBadField)) << ec.message();
+  EXPECT_FALSE(peer.conn->response_done());
+}
+
+TEST_F(UpstreamConnectionTest, ACloseInsideTheHeadIsAPartialMessage) {
+  peer.conn->set_deadline(Clock::now() + 2s);
+  peer.send_after(0ms, "HTTP/1.1 200 OK\r\nContent-");
+  auto t = std::make_shared<net::steady_timer>(peer.ioc, 30ms);
+  t->async_wait([this, t](error_code) { peer.server.close(); });
+  auto [ec, at] = peer.run([&] { return peer.conn->read_header(); });
+  EXPECT_EQ(ec, bhttp::error::partial_message) << ec.message();
 }
 
 }  // namespace
