@@ -83,7 +83,7 @@ std::optional<std::chrono::milliseconds> parse_reset_duration(std::string_view v
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(total)));
 }
 
-RateSignals parse_rate_signals(const std::function<std::string_view(std::string_view)>& header) {
+RateSignals parse_rate_signals(FunctionRef<std::string_view(std::string_view)> header) {
   RateSignals s;
   s.limit_requests = parse_int(header("x-ratelimit-limit-requests"));
   s.remaining_requests = parse_int(header("x-ratelimit-remaining-requests"));

@@ -3,9 +3,10 @@
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens} headers, Retry-After and retry-after-ms.
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string_view>
+
+#include "common/function_ref.h"
 
 namespace sluice::routing {
 
@@ -24,7 +25,7 @@ struct RateSignals {
 };
 
 // `header(name)` returns the value of a response header, empty when absent.
-RateSignals parse_rate_signals(const std::function<std::string_view(std::string_view)>& header);
+RateSignals parse_rate_signals(FunctionRef<std::string_view(std::string_view)> header);
 
 // A reset duration as providers write it: "20ms", "1s", "1.5s", "6m0s", "1h2m3s", or bare seconds ("0.5").
 std::optional<std::chrono::milliseconds> parse_reset_duration(std::string_view v);
