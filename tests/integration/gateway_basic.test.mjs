@@ -235,6 +235,50 @@ describe('gateway: routes, errors, auth', () => {
     assert.ok(r.data.endsWith('{"status":"ok"}'));
   });
 
+  test('a chunked upload in pieces (extensions, trailer) and Expect: 100-continue reach the upstream intact', T, async () => {
+    const body = JSON.stringify({ ...chat, messages: [{ role: 'user', content: 'chunked upload' }] });
+    const cut = [0, 7, 40, body.length];
+    const chunks = cut.slice(1).map((end, i) => body.slice(cut[i], end));
+    const head = `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\n`
+      + 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nx-request-id: chunky\r\n'
+      + 'Expect: 100-continue\r\nConnection: close\r\n\r\n';
+    const parts = [[0, head]];
+    chunks.forEach((c, i) => parts.push([30, `${c.length.toString(16).toUpperCase()}${i === 1 ? ';ext=1' : ''}\r\n${c}\r\n`]));
+    parts.push([30, '0\r\nX-Trailer: ignored\r\n\r\n']);
+    const r = await rawHttp(gw.port, parts, { timeoutMs: 4000 });
+    assert.match(r.data, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/, r.data);
+    const rec = up.requests.find((q) => q.headers['x-request-id'] === 'chunky');
+    assert.ok(rec, 'the upstream got the request');
+    assert.equal(rec.body, body);
+    assert.equal(rec.headers['content-length'], String(body.length), 'forwarded with a length, not chunked');
+    assert.equal(rec.headers.expect, undefined);
+    assert.equal(rec.headers['transfer-encoding'], undefined);
+  });
+
+  test('requests shaped for smuggling get 400 and never reach the upstream', T, async () => {
+    const body = JSON.stringify(chat);
+    const head = (extra) => `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\n`
+      + `Content-Type: application/json\r\nx-request-id: smuggle\r\n${extra}\r\n`;
+    const inputs = [
+      head(`Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n`) + `0\r\n\r\n${body}`,
+      head(`Transfer-Encoding: chunked, identity\r\nContent-Length: ${body.length}\r\n`) + body,
+      head('Transfer-Encoding: gzip\r\n') + body,
+      head(`Content-Length: ${body.length}\r\nContent-Length: ${body.length + 1}\r\n`) + body,
+      head(`Content-Length : ${body.length}\r\n`) + body,
+      head(`X-Folded: a\r\n b\r\nContent-Length: ${body.length}\r\n`) + body,
+      head(`Content-Length: ${body.length}\nX-Bare-LF: 1\r\n`) + body,
+    ];
+    const before = up.requests.length;
+    for (const [i, input] of inputs.entries()) {
+      const r = await rawHttp(gw.port, input, { timeoutMs: 3000 });
+      const p = parseRaw(r.data);
+      assert.equal(p.status, 400, `input #${i}: ${r.data.slice(0, 300)}`);
+      assert.equal(JSON.parse(p.body).error.code, 'bad_request');
+      assert.ok(r.closed, `input #${i}: the connection is closed after the 400`);
+    }
+    assert.equal(up.requests.slice(before).filter((q) => q.headers['x-request-id'] === 'smuggle').length, 0);
+  });
+
   test('a request pipelined while the previous one is still upstream is kept and answered in order', T, async () => {
     // The gateway watches the client socket during the first request (to notice a disconnect); the bytes of
     // the second request arrive during that watch and must be handed back to the connection, not lost.
