@@ -52,37 +52,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 cp "$SLUICE_BIN" "$TMP/sluice"
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then echo "$p"; return 0; fi
-  done
-  die "no free port found"
-}
+# shellcheck source=bench/proxy/templates.sh
+source "$HERE/templates.sh"
 UPSTREAM_PORT=$(free_port)
 NGINX_CHAT_PORT=$(free_port)
-NGINX_STREAM_PORT=$((NGINX_CHAT_PORT + 1))
+NGINX_STREAM_PORT=$(free_port)
 SLUICE_PORT=$(free_port)
 
-read_exact() { local -n _into=$1; _into=$(cat "$2"; echo x); _into=${_into%x}; }
-COMPLETION_BODY=$(<"$HERE/completion.json")
-read_exact STREAM_BODY "$HERE/stream.sse"
-USER_LINE=""
-[ "$(id -u)" -eq 0 ] && USER_LINE="user root;"
-render() {
-  local t
-  read_exact t "$1"
-  t=${t//@TMP@/"$TMP"}; t=${t//@USER_LINE@/"$USER_LINE"}; t=${t//@UPSTREAM_PORT@/"$UPSTREAM_PORT"}
-  t=${t//@CHAT_PORT@/"$NGINX_CHAT_PORT"}; t=${t//@STREAM_PORT@/"$NGINX_STREAM_PORT"}
-  t=${t//@COMPLETION_BODY@/"$COMPLETION_BODY"}; t=${t//@STREAM_BODY@/"$STREAM_BODY"}
-  printf '%s' "$t"
-}
-render "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
+render_proxy_template "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
 # Under valgrind nginx must be one process: no master, the worker's work is the process's.
-render "$HERE/nginx.conf.in" | sed 's/^daemon off;/daemon off;\nmaster_process off;/' >"$TMP/nginx-proxy.conf"
+render_proxy_template "$HERE/nginx.conf.in" | sed 's/^daemon off;/daemon off;\nmaster_process off;/' >"$TMP/nginx-proxy.conf"
 grep -q '^master_process off;' "$TMP/nginx-proxy.conf" || die "nginx.conf.in no longer has 'daemon off;'"
-{ render "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"; echo "  enabled: false"; } \
+{ render_proxy_template "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"; echo "  enabled: false"; } \
   >"$TMP/sluice.yaml"
 
 "$NGINX_BIN" -p "$TMP" -c "$TMP/upstream.conf" -e "$TMP/upstream.log" &

@@ -79,16 +79,8 @@ trap 'exit 130' INT TERM
 cp "$SLUICE_BIN" "$TMP/sluice"
 
 # --- ports ----------------------------------------------------------------------------------------------
-TAKEN=" "
-free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    [[ $TAKEN == *" $p "* ]] && continue
-    if [ -z "$(ss -Hltn "sport = :$p" 2>/dev/null)" ]; then TAKEN+="$p "; echo "$p"; return 0; fi
-  done
-  die "no free port found"
-}
+# shellcheck source=bench/proxy/templates.sh
+source "$HERE/templates.sh"
 wait_listen() {  # port pid name
   local i
   for i in $(seq 1 100); do
@@ -103,26 +95,9 @@ NGINX_CHAT_PORT=$(free_port)
 NGINX_STREAM_PORT=$(free_port)
 
 # --- configs --------------------------------------------------------------------------------------------
-read_exact() { local -n _into=$1; _into=$(cat "$2"; echo x); _into=${_into%x}; }  # keeps trailing newlines
-COMPLETION_BODY=$(<"$HERE/completion.json")   # one line; trailing newline dropped
-read_exact STREAM_BODY "$HERE/stream.sse"
-USER_LINE=""
-[ "$(id -u)" -eq 0 ] && USER_LINE="user root;"  # workers keep access to the private temp dir
-render() {  # template → stdout
-  local t
-  read_exact t "$1"
-  t=${t//@TMP@/"$TMP"}
-  t=${t//@USER_LINE@/"$USER_LINE"}
-  t=${t//@UPSTREAM_PORT@/"$UPSTREAM_PORT"}
-  t=${t//@CHAT_PORT@/"$NGINX_CHAT_PORT"}
-  t=${t//@STREAM_PORT@/"$NGINX_STREAM_PORT"}
-  t=${t//@COMPLETION_BODY@/"$COMPLETION_BODY"}
-  t=${t//@STREAM_BODY@/"$STREAM_BODY"}
-  printf '%s' "$t"
-}
-render "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
-render "$HERE/nginx.conf.in" >"$TMP/nginx-proxy.conf"
-render "$HERE/sluice.yaml.in" >"$TMP/sluice.yaml"
+render_proxy_template "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
+render_proxy_template "$HERE/nginx.conf.in" >"$TMP/nginx-proxy.conf"
+render_proxy_template "$HERE/sluice.yaml.in" >"$TMP/sluice.yaml"
 { cat "$TMP/sluice.yaml"; echo "  enabled: false"; } >"$TMP/sluice-nl.yaml"  # the template ends in `ledger:`
 
 # --- processes ------------------------------------------------------------------------------------------
