@@ -403,7 +403,7 @@ std::string_view describe(Error e) {
     case Error::kBadContentLength:
       return "invalid Content-Length";
     case Error::kBadTransferEncoding:
-      return "unsupported Transfer-Encoding";
+      return "Transfer-Encoding must end in chunked and cannot come with Content-Length";
     case Error::kBodyTooLarge:
       return "body too large";
     case Error::kBadChunk:
