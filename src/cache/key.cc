@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/sha256.h"
+#include "common/strings.h"
 
 namespace sluice::cache {
 
@@ -88,24 +89,16 @@ std::optional<RequestKey> request_key(std::string_view path, std::string_view ro
 
 CacheControl parse_cache_control(std::string_view h) {
   CacheControl cc;
-  while (!h.empty()) {
-    auto comma = h.find(',');
-    auto d = h.substr(0, comma);
-    h = comma == std::string_view::npos ? std::string_view{} : h.substr(comma + 1);
-    while (!d.empty() && (d.front() == ' ' || d.front() == '\t')) {
-      d.remove_prefix(1);
-    }
-    d = d.substr(0, d.find_first_of(" \t="));
-    if (d.size() == 8 && std::equal(d.begin(), d.end(), "no-cache", [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == b;
-        })) {
-      cc.no_cache = true;
-    } else if (d.size() == 8 && std::equal(d.begin(), d.end(), "no-store", [](char a, char b) {
-                 return std::tolower(static_cast<unsigned char>(a)) == b;
-               })) {
-      cc.no_store = true;
-    }
-  }
+  auto is = [](std::string_view d, std::string_view lower) {
+    return d.size() == lower.size() && std::equal(d.begin(), d.end(), lower.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  for_each_list_item(h, [&](std::string_view d) {
+    d = d.substr(0, d.find_first_of(" \t="));  // the directive's name, without an argument
+    cc.no_cache = cc.no_cache || is(d, "no-cache");
+    cc.no_store = cc.no_store || is(d, "no-store");
+  });
   return cc;
 }
 

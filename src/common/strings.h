@@ -20,6 +20,22 @@ inline std::string_view trim(std::string_view s, std::string_view chars = " \t")
   return s.substr(b, s.find_last_not_of(chars) - b + 1);
 }
 
+// Calls f(item) for each non-empty item of a comma-separated HTTP list (RFC 9110 5.6.1), trimmed of
+// spaces and tabs.
+template <class F>
+void for_each_list_item(std::string_view list, F&& f) {
+  for (;;) {
+    const std::size_t comma = list.find(',');
+    if (const std::string_view item = trim(list.substr(0, comma)); !item.empty()) {
+      f(item);
+    }
+    if (comma == std::string_view::npos) {
+      return;
+    }
+    list.remove_prefix(comma + 1);
+  }
+}
+
 // The path of a request target, without its query string.
 inline std::string_view strip_query(std::string_view target) { return target.substr(0, target.find('?')); }
 

@@ -120,19 +120,13 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_mor
   co_return std::tuple{timed_out_or(ec), n};
 }
 
-namespace {
-std::string_view buffered(const beast::flat_buffer& b) {
-  return {static_cast<const char*>(b.data().data()), b.size()};
-}
-}  // namespace
-
 net::awaitable<error_code> UpstreamConnection::read_header() {
   head_read_ = false;
   std::size_t scan_from = 0;
   for (;;) {
     if (buffer_.size() > 0) {
       std::size_t used = 0;
-      const auto e = h1::parse_response(buffered(buffer_), head_, used, scan_from);
+      const auto e = h1::parse_response(buffer_view(buffer_), head_, used, scan_from);
       if (e == h1::Error::kNone) {
         buffer_.consume(used);
         scan_from = 0;
@@ -164,7 +158,7 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_bod
   for (;;) {
     // Greedy: everything already buffered goes out in one piece (for a stream, all events in one write).
     if (buffer_.size() > 0 && !body_.done()) {
-      const auto step = body_.decode(buffered(buffer_), out.subspan(produced));
+      const auto step = body_.decode(buffer_view(buffer_), out.subspan(produced));
       buffer_.consume(step.used);
       produced += step.produced;
       if (step.error != h1::Error::kNone) {

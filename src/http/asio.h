@@ -12,6 +12,11 @@ namespace bhttp = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
 using error_code = boost::system::error_code;
 
+// The bytes a beast::flat_buffer holds, as one view (a flat buffer is contiguous).
+inline std::string_view buffer_view(const beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.size()};
+}
+
 // Errors are values on the data path: every await returns (error_code, ...) instead of throwing.
 inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 }  // namespace sluice

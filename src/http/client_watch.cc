@@ -33,7 +33,7 @@ void ClientWatch::drain_into(beast::flat_buffer& into) {
     return;
   }
   if (into.size() > 0) {  // rare: the session read on its own behind bytes of ours
-    pending_.append(static_cast<const char*>(into.data().data()), into.size());
+    pending_.append(buffer_view(into));
     into.consume(into.size());
   }
   into.commit(net::buffer_copy(into.prepare(pending_.size()), net::buffer(pending_)));

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstring>
 
+#include "common/strings.h"
+
 namespace sluice::http::h1 {
 
 namespace {
@@ -63,25 +65,6 @@ inline bool is_named(std::string_view s, std::string_view lower_name) {
   return s.size() == lower_name.size() && iequal(s.data(), lower_name.data(), s.size());
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-// Calls f(element) for each non-empty element of a comma-separated list (RFC 9110 5.6.1), trimmed of OWS.
-template <class F>
-void for_each_element(std::string_view list, F&& f) {
-  std::size_t i = 0;
-  while (i <= list.size()) {
-    std::size_t j = list.find(',', i);
-    if (j == std::string_view::npos) j = list.size();
-    const std::string_view e = trim(list.substr(i, j - i));
-    if (!e.empty()) f(e);
-    i = j + 1;
-  }
-}
-
 // What the framing and connection decisions need from the fields, gathered in one pass.
 struct Facts {
   bool cl_seen = false, cl_bad = false, cl_have = false;
@@ -121,13 +104,13 @@ struct Facts {
   // Codings accumulate over repeated fields; only the order matters here.
   void transfer_encoding(std::string_view v) {
     te_seen = true;
-    for_each_element(v, [&](std::string_view coding) {
+    for_each_list_item(v, [&](std::string_view coding) {
       if (te_last_chunked) te_chunked_early = true;
       te_last_chunked = is_named(coding, "chunked");
     });
   }
   void connection(std::string_view v) {
-    for_each_element(v, [&](std::string_view token) {
+    for_each_list_item(v, [&](std::string_view token) {
       if (is_named(token, "close")) close = true;
       if (is_named(token, "keep-alive")) keep_alive = true;
     });
@@ -414,21 +397,19 @@ std::string_view describe(Error e) {
   return "unknown error";
 }
 
-std::string_view Fields::get(std::string_view name) const {
+const Fields::Span* Fields::find(std::string_view name) const {
   for (const Span& s : spans_) {
-    if (s.name_len == name.size() && iequal(text_->data() + s.name_at, name.data(), name.size())) {
-      return {text_->data() + s.value_at, s.value_len};
-    }
+    if (s.name_len == name.size() && iequal(text_->data() + s.name_at, name.data(), name.size())) return &s;
   }
-  return {};
+  return nullptr;
 }
 
-bool Fields::contains(std::string_view name) const {
-  for (const Span& s : spans_) {
-    if (s.name_len == name.size() && iequal(text_->data() + s.name_at, name.data(), name.size())) return true;
-  }
-  return false;
+std::string_view Fields::get(std::string_view name) const {
+  const Span* s = find(name);
+  return s ? std::string_view{text_->data() + s->value_at, s->value_len} : std::string_view{};
 }
+
+bool Fields::contains(std::string_view name) const { return find(name) != nullptr; }
 
 Field Fields::operator[](std::size_t i) const {
   const Span& s = spans_[i];

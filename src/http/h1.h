@@ -97,6 +97,8 @@ class Fields {
   struct Span {
     std::uint32_t name_at, name_len, value_at, value_len;
   };
+  const Span* find(std::string_view name) const;  // the first field named `name`, or null
+
   const std::string* text_ = nullptr;  // the owning head's storage; set by the owner
   std::vector<Span> spans_;
 };

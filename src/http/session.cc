@@ -109,10 +109,6 @@ net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout
   co_return buffer_.size() > 0;
 }
 
-std::string_view Session::buffered() const {
-  return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-}
-
 net::awaitable<error_code> Session::read_more(std::size_t want) {
   auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_tuple);
   buffer_.commit(n);
@@ -127,7 +123,7 @@ net::awaitable<h1::Error> Session::read_body(const ServerOptions& opts) {
     body.reserve(req_.content_length() + kBodyPadding);
   }
   body_.reset(req_.framing(), req_.content_length(), opts.max_body_bytes);
-  auto step = body_.decode_append(buffered(), body);
+  auto step = body_.decode_append(buffer_view(buffer_), body);
   buffer_.consume(step.used);
   if (step.error == h1::Error::kNone && !body_.done()) {
     ReadDeadline deadline{stream_.socket(), opts.body_timeout};
@@ -136,7 +132,7 @@ net::awaitable<h1::Error> Session::read_body(const ServerOptions& opts) {
       if (auto ec = deadline.result(co_await read_more(std::clamp<std::size_t>(left, 4096, 64 * 1024)))) {
         co_return ec == beast::error::timeout ? h1::Error::kNeedMore : h1::Error::kTruncated;
       }
-      step = body_.decode_append(buffered(), body);
+      step = body_.decode_append(buffer_view(buffer_), body);
       buffer_.consume(step.used);
     }
   }
@@ -204,7 +200,7 @@ net::awaitable<void> Session::run() {
     std::size_t used = 0;
     std::size_t scan_from = 0;
     const h1::Limits limits{opts.max_header_bytes};
-    h1::Error herr = h1::parse_request(buffered(), req_, used, scan_from, limits);
+    h1::Error herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
     if (herr == h1::Error::kNeedMore) {
       ReadDeadline deadline{stream_.socket(), header_budget};
       while (herr == h1::Error::kNeedMore) {
@@ -216,7 +212,7 @@ net::awaitable<void> Session::run() {
           herr = h1::Error::kTruncated;  // closed or reset: nothing to answer
           break;
         }
-        herr = h1::parse_request(buffered(), req_, used, scan_from, limits);
+        herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
       }
     }
     if (herr != h1::Error::kNone) {

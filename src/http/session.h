@@ -29,7 +29,6 @@ class Session {
   net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
   // Waits for a cancelled watch read to complete.
   net::awaitable<void> settle_watch();
-  std::string_view buffered() const;
   // One read of up to `want` more bytes into buffer_.
   net::awaitable<error_code> read_more(std::size_t want);
   net::awaitable<h1::Error> read_body(const ServerOptions& opts);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace sluice {
 namespace {
@@ -33,6 +34,19 @@ TEST(StringsAppendNumber, AppendsTheDecimalForm) {
   append_number(s, std::uint16_t{65535});
   append_number(s, std::numeric_limits<std::uint64_t>::max());
   EXPECT_EQ(s, ":6553518446744073709551615");
+}
+
+TEST(StringsListItems, TrimsAndSkipsEmptyItems) {
+  std::vector<std::string> seen;
+  auto collect = [&seen](std::string_view item) { seen.emplace_back(item); };
+  for_each_list_item(" gzip ,\tchunked,, ,x ;q=1 ", collect);
+  EXPECT_EQ(seen, (std::vector<std::string>{"gzip", "chunked", "x ;q=1"}));
+  seen.clear();
+  for_each_list_item("", collect);
+  for_each_list_item(" , ,", collect);
+  EXPECT_TRUE(seen.empty());
+  for_each_list_item("close", collect);
+  EXPECT_EQ(seen, (std::vector<std::string>{"close"}));
 }
 
 }  // namespace
