@@ -40,8 +40,10 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
   if (root.get(obj)) {
     return RequestError{"request body must be a JSON object", "", "invalid_json"};
   }
-  // A repeated key would let the gateway and the upstream read different values (simdjson takes the first,
-  // most upstream parsers the last): a client could pass the model check with one model and be served another.
+  // One pass over the keys: it finds the fields the gateway reads and rejects a repeated key. A repeated key
+  // would let the gateway and the upstream read different values (simdjson takes the first, most upstream
+  // parsers the last): a client could pass the model check with one model and be served another.
+  std::optional<simdjson::dom::element> model_el, stream_el, opts_el, max_tokens_el, temperature_el;
   {
     std::string_view keys[64];
     std::size_t n = 0;
@@ -55,14 +57,24 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
       if (n < std::size(keys)) {
         keys[n++] = key;
       }
+      if (key == "model") {
+        model_el = value;
+      } else if (key == "stream") {
+        stream_el = value;
+      } else if (key == "stream_options") {
+        opts_el = value;
+      } else if (key == "max_tokens") {
+        max_tokens_el = value;
+      } else if (key == "temperature") {
+        temperature_el = value;
+      }
     }
   }
-  simdjson::dom::element model;
-  if (obj["model"].get(model)) {
+  if (!model_el) {
     return RequestError{"you must provide a model parameter", "model", "missing_required_parameter"};
   }
   std::string_view model_name;
-  if (model.get(model_name)) {
+  if (model_el->get(model_name)) {
     return type_error("model", "a string");
   }
   if (model_name.empty()) {
@@ -70,14 +82,14 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
   }
   out.model.assign(model_name);
 
-  if (simdjson::dom::element stream; !obj["stream"].get(stream) && !stream.is_null()) {
-    if (stream.get(out.stream)) {
+  if (stream_el && !stream_el->is_null()) {
+    if (stream_el->get(out.stream)) {
       return type_error("stream", "a boolean");
     }
   }
-  if (simdjson::dom::element opts; !obj["stream_options"].get(opts) && !opts.is_null()) {
+  if (opts_el && !opts_el->is_null()) {
     simdjson::dom::object o;
-    if (opts.get(o)) {
+    if (opts_el->get(o)) {
       return type_error("stream_options", "an object");
     }
     if (simdjson::dom::element iu; !o["include_usage"].get(iu) && !iu.is_null()) {
@@ -86,16 +98,16 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
       }
     }
   }
-  if (simdjson::dom::element mt; !obj["max_tokens"].get(mt) && !mt.is_null()) {
+  if (max_tokens_el && !max_tokens_el->is_null()) {
     std::int64_t v = 0;
-    if (mt.get(v) || v < 1) {
+    if (max_tokens_el->get(v) || v < 1) {
       return type_error("max_tokens", "a positive integer");
     }
     out.max_tokens = v;
   }
-  if (simdjson::dom::element t; !obj["temperature"].get(t)) {
+  if (temperature_el) {
     double d = 1;
-    out.zero_temperature = t.is_number() && !t.get(d) && d == 0.0;
+    out.zero_temperature = temperature_el->is_number() && !temperature_el->get(d) && d == 0.0;
   }
   return std::nullopt;
 }
