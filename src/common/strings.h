@@ -1,10 +1,9 @@
 #pragma once
-// Small string helpers shared by parsers of headers, CLI specs and response bodies, and by the code that
-// serializes HTTP heads.
-#include <charconv>
+// Small string helpers shared by parsers of headers, CLI specs and response bodies.
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 namespace sluice {
 
@@ -36,24 +35,59 @@ void for_each_list_item(std::string_view list, F&& f) {
   }
 }
 
+namespace strings_detail {
+template <class Word>
+Word load(const char* p) {
+  Word w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+// Each byte of `w` with 'A'..'Z' turned into 'a'..'z', eight at a time (bytes >= 0x80 are left alone).
+inline std::uint64_t ascii_lower(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  const std::uint64_t low7 = w & (0x7f * kOnes);
+  const std::uint64_t ge_a = low7 + (0x80 - 'A') * kOnes;  // high bit set: byte >= 'A'
+  const std::uint64_t gt_z = low7 + (0x7f - 'Z') * kOnes;  // high bit set: byte > 'Z'
+  const std::uint64_t upper = (ge_a & ~gt_z & ~w) & (0x80 * kOnes);
+  return w | (upper >> 2);  // 0x80 >> 2 is 0x20, the case bit
+}
+// Whether the `Word`-sized runs at `s` and `lower` match; `Word` is 4 or 8 bytes.
+template <class Word>
+bool word_matches(const char* s, const char* lower) {
+  return static_cast<Word>(ascii_lower(load<Word>(s))) == load<Word>(lower);
+}
+}  // namespace strings_detail
+
+// ASCII case-insensitive equality of `s` with a lowercase name: how HTTP field names compare. Length first,
+// then whole words: the last word overlaps the one before instead of a byte loop for the tail.
+inline bool equals_lower(std::string_view s, std::string_view lower) {
+  using strings_detail::word_matches;
+  const std::size_t n = s.size();
+  if (n != lower.size()) {
+    return false;
+  }
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if (!word_matches<std::uint64_t>(s.data() + i, lower.data() + i)) {
+        return false;
+      }
+    }
+    return word_matches<std::uint64_t>(s.data() + n - 8, lower.data() + n - 8);
+  }
+  if (n >= 4) {
+    return word_matches<std::uint32_t>(s.data(), lower.data()) &&
+           word_matches<std::uint32_t>(s.data() + n - 4, lower.data() + n - 4);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[i];
+    if (static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != lower[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The path of a request target, without its query string.
 inline std::string_view strip_query(std::string_view target) { return target.substr(0, target.find('?')); }
-
-// Appends the decimal form of `n` without the temporary string std::to_string builds.
-template <class Int>
-requires std::is_integral_v<Int>
-void append_number(std::string& out, Int n) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-}
-
-// Appends one HTTP header line, "name: value\r\n".
-inline void append_field(std::string& out, std::string_view name, std::string_view value) {
-  out += name;
-  out += std::string_view(": ");
-  out += value;
-  out += std::string_view("\r\n");
-}
 
 }  // namespace sluice

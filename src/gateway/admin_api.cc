@@ -257,13 +257,14 @@ class GenerationHandler : public http::Handler {
   GenerationHandler(Runtime& rt, std::shared_ptr<GatewayState> state, http::Worker& worker)
       : rt_(rt), state_(std::move(state)), proxy_(*state_, worker) {}
 
+  // Not a coroutine: it passes on the callee's awaitable, so a proxied request has no frame here.
   net::awaitable<void> handle(http::Request& req, http::Responder& res) override {
     const auto& admin = state_->config->admin;
     // Admin routes live on the main listener only when they have no listener of their own and a key guards them.
     if (!admin.listen && !admin.key_sha256.empty() && is_ops_path(strip_query(req.target()))) {
-      co_return co_await serve_ops(rt_, req, res);
+      return serve_ops(rt_, req, res);
     }
-    co_await proxy_.handle(req, res);
+    return proxy_.handle(req, res);
   }
   void on_drain() override { proxy_.on_drain(); }
 

@@ -98,28 +98,30 @@ class Attempt {
     first_deadline_ = std::min(total_deadline_, start_ + t.first_token);
   }
 
-  net::awaitable<void> run() {
-    if (lost()) {
+  // The attempt's one long-lived frame, which holds the Attempt itself.
+  static net::awaitable<void> run(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** cur,
+                                  AttemptOutcome& out) {
+    Attempt a{spec, res, cur, out};
+    if (a.lost()) {
       co_return;
     }
-    if (co_await connect_and_send()) {
-      unsigned status = conn_->head().status();
-      out_.upstream_status = status;
-      auto header = [this](std::string_view n) { return conn_->head()[n]; };
-      out_.rate = routing::parse_rate_signals(header);
+    if (co_await a.connect_and_send()) {
+      unsigned status = a.conn_->head().status();
+      out.upstream_status = status;
+      out.rate = routing::parse_rate_signals(a.conn_->head().fields());
       if (status >= 400) {
-        co_await read_error_body();
-      } else if (spec_.stream && is_event_stream()) {
-        co_await relay_stream();
-      } else if (spec_.stitch && spec_.stitch->continuing()) {
-        keep_conn_ = false;  // a continuation must be a stream: a whole JSON answer cannot be stitched in
-        fail(UpstreamFailure::kProtocolError, "continuation answered without text/event-stream");
+        co_await a.read_error_body();
+      } else if (spec.stream && a.is_event_stream()) {
+        co_await a.relay_stream();
+      } else if (spec.stitch && spec.stitch->continuing()) {
+        a.keep_conn_ = false;  // a continuation must be a stream: a whole JSON answer cannot be stitched in
+        a.fail(UpstreamFailure::kProtocolError, "continuation answered without text/event-stream");
       } else {
-        co_await relay_buffered();
+        co_await a.relay_buffered();
       }
     }
-    lost();  // an attempt cut short because another one won is not the host's failure
-    finish_connection();
+    a.lost();  // an attempt cut short because another one won is not the host's failure
+    a.finish_connection();
   }
 
  private:
@@ -197,7 +199,11 @@ class Attempt {
       bool reused = conn_->reused();
       conn_->set_deadline(first_deadline_);
       std::array<net::const_buffer, 2> request{net::buffer(spec_.request_head), net::buffer(spec_.request_body)};
-      auto [wec, wn] = co_await conn_->write(request);
+      std::size_t sent = 0;
+      error_code wec;
+      if (!conn_->write_now(request, sent, wec)) {
+        std::tie(wec, sent) = co_await conn_->write_rest(request, sent);
+      }
       if (wec) {
         bool stale = reused && wec != beast::error::timeout && wec != net::error::operation_aborted &&
                      is_disconnect(wec);
@@ -221,13 +227,12 @@ class Attempt {
     co_return false;
   }
 
-  // Reads the next piece of body into buf_ under the deadline that applies now.
-  net::awaitable<error_code> read_chunk(std::size_t& got) {
+  // Reads the next piece of body into buf_ under the deadline that applies now. Not a coroutine: the caller
+  // awaits the read itself.
+  net::awaitable<std::tuple<error_code, std::size_t>> read_chunk() {
     buf_ = conn_->scratch();
     conn_->set_deadline(next_deadline());
-    auto [ec, n] = co_await conn_->read_body(buf_);
-    got = n;
-    co_return ec;
+    return conn_->read_body(buf_);
   }
 
   bool commit_stream() {
@@ -249,8 +254,7 @@ class Attempt {
     }
     // With a tap, others may read along: the upstream is read to the end even after this client left.
     while (!conn_->response_done() && (client_ok || (spec_.tap && spec_.tap->wanted())) && !sink.cut) {
-      std::size_t got = 0;
-      auto ec = co_await read_chunk(got);
+      auto [ec, got] = co_await read_chunk();
       if (got > 0) {
         if (!sse.feed({buf_.data(), got}, sink)) {
           fail(UpstreamFailure::kProtocolError, "SSE event exceeds the size limit");
@@ -325,8 +329,7 @@ class Attempt {
       body.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
     }
     while (!conn_->response_done()) {
-      std::size_t got = 0;
-      auto ec = co_await read_chunk(got);
+      auto [ec, got] = co_await read_chunk();
       std::string_view chunk{buf_.data(), got};
       if (!got_first_ && !chunk.empty()) {
         auto p = chunk.find_first_not_of(kWhitespace);
@@ -377,8 +380,7 @@ class Attempt {
   net::awaitable<void> read_error_body() {
     std::string body;
     while (!conn_->response_done()) {
-      std::size_t got = 0;
-      auto ec = co_await read_chunk(got);
+      auto [ec, got] = co_await read_chunk();
       if (body.size() + got > kMaxErrorBody) {
         keep_conn_ = false;
         break;
@@ -441,8 +443,7 @@ net::awaitable<void> end_stream_with_error(http::Responder& res, UpstreamFailure
 
 net::awaitable<void> run_attempt(const AttemptSpec& spec, http::Responder& res, UpstreamConnection** current,
                                  AttemptOutcome& out) {
-  Attempt a{spec, res, current, out};
-  co_await a.run();
+  return Attempt::run(spec, res, current, out);  // not a coroutine itself: one frame less per attempt
 }
 
 }  // namespace sluice::gateway

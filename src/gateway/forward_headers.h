@@ -3,12 +3,12 @@
 // credentials, and Accept-Encoding (the relay reads SSE and JSON, so the upstream must answer uncompressed).
 #include <string_view>
 
-#include "http/asio.h"
+#include "common/strings.h"
 
 namespace sluice::gateway {
 
 inline bool forwardable_header(std::string_view name) {
-  auto is = [&name](std::string_view lower) { return beast::iequals(name, lower); };
+  auto is = [&name](std::string_view lower) { return equals_lower(name, lower); };
   switch (name.size()) {  // by length first: one comparison at most for most fields
     case 2:
       return !is("te");

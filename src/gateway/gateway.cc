@@ -134,8 +134,38 @@ net::awaitable<void> ProxyHandler::unauthorized(http::Responder& res, std::strin
   co_await res.send_error(bhttp::status::unauthorized, why, "invalid_request_error", "invalid_api_key");
 }
 
+namespace {
+std::optional<Endpoint> endpoint_of(std::string_view path) {
+  if (path == "/chat/completions") {
+    return Endpoint::kChatCompletions;
+  }
+  if (path == "/completions") {
+    return Endpoint::kCompletions;
+  }
+  if (path == "/embeddings") {
+    return Endpoint::kEmbeddings;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+// Not a coroutine: an authorized POST to an OpenAI endpoint goes straight to proxy()'s frame, everything
+// else (probes, metrics, models, errors) to answer_other().
 net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& res) {
   res.set_request_id(make_request_id(req));
+  if (req.method() == bhttp::verb::post) {
+    const std::string_view path = route_path(req.target());
+    std::string_view why;
+    if (const auto ep = endpoint_of(path)) {
+      if (const std::string* key = identify(req, why)) {
+        return proxy(*ep, path, *key, req, res);
+      }
+    }
+  }
+  return answer_other(req, res);
+}
+
+net::awaitable<void> ProxyHandler::answer_other(http::Request& req, http::Responder& res) {
   std::string_view path = route_path(req.target());
   auto method = req.method();
 
@@ -186,14 +216,7 @@ net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& r
     }
     co_return;
   }
-  std::optional<Endpoint> ep;
-  if (path == "/chat/completions") {
-    ep = Endpoint::kChatCompletions;
-  } else if (path == "/completions") {
-    ep = Endpoint::kCompletions;
-  } else if (path == "/embeddings") {
-    ep = Endpoint::kEmbeddings;
-  }
+  const std::optional<Endpoint> ep = endpoint_of(path);
   if (!ep) {
     {
       co_await res.send(json_response(bhttp::status::not_found,

@@ -72,6 +72,8 @@ class ProxyHandler : public http::Handler {
   void on_drain() override;
 
  private:
+  // Everything handle() does not pass straight to proxy().
+  net::awaitable<void> answer_other(http::Request& req, http::Responder& res);
   net::awaitable<void> proxy(Endpoint ep, std::string_view path, std::string_view key_name, http::Request& req,
                              http::Responder& res);
   // The caller's virtual key name ("" when the gateway has no keys), or null with `why` set for the 401.

@@ -26,7 +26,10 @@ net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::du
     gate.on_claim = claimed;
     legs[0].spec->gate = &gate;
     legs[0].started = true;
-    co_await run_leg(legs[0], res, slots[0]);
+    {
+      InFlight counted{*legs[0].host};  // as run_leg, without its frame
+      co_await run_attempt(*legs[0].spec, res, slots[0], legs[0].out);
+    }
     legs[0].done = true;
     co_return result;
   }

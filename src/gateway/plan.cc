@@ -3,7 +3,7 @@
 // request deadline as brakes — then fall back to the next model group.
 #include <spdlog/spdlog.h>
 
-#include "common/strings.h"
+#include "common/string_writer.h"
 #include "gateway/forward_headers.h"
 #include "gateway/gateway.h"
 #include "gateway/hedge.h"
@@ -29,36 +29,28 @@ bool default_port(const config::Upstream& up) {
 std::string build_request_head(const PlanInput& in, const config::Upstream& up, std::size_t body_size,
                                std::string_view request_id, std::string_view api_key) {
   std::string h;
-  h.reserve(512);
-  h += "POST "sv;
-  h += up.base_path;
-  h += in.path;
-  h += " HTTP/1.1\r\n"sv;
-  for (const auto f : in.client) {
-    if (forwardable_header(f.name)) {
-      append_field(h, f.name, f.value);
+  {
+    StringWriter w(h, 512);
+    w << "POST "sv << up.base_path << in.path << " HTTP/1.1\r\n"sv;
+    for (const auto f : in.client) {
+      if (forwardable_header(f.name)) {
+        w.field(f.name, f.value);
+      }
     }
+    w << "Host: "sv << up.host;
+    if (!default_port(up)) {
+      w << ':' << up.port;
+    }
+    w << "\r\n"sv;
+    w.field("User-Agent", kUserAgent);
+    w.field("Content-Type", "application/json");
+    w.field("Accept", in.stream ? "text/event-stream" : "application/json");
+    w.field("X-Request-Id", request_id);
+    if (!api_key.empty()) {
+      w << "Authorization: Bearer "sv << api_key << "\r\n"sv;
+    }
+    w << "Content-Length: "sv << body_size << "\r\n\r\n"sv;
   }
-  h += "Host: "sv;  // written in place: host_header() would build a string per request
-  h += up.host;
-  if (!default_port(up)) {
-    h += ':';
-    append_number(h, up.port);
-  }
-  h += "\r\n"sv;
-  append_field(h, "User-Agent", kUserAgent);
-  append_field(h, "Content-Type", "application/json");
-  append_field(h, "Accept", in.stream ? "text/event-stream" : "application/json");
-  append_field(h, "X-Request-Id", request_id);
-  if (!api_key.empty()) {
-    h += "Authorization: Bearer "sv;
-    h += api_key;
-    h += "\r\n"sv;
-  }
-  h += "Content-Length: "sv;
-  append_number(h, body_size);
-  h += "\r\n"sv;
-  h += "\r\n"sv;
   return h;
 }
 

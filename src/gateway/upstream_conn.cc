@@ -92,32 +92,40 @@ error_code UpstreamConnection::timed_out_or(error_code ec) const {
   return watchdog_->fired && ec ? error_code(beast::error::timeout) : ec;
 }
 
-net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write(
-    std::array<net::const_buffer, 2> request) {
+bool UpstreamConnection::write_now(const Buffers& request, std::size_t& sent, error_code& ec) {
+  sent = 0;
   if (watchdog_->fired) {
-    co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
+    ec = beast::error::timeout;
+    return true;
   }
-  if (auto* plain = std::get_if<Plain>(&stream_)) {
-    // A request usually fits the socket buffer: one non-blocking send, nothing asynchronous.
-    auto& sock = plain->socket();
-    auto [ec, n] = co_await http::send_then_write(
-        sock, request, [&sock](auto& rest) { return net::async_write(sock, rest, use_tuple); });
-    co_return std::tuple{timed_out_or(ec), n};
+  auto* plain = std::get_if<Plain>(&stream_);
+  if (!plain) {
+    return false;  // TLS: the record layer writes asynchronously
   }
-  auto [ec, n] = co_await net::async_write(std::get<Tls>(stream_), request, use_tuple);
-  co_return std::tuple{timed_out_or(ec), n};
+  sent = http::send_now(plain->socket(), request, ec);
+  return ec || sent == net::buffer_size(request);
 }
 
-net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_more() {
-  if (watchdog_->fired) {  // it fired while nothing was pending
-    co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
-  }
-  auto space = buffer_.prepare(kScratchBytes);
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write_rest(const Buffers& request,
+                                                                                   std::size_t sent) {
+  auto rest = http::unsent(request, sent);
   auto [ec, n] = std::holds_alternative<Plain>(stream_)
-                     ? co_await http::async_read_ready(std::get<Plain>(stream_).socket(), space, use_tuple)
-                     : co_await std::get<Tls>(stream_).async_read_some(space, use_tuple);
+                     ? co_await net::async_write(std::get<Plain>(stream_).socket(), rest, use_tuple)
+                     : co_await net::async_write(std::get<Tls>(stream_), rest, use_tuple);
+  co_return std::tuple{timed_out_or(ec), sent + n};
+}
+
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_some() {
+  auto space = buffer_.prepare(kScratchBytes);
+  if (auto* plain = std::get_if<Plain>(&stream_)) {
+    return http::async_read_ready(plain->socket(), space, use_tuple);
+  }
+  return std::get<Tls>(stream_).async_read_some(space, use_tuple);
+}
+
+error_code UpstreamConnection::finish_read(error_code ec, std::size_t n) {
   buffer_.commit(n);
-  co_return std::tuple{timed_out_or(ec), n};
+  return timed_out_or(ec);
 }
 
 net::awaitable<error_code> UpstreamConnection::read_header() {
@@ -142,7 +150,11 @@ net::awaitable<error_code> UpstreamConnection::read_header() {
         co_return h1::make_error_code(e);
       }
     }
-    auto [ec, n] = co_await read_more();
+    if (watchdog_->fired) {  // it fired while nothing was pending
+      co_return error_code(beast::error::timeout);
+    }
+    auto [rec, n] = co_await read_some();
+    const error_code ec = finish_read(rec, n);
     if (ec == net::error::eof) {
       co_return buffer_.size() > 0 ? error_code(bhttp::error::partial_message)
                                    : error_code(bhttp::error::end_of_stream);
@@ -168,7 +180,11 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_bod
     if (produced > 0 || body_.done() || out.empty()) {
       co_return std::tuple{error_code{}, produced};
     }
-    auto [ec, n] = co_await read_more();
+    if (watchdog_->fired) {  // it fired while nothing was pending
+      co_return std::tuple{error_code(beast::error::timeout), produced};
+    }
+    auto [rec, n] = co_await read_some();
+    const error_code ec = finish_read(rec, n);
     if (ec == net::error::eof) {
       const auto e = body_.finish();
       co_return std::tuple{e == h1::Error::kNone ? error_code{} : error_code(bhttp::error::partial_message),

@@ -45,7 +45,12 @@ class UpstreamConnection {
   void set_deadline(Clock::time_point deadline);
   void clear_deadline() { set_deadline(Clock::time_point::max()); }
 
-  net::awaitable<std::tuple<error_code, std::size_t>> write(std::array<net::const_buffer, 2> request);
+  // Writing a request: one non-blocking send first (plain connections), true when that ended the write (all
+  // sent, or an error in `ec`); otherwise write_rest() sends the rest. Split so that the common case creates
+  // no coroutine frame.
+  using Buffers = std::array<net::const_buffer, 2>;
+  bool write_now(const Buffers& request, std::size_t& sent, error_code& ec);
+  net::awaitable<std::tuple<error_code, std::size_t>> write_rest(const Buffers& request, std::size_t sent);
   // The next response's head (interim 1xx heads skipped) into head(). Errors: socket and timeout errors,
   // h1 parse errors (h1_error.h), end_of_stream when the peer closed before sending a byte, partial_message
   // when it closed mid-head.
@@ -61,8 +66,11 @@ class UpstreamConnection {
   friend class UpstreamPool;
   static beast::tcp_stream& lowest(Plain& s) { return s; }
   static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
-  // Straight on the socket (plain) or through TLS: no beast stream layer, no per-operation timer.
-  net::awaitable<std::tuple<error_code, std::size_t>> read_more();
+  // One read into buffer_, straight on the socket (plain) or through TLS: no beast stream layer, no
+  // per-operation timer. Not a coroutine: the caller awaits the operation itself (one frame less per read),
+  // having checked the watchdog, and passes the result to finish_read().
+  net::awaitable<std::tuple<error_code, std::size_t>> read_some();
+  error_code finish_read(error_code ec, std::size_t n);
   error_code timed_out_or(error_code ec) const;
   void arm_watchdog(Clock::time_point at);
 

@@ -60,10 +60,6 @@ inline bool iequal(const char* a, const char* b, std::size_t n) {
   }
   return true;
 }
-// `s` against a lowercase literal.
-inline bool is_named(std::string_view s, std::string_view lower_name) {
-  return s.size() == lower_name.size() && iequal(s.data(), lower_name.data(), s.size());
-}
 
 // What the framing and connection decisions need from the fields, gathered in one pass.
 struct Facts {
@@ -106,13 +102,13 @@ struct Facts {
     te_seen = true;
     for_each_list_item(v, [&](std::string_view coding) {
       if (te_last_chunked) te_chunked_early = true;
-      te_last_chunked = is_named(coding, "chunked");
+      te_last_chunked = equals_lower(coding, "chunked");
     });
   }
   void connection(std::string_view v) {
     for_each_list_item(v, [&](std::string_view token) {
-      if (is_named(token, "close")) close = true;
-      if (is_named(token, "keep-alive")) keep_alive = true;
+      if (equals_lower(token, "close")) close = true;
+      if (equals_lower(token, "keep-alive")) keep_alive = true;
     });
   }
   bool persistent(unsigned version) const { return !close && (version >= 11 || keep_alive); }
@@ -327,19 +323,19 @@ struct HeadParser {
       // Dispatch on the length first: most fields are none of these.
       switch (s.name_len) {
         case 6:
-          if (!f.expect_seen && is_named(name, "expect")) {
+          if (!f.expect_seen && equals_lower(name, "expect")) {
             f.expect_seen = true;
-            f.expect_continue = is_named(value, "100-continue");
+            f.expect_continue = equals_lower(value, "100-continue");
           }
           break;
         case 10:
-          if (is_named(name, "connection")) f.connection(value);
+          if (equals_lower(name, "connection")) f.connection(value);
           break;
         case 14:
-          if (is_named(name, "content-length")) f.content_length(value);
+          if (equals_lower(name, "content-length")) f.content_length(value);
           break;
         case 17:
-          if (is_named(name, "transfer-encoding")) f.transfer_encoding(value);
+          if (equals_lower(name, "transfer-encoding")) f.transfer_encoding(value);
           break;
         default:
           break;

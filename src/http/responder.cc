@@ -3,8 +3,9 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <charconv>
 
-#include "common/strings.h"
+#include "common/string_writer.h"
 #include "http/openai_error.h"
 #include "http/send.h"
 
@@ -12,24 +13,34 @@ namespace sluice::http {
 
 using namespace std::string_view_literals;
 
-net::awaitable<bool> Responder::write(auto&& buffers) {
+// Most answers fit the socket's send buffer: one non-blocking send, and no coroutine frame, asynchronous
+// write or timer is created for them. True when the write is over (all sent, or the client broke).
+bool Responder::write_now(const auto& buffers, std::size_t& sent) {
   if (broken_) {
-    co_return false;
+    return true;
   }
-  // Only what does not fit the send buffer at once waits, under the write timeout (a slow client).
-  auto [ec, n] = co_await send_then_write(
-      stream_.socket(), buffers, [this](auto& rest) -> net::awaitable<std::tuple<error_code, std::size_t>> {
-        stream_.expires_after(write_timeout_);
-        auto r = co_await net::async_write(stream_, rest, use_tuple);
-        stream_.expires_never();
-        co_return r;
-      });
+  error_code ec;
+  sent = send_now(stream_.socket(), buffers, ec);
+  bytes_sent_ += sent;
+  if (ec) {
+    broken_ = true;
+    return true;
+  }
+  return sent == net::buffer_size(buffers);
+}
+
+// What a slow client did not take at once, under the write timeout.
+template <class Buffers>
+net::awaitable<bool> Responder::write_rest(const Buffers& buffers, std::size_t sent) {
+  auto rest = unsent(buffers, sent);
+  stream_.expires_after(write_timeout_);
+  auto [ec, n] = co_await net::async_write(stream_, rest, use_tuple);
+  stream_.expires_never();
   bytes_sent_ += n;
   if (ec) {
     broken_ = true;
-    co_return false;
   }
-  co_return true;
+  co_return !broken_;
 }
 
 // Status line and fields by hand: one string and one gather write instead of beast's generic serializer.
@@ -49,46 +60,42 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
     return false;
   };
   std::string out;
-  out.reserve(256);
-  out += version_ == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv;
-  append_number(out, status);
-  out += ' ';
-  out += bhttp::obsolete_reason(static_cast<bhttp::status>(status));
-  out += "\r\n"sv;
-  for (const auto& [k, v] : own) {
-    if (v.empty()) {
-      continue;
-    }
-    append_field(out, k, v);
-  }
-  if (fields) {
-    for (const auto& f : *fields) {
-      if (f.name() == bhttp::field::content_length || f.name() == bhttp::field::connection ||
-          f.name() == bhttp::field::transfer_encoding || decorated(f.name_string())) {
-        continue;
+  {
+    StringWriter w(out, 384);
+    w << (version_ == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv) << status << ' '
+      << bhttp::obsolete_reason(static_cast<bhttp::status>(status)) << "\r\n"sv;
+    for (const auto& [k, v] : own) {
+      if (!v.empty()) {
+        w.field(k, v);
       }
-      append_field(out, f.name_string(), f.value());
     }
+    if (fields) {
+      for (const auto& f : *fields) {
+        if (f.name() == bhttp::field::content_length || f.name() == bhttp::field::connection ||
+            f.name() == bhttp::field::transfer_encoding || decorated(f.name_string())) {
+          continue;
+        }
+        w.field(f.name_string(), f.value());
+      }
+    }
+    if (!request_id_.empty()) {
+      w.field("x-request-id", request_id_);
+    }
+    for (const auto& [k, v] : extra_headers_) {
+      w.field(k, v);
+    }
+    if (content_length >= 0) {
+      w << "Content-Length: "sv << content_length << "\r\n"sv;
+    } else {
+      w << "Transfer-Encoding: chunked\r\n"sv;
+    }
+    if (!keep_alive()) {
+      w << "Connection: close\r\n"sv;
+    } else if (version_ == 10) {
+      w << "Connection: keep-alive\r\n"sv;
+    }
+    w << "\r\n"sv;
   }
-  if (!request_id_.empty()) {
-    append_field(out, "x-request-id", request_id_);
-  }
-  for (const auto& [k, v] : extra_headers_) {
-    append_field(out, k, v);
-  }
-  if (content_length >= 0) {
-    out += "Content-Length: "sv;
-    append_number(out, content_length);
-    out += "\r\n"sv;
-  } else {
-    out += "Transfer-Encoding: chunked\r\n"sv;
-  }
-  if (!keep_alive()) {
-    out += "Connection: close\r\n"sv;
-  } else if (version_ == 10) {
-    out += "Connection: keep-alive\r\n"sv;
-  }
-  out += "\r\n"sv;
   return out;
 }
 
@@ -99,7 +106,10 @@ net::awaitable<bool> Responder::send(Response res) {
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(res.body())};
   final_write_ = true;
-  co_return co_await write(bufs);
+  if (std::size_t sent = 0; !write_now(bufs, sent)) {
+    co_return co_await write_rest(bufs, sent);
+  }
+  co_return !broken_;
 }
 
 net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view content_type,
@@ -111,7 +121,10 @@ net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view
   std::array<net::const_buffer, 2> bufs{net::buffer(head),
                                         head_only_ ? net::const_buffer{} : net::buffer(body)};
   final_write_ = true;
-  co_return co_await write(bufs);
+  if (std::size_t sent = 0; !write_now(bufs, sent)) {
+    co_return co_await write_rest(bufs, sent);
+  }
+  co_return !broken_;
 }
 
 net::awaitable<bool> Responder::send_error(bhttp::status status, std::string_view message,
@@ -150,14 +163,24 @@ net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {
   if (data.size() == 0 && !last) {
     co_return !broken_;
   }
-  net::const_buffer head = net::buffer(pending_header_);
+  // [head] [size CRLF, data, CRLF] [last chunk]: one gather write.
+  char size_line[sizeof(std::size_t) * 2 + 2];
+  std::size_t size_len = 0;
+  if (data.size() > 0) {
+    size_len = static_cast<std::size_t>(
+        std::to_chars(size_line, size_line + sizeof size_line, data.size(), 16).ptr - size_line);
+    size_line[size_len++] = '\r';
+    size_line[size_len++] = '\n';
+  }
+  const std::array<net::const_buffer, 5> bufs{net::buffer(pending_header_), net::buffer(size_line, size_len),
+                                              data,
+                                              data.size() > 0 ? net::buffer("\r\n"sv) : net::const_buffer{},
+                                              last ? net::buffer("0\r\n\r\n"sv) : net::const_buffer{}};
   bool ok;
-  if (data.size() == 0) {
-    ok = co_await write(beast::buffers_cat(head, bhttp::make_chunk_last()));
-  } else if (last) {
-    ok = co_await write(beast::buffers_cat(head, bhttp::make_chunk(data), bhttp::make_chunk_last()));
+  if (std::size_t sent = 0; !write_now(bufs, sent)) {
+    ok = co_await write_rest(bufs, sent);
   } else {
-    ok = co_await write(beast::buffers_cat(head, bhttp::make_chunk(data)));
+    ok = !broken_;
   }
   pending_header_.clear();
   co_return ok;

@@ -82,7 +82,9 @@ class Responder {
   std::size_t bytes_sent() const { return bytes_sent_; }
 
  private:
-  net::awaitable<bool> write(auto&& buffers);
+  bool write_now(const auto& buffers, std::size_t& sent);
+  template <class Buffers>
+  net::awaitable<bool> write_rest(const Buffers& buffers, std::size_t sent);
 
   beast::tcp_stream& stream_;
   ClientWatch& watch_;

@@ -115,34 +115,50 @@ net::awaitable<error_code> Session::read_more(std::size_t want) {
   co_return ec;
 }
 
-// The body into req_.body(): buffered bytes first, then reads under the body deadline. kNeedMore: the
-// deadline passed; kTruncated: the client closed or reset the connection.
-net::awaitable<h1::Error> Session::read_body(const ServerOptions& opts) {
+// The body into req_.body() from the bytes already buffered: kNone when it is complete (the common case, with
+// no coroutine frame), kNeedMore when read_body_rest() must read the rest, or the body's error.
+h1::Error Session::take_buffered_body(const ServerOptions& opts) {
   auto& body = req_.body();
   if (req_.framing() == h1::Framing::kLength) {
     body.reserve(req_.content_length() + kBodyPadding);
   }
   body_.reset(req_.framing(), req_.content_length(), opts.max_body_bytes);
-  auto step = body_.decode_append(buffer_view(buffer_), body);
+  const auto step = body_.decode_append(buffer_view(buffer_), body);
   buffer_.consume(step.used);
-  if (step.error == h1::Error::kNone && !body_.done()) {
-    ReadDeadline deadline{stream_.socket(), opts.body_timeout};
-    while (step.error == h1::Error::kNone && !body_.done()) {
-      const std::size_t left = body_.remaining();
-      if (auto ec = deadline.result(co_await read_more(std::clamp<std::size_t>(left, 4096, 64 * 1024)))) {
-        co_return ec == beast::error::timeout ? h1::Error::kNeedMore : h1::Error::kTruncated;
-      }
-      step = body_.decode_append(buffer_view(buffer_), body);
-      buffer_.consume(step.used);
+  if (step.error != h1::Error::kNone) {
+    return step.error;
+  }
+  if (!body_.done()) {
+    return h1::Error::kNeedMore;
+  }
+  pad_body();
+  return h1::Error::kNone;
+}
+
+// The rest of the body, read under the body deadline. kNeedMore: the deadline passed; kTruncated: the client
+// closed or reset the connection.
+net::awaitable<h1::Error> Session::read_body_rest(const ServerOptions& opts) {
+  ReadDeadline deadline{stream_.socket(), opts.body_timeout};
+  while (!body_.done()) {
+    const std::size_t left = body_.remaining();
+    if (auto ec = deadline.result(co_await read_more(std::clamp<std::size_t>(left, 4096, 64 * 1024)))) {
+      co_return ec == beast::error::timeout ? h1::Error::kNeedMore : h1::Error::kTruncated;
+    }
+    const auto step = body_.decode_append(buffer_view(buffer_), req_.body());
+    buffer_.consume(step.used);
+    if (step.error != h1::Error::kNone) {
+      co_return step.error;
     }
   }
-  if (step.error != h1::Error::kNone) {
-    co_return step.error;
-  }
+  pad_body();
+  co_return h1::Error::kNone;
+}
+
+void Session::pad_body() {
+  auto& body = req_.body();
   if (body.capacity() < body.size() + kBodyPadding) {
     body.reserve(body.size() + kBodyPadding);  // chunked uploads had no length up front
   }
-  co_return h1::Error::kNone;
 }
 
 net::awaitable<void> Session::reject(bhttp::status status, std::string_view message, std::string_view code) {
@@ -244,7 +260,11 @@ net::awaitable<void> Session::run() {
         break;
       }
     }
-    if (auto berr = co_await read_body(opts); berr != h1::Error::kNone) {
+    h1::Error berr = take_buffered_body(opts);
+    if (berr == h1::Error::kNeedMore) {
+      berr = co_await read_body_rest(opts);
+    }
+    if (berr != h1::Error::kNone) {
       if (berr == h1::Error::kBodyTooLarge) {
         co_await reject(bhttp::status::payload_too_large,
                         fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),

@@ -31,7 +31,9 @@ class Session {
   net::awaitable<void> settle_watch();
   // One read of up to `want` more bytes into buffer_.
   net::awaitable<error_code> read_more(std::size_t want);
-  net::awaitable<h1::Error> read_body(const ServerOptions& opts);
+  h1::Error take_buffered_body(const ServerOptions& opts);
+  net::awaitable<h1::Error> read_body_rest(const ServerOptions& opts);
+  void pad_body();
   net::awaitable<void> reject(bhttp::status status, std::string_view message, std::string_view code);
   net::awaitable<void> lingering_close();
 

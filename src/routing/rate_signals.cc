@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "common/strings.h"
 #include "routing/backoff.h"
 
 namespace sluice::routing {
@@ -83,20 +84,42 @@ std::optional<std::chrono::milliseconds> parse_reset_duration(std::string_view v
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(total)));
 }
 
-RateSignals parse_rate_signals(FunctionRef<std::string_view(std::string_view)> header) {
-  RateSignals s;
-  s.limit_requests = parse_int(header("x-ratelimit-limit-requests"));
-  s.remaining_requests = parse_int(header("x-ratelimit-remaining-requests"));
-  s.reset_requests = parse_reset_duration(header("x-ratelimit-reset-requests"));
-  s.limit_tokens = parse_int(header("x-ratelimit-limit-tokens"));
-  s.remaining_tokens = parse_int(header("x-ratelimit-remaining-tokens"));
-  s.reset_tokens = parse_reset_duration(header("x-ratelimit-reset-tokens"));
-  if (auto ms = parse_int(header("retry-after-ms"))) {
-    s.retry_after = std::chrono::milliseconds(*ms);
-  } else if (auto ra = parse_retry_after(header("retry-after"))) {
-    s.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(*ra);
+void RateSignalReader::field(std::string_view name, std::string_view value) {
+  // Most fields are none of these: one length check, or one character, rules them out.
+  if (name.size() < 11 || (name[0] | 0x20) != (name.size() == 11 || name.size() == 14 ? 'r' : 'x')) {
+    return;
   }
-  return s;
+  auto first = [this](unsigned bit) {
+    const bool fresh = (seen_ & bit) == 0;
+    seen_ |= bit;
+    return fresh;
+  };
+  if (equals_lower(name, "x-ratelimit-limit-requests")) {
+    if (first(1)) s_.limit_requests = parse_int(value);
+  } else if (equals_lower(name, "x-ratelimit-remaining-requests")) {
+    if (first(2)) s_.remaining_requests = parse_int(value);
+  } else if (equals_lower(name, "x-ratelimit-reset-requests")) {
+    if (first(4)) s_.reset_requests = parse_reset_duration(value);
+  } else if (equals_lower(name, "x-ratelimit-limit-tokens")) {
+    if (first(8)) s_.limit_tokens = parse_int(value);
+  } else if (equals_lower(name, "x-ratelimit-remaining-tokens")) {
+    if (first(16)) s_.remaining_tokens = parse_int(value);
+  } else if (equals_lower(name, "x-ratelimit-reset-tokens")) {
+    if (first(32)) s_.reset_tokens = parse_reset_duration(value);
+  } else if (equals_lower(name, "retry-after-ms")) {
+    if (first(64)) {
+      if (auto ms = parse_int(value)) {  // the precise one wins over retry-after, wherever it stands
+        s_.retry_after = std::chrono::milliseconds(*ms);
+        from_ms_ = true;
+      }
+    }
+  } else if (equals_lower(name, "retry-after")) {
+    if (first(128) && !from_ms_) {
+      if (auto ra = parse_retry_after(value)) {
+        s_.retry_after = std::chrono::duration_cast<std::chrono::milliseconds>(*ra);
+      }
+    }
+  }
 }
 
 }  // namespace sluice::routing

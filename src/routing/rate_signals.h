@@ -6,8 +6,6 @@
 #include <optional>
 #include <string_view>
 
-#include "common/function_ref.h"
-
 namespace sluice::routing {
 
 struct RateSignals {
@@ -24,8 +22,28 @@ struct RateSignals {
   }
 };
 
-// `header(name)` returns the value of a response header, empty when absent.
-RateSignals parse_rate_signals(FunctionRef<std::string_view(std::string_view)> header);
+// Reads the signals from a response's header fields in one pass: feed it every field, in order. Names
+// compare case-insensitively; the first field of a name counts, as a lookup by name would find it.
+class RateSignalReader {
+ public:
+  void field(std::string_view name, std::string_view value);
+  const RateSignals& signals() const { return s_; }
+
+ private:
+  RateSignals s_;
+  unsigned seen_ = 0;     // one bit per header name
+  bool from_ms_ = false;  // retry_after came from retry-after-ms
+};
+
+// The signals of a range of fields with `name` and `value` members.
+template <class Fields>
+RateSignals parse_rate_signals(const Fields& fields) {
+  RateSignalReader r;
+  for (const auto& f : fields) {
+    r.field(f.name, f.value);
+  }
+  return r.signals();
+}
 
 // A reset duration as providers write it: "20ms", "1s", "1.5s", "6m0s", "1h2m3s", or bare seconds ("0.5").
 std::optional<std::chrono::milliseconds> parse_reset_duration(std::string_view v);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/string_writer.h"
+
 namespace sluice {
 namespace {
 
@@ -23,17 +25,69 @@ TEST(StringsTrim, UsesTheGivenCharacters) {
   EXPECT_EQ(trim(" \tx ", " "), "\tx");
 }
 
-TEST(StringsAppendNumber, AppendsTheDecimalForm) {
-  std::string s = "Content-Length: ";
-  append_number(s, std::size_t{0});
-  EXPECT_EQ(s, "Content-Length: 0");
-  s.clear();
-  append_number(s, std::numeric_limits<std::int64_t>::min());
-  EXPECT_EQ(s, "-9223372036854775808");
-  s = ":";
-  append_number(s, std::uint16_t{65535});
-  append_number(s, std::numeric_limits<std::uint64_t>::max());
-  EXPECT_EQ(s, ":6553518446744073709551615");
+TEST(StringsEqualsLower, ComparesAsciiCaseInsensitivelyWithALowercaseName) {
+  EXPECT_TRUE(equals_lower("Content-Length", "content-length"));
+  EXPECT_TRUE(equals_lower("X-RATELIMIT-LIMIT-TOKENS", "x-ratelimit-limit-tokens"));
+  EXPECT_TRUE(equals_lower("", ""));
+  EXPECT_FALSE(equals_lower("content-lengt", "content-length"));
+  EXPECT_FALSE(equals_lower("content-lengthx", "content-length"));
+  EXPECT_FALSE(equals_lower("Content-Lengti", "content-length"));
+  EXPECT_FALSE(equals_lower("[", "{"));  // '[' is 'Z' + 1: not a letter, not folded
+  EXPECT_FALSE(equals_lower("@", "`"));  // '@' is 'A' - 1
+}
+
+TEST(StringsEqualsLower, AgreesWithAByteByByteReferenceForEveryByteAndPosition) {
+  auto reference = [](std::string_view s, std::string_view lower) {
+    if (s.size() != lower.size()) {
+      return false;
+    }
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != static_cast<unsigned char>(lower[i])) {
+        return false;
+      }
+    }
+    return true;
+  };
+  const std::string base = "x-ratelimit-remaining-tokens";  // 28 bytes: three words and a tail
+  for (std::size_t len = 0; len <= base.size(); ++len) {
+    const std::string lower = base.substr(0, len);
+    for (std::size_t pos = 0; pos < len; ++pos) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s = lower;
+        s[pos] = static_cast<char>(b);
+        ASSERT_EQ(equals_lower(s, lower), reference(s, lower))
+            << "len " << len << " pos " << pos << " byte " << b;
+      }
+    }
+  }
+}
+
+TEST(StringWriter, AppendsPiecesNumbersAndFieldsAfterWhatTheStringHolds) {
+  std::string s = "HTTP/1.1 ";
+  {
+    StringWriter w(s, 0);
+    w << 200u << ' ' << std::string_view("OK") << std::string_view("\r\n");
+    w.field("Content-Length", "0");
+    w << std::numeric_limits<std::int64_t>::min() << ':' << std::uint16_t{65535}
+      << std::numeric_limits<std::uint64_t>::max() << std::string_view();
+  }
+  EXPECT_EQ(s, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n-9223372036854775808:6553518446744073709551615");
+  EXPECT_GE(s.capacity(), s.size());
+}
+
+TEST(StringWriter, GrowsPastItsReserveAndKeepsEveryByte) {
+  std::string s;
+  std::string expected;
+  {
+    StringWriter w(s, 16);
+    for (int i = 0; i < 500; ++i) {
+      const std::string piece(static_cast<std::size_t>(i % 37), static_cast<char>('a' + i % 26));
+      w << std::string_view(piece) << i;
+      expected += piece + std::to_string(i);
+    }
+  }
+  EXPECT_EQ(s, expected);
 }
 
 TEST(StringsListItems, TrimsAndSkipsEmptyItems) {

@@ -2,8 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
+#include <algorithm>
 #include <string>
+#include <vector>
 
 namespace sluice::routing {
 namespace {
@@ -24,19 +25,23 @@ TEST(RateSignals, ResetDurations) {
   }
 }
 
+struct F {
+  std::string name;
+  std::string value;
+};
+using Fields = std::vector<F>;
+
 TEST(RateSignals, ParsesOpenAiHeaders) {
-  std::map<std::string, std::string> h{{"x-ratelimit-limit-requests", "60"},
-                                       {"x-ratelimit-remaining-requests", "59"},
-                                       {"x-ratelimit-reset-requests", "1s"},
-                                       {"x-ratelimit-limit-tokens", "150000"},
-                                       {"x-ratelimit-remaining-tokens", "149984"},
-                                       {"x-ratelimit-reset-tokens", "6m0s"},
-                                       {"retry-after", "3"}};
-  auto lookup = [&](std::string_view n) -> std::string_view {
-    auto it = h.find(std::string(n));
-    return it == h.end() ? std::string_view{} : std::string_view(it->second);
-  };
-  RateSignals s = parse_rate_signals(lookup);
+  Fields h{{"Server", "nginx"},
+           {"x-ratelimit-limit-requests", "60"},
+           {"x-ratelimit-remaining-requests", "59"},
+           {"x-ratelimit-reset-requests", "1s"},
+           {"Content-Length", "12"},
+           {"x-ratelimit-limit-tokens", "150000"},
+           {"x-ratelimit-remaining-tokens", "149984"},
+           {"x-ratelimit-reset-tokens", "6m0s"},
+           {"retry-after", "3"}};
+  RateSignals s = parse_rate_signals(h);
   EXPECT_EQ(s.limit_requests, 60);
   EXPECT_EQ(s.remaining_requests, 59);
   EXPECT_EQ(s.reset_requests, milliseconds(1000));
@@ -44,11 +49,35 @@ TEST(RateSignals, ParsesOpenAiHeaders) {
   EXPECT_EQ(s.remaining_tokens, 149984);
   EXPECT_EQ(s.reset_tokens, milliseconds(360'000));
   EXPECT_EQ(s.retry_after, milliseconds(3000));
-  h["retry-after-ms"] = "250";
-  EXPECT_EQ(parse_rate_signals(lookup).retry_after, milliseconds(250));  // the precise one wins
-  h.clear();
-  h["x-ratelimit-remaining-requests"] = "-3";
-  EXPECT_FALSE(parse_rate_signals(lookup).any());
+  h.push_back({"retry-after-ms", "250"});
+  EXPECT_EQ(parse_rate_signals(h).retry_after, milliseconds(250));  // the precise one wins, after it
+  std::rotate(h.rbegin(), h.rbegin() + 1, h.rend());
+  EXPECT_EQ(parse_rate_signals(h).retry_after, milliseconds(250));  // and before it
+  EXPECT_FALSE(parse_rate_signals(Fields{{"x-ratelimit-remaining-requests", "-3"}}).any());
+  EXPECT_FALSE(parse_rate_signals(Fields{}).any());
+}
+
+TEST(RateSignals, NamesAreCaseInsensitiveAndTheFirstOfANameCounts) {
+  RateSignals s = parse_rate_signals(Fields{{"X-RateLimit-Remaining-Tokens", "7"},
+                                            {"x-ratelimit-remaining-tokens", "9"},
+                                            {"Retry-After", "2"},
+                                            {"retry-after", "5"}});
+  EXPECT_EQ(s.remaining_tokens, 7);
+  EXPECT_EQ(s.retry_after, milliseconds(2000));
+  // A malformed first field is not replaced by a later one of the same name (a lookup finds the first).
+  EXPECT_EQ(
+      parse_rate_signals(Fields{{"x-ratelimit-limit-requests", "lots"}, {"x-ratelimit-limit-requests", "5"}})
+          .limit_requests,
+      std::nullopt);
+  // An unparsable retry-after-ms leaves retry-after to speak.
+  EXPECT_EQ(parse_rate_signals(Fields{{"retry-after-ms", "soon"}, {"retry-after", "1"}}).retry_after,
+            milliseconds(1000));
+  // Names that share a length or a first letter with a signal are not signals.
+  EXPECT_FALSE(parse_rate_signals(Fields{{"x-request-id", "1"},
+                                         {"retry-afterX", "1"},
+                                         {"reset-after", "1"},
+                                         {"x-ratelimit-limit-requestz", "1"}})
+                   .any());
 }
 
 }  // namespace
