@@ -227,13 +227,15 @@ class Attempt {
     co_return false;
   }
 
-  // Reads the next piece of body into buf_ under the deadline that applies now. Not a coroutine: the caller
-  // awaits the read itself.
-  net::awaitable<std::tuple<error_code, std::size_t>> read_chunk() {
+  // The next piece of body into buf_, under the deadline that applies now: from the connection's buffer when
+  // it is there (no coroutine frame), else awaited from the socket.
+  using Chunk = std::tuple<error_code, std::size_t>;
+  bool chunk_now(Chunk& chunk) {
     buf_ = conn_->scratch();
     conn_->set_deadline(next_deadline());
-    return conn_->read_body(buf_);
+    return conn_->read_body_now(buf_, chunk);
   }
+  net::awaitable<Chunk> read_chunk() { return conn_->read_body(buf_); }  // after chunk_now() said no
 
   bool commit_stream() {
     out_.committed = true;
@@ -254,7 +256,11 @@ class Attempt {
     }
     // With a tap, others may read along: the upstream is read to the end even after this client left.
     while (!conn_->response_done() && (client_ok || (spec_.tap && spec_.tap->wanted())) && !sink.cut) {
-      auto [ec, got] = co_await read_chunk();
+      Chunk next;
+      if (!chunk_now(next)) {
+        next = co_await read_chunk();
+      }
+      auto [ec, got] = next;
       if (got > 0) {
         if (!sse.feed({buf_.data(), got}, sink)) {
           fail(UpstreamFailure::kProtocolError, "SSE event exceeds the size limit");
@@ -329,7 +335,11 @@ class Attempt {
       body.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
     }
     while (!conn_->response_done()) {
-      auto [ec, got] = co_await read_chunk();
+      Chunk next;
+      if (!chunk_now(next)) {
+        next = co_await read_chunk();
+      }
+      auto [ec, got] = next;
       std::string_view chunk{buf_.data(), got};
       if (!got_first_ && !chunk.empty()) {
         auto p = chunk.find_first_not_of(kWhitespace);
@@ -380,7 +390,11 @@ class Attempt {
   net::awaitable<void> read_error_body() {
     std::string body;
     while (!conn_->response_done()) {
-      auto [ec, got] = co_await read_chunk();
+      Chunk next;
+      if (!chunk_now(next)) {
+        next = co_await read_chunk();
+      }
+      auto [ec, got] = next;
       if (body.size() + got > kMaxErrorBody) {
         keep_conn_ = false;
         break;

@@ -165,33 +165,40 @@ net::awaitable<error_code> UpstreamConnection::read_header() {
   }
 }
 
-net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_body(std::span<char> out) {
+bool UpstreamConnection::read_body_now(std::span<char> out, std::tuple<error_code, std::size_t>& result) {
   std::size_t produced = 0;
-  for (;;) {
-    // Greedy: everything already buffered goes out in one piece (for a stream, all events in one write).
-    if (buffer_.size() > 0 && !body_.done()) {
-      const auto step = body_.decode(buffer_view(buffer_), out.subspan(produced));
-      buffer_.consume(step.used);
-      produced += step.produced;
-      if (step.error != h1::Error::kNone) {
-        co_return std::tuple{h1::make_error_code(step.error), produced};
-      }
+  // Greedy: everything already buffered goes out in one piece (for a stream, all events in one write).
+  if (buffer_.size() > 0 && !body_.done()) {
+    const auto step = body_.decode(buffer_view(buffer_), out);
+    buffer_.consume(step.used);
+    produced = step.produced;
+    if (step.error != h1::Error::kNone) {
+      result = {h1::make_error_code(step.error), produced};
+      return true;
     }
-    if (produced > 0 || body_.done() || out.empty()) {
-      co_return std::tuple{error_code{}, produced};
+  }
+  result = {error_code{}, produced};
+  return produced > 0 || body_.done() || out.empty();
+}
+
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_body(std::span<char> out) {
+  for (;;) {
+    std::tuple<error_code, std::size_t> result;
+    if (read_body_now(out, result)) {
+      co_return result;
     }
     if (watchdog_->fired) {  // it fired while nothing was pending
-      co_return std::tuple{error_code(beast::error::timeout), produced};
+      co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
     }
     auto [rec, n] = co_await read_some();
     const error_code ec = finish_read(rec, n);
     if (ec == net::error::eof) {
-      const auto e = body_.finish();
-      co_return std::tuple{e == h1::Error::kNone ? error_code{} : error_code(bhttp::error::partial_message),
-                           produced};
+      co_return std::tuple{
+          body_.finish() == h1::Error::kNone ? error_code{} : error_code(bhttp::error::partial_message),
+          std::size_t{0}};
     }
     if (ec) {
-      co_return std::tuple{ec, produced};
+      co_return std::tuple{ec, std::size_t{0}};
     }
   }
 }

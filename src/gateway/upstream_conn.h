@@ -59,6 +59,10 @@ class UpstreamConnection {
   // Body bytes into `out`, buffered ones first: returns once some arrived (as many as are buffered, up to
   // out.size()) or the body is complete. partial_message when the peer closes before the body ends.
   net::awaitable<std::tuple<error_code, std::size_t>> read_body(std::span<char> out);
+  // The same from the bytes already buffered, without waiting: true when that answers the read (bytes, the
+  // body's end, or an error, in `result`); false when read_body() must wait for the socket. Lets the common
+  // case, a body that came with its head, skip read_body()'s frame.
+  bool read_body_now(std::span<char> out, std::tuple<error_code, std::size_t>& result);
   // The whole response (head and body) has been read.
   bool response_done() const { return head_read_ && body_.done(); }
 
