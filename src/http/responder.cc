@@ -186,7 +186,8 @@ net::awaitable<bool> Responder::send_chunk(net::const_buffer data, bool last) {
   co_return ok;
 }
 
-net::awaitable<bool> Responder::finish_stream() { co_return co_await send_chunk(net::const_buffer{}, true); }
+// Not a coroutine: send_chunk's awaitable is passed on, without a frame of its own.
+net::awaitable<bool> Responder::finish_stream() { return send_chunk(net::const_buffer{}, true); }
 
 namespace {
 // 1: the peer closed or reset; 0: nothing to read yet; -1: bytes are waiting (a pipelined request).
