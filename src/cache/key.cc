@@ -89,15 +89,10 @@ std::optional<RequestKey> request_key(std::string_view path, std::string_view ro
 
 CacheControl parse_cache_control(std::string_view h) {
   CacheControl cc;
-  auto is = [](std::string_view d, std::string_view lower) {
-    return d.size() == lower.size() && std::equal(d.begin(), d.end(), lower.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == b;
-           });
-  };
   for_each_list_item(h, [&](std::string_view d) {
     d = d.substr(0, d.find_first_of(" \t="));  // the directive's name, without an argument
-    cc.no_cache = cc.no_cache || is(d, "no-cache");
-    cc.no_store = cc.no_store || is(d, "no-store");
+    cc.no_cache = cc.no_cache || equals_lower(d, "no-cache");
+    cc.no_store = cc.no_store || equals_lower(d, "no-store");
   });
   return cc;
 }

@@ -4,6 +4,7 @@
 
 #include "admission/admit.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "gateway/attempt.h"
 #include "gateway/cache_path.h"
 #include "gateway/gateway.h"
@@ -22,7 +23,7 @@ bool is_json_content_type(std::string_view ct) {
   while (!ct.empty() && ct.back() == ' ') {
     ct.remove_suffix(1);
   }
-  return beast::iequals(ct, "application/json");
+  return equals_lower(ct, "application/json");
 }
 
 
