@@ -4,7 +4,7 @@
 #   - non-streaming chat completions: POST /v1/chat/completions, ~400-byte JSON body → RPS, p50, p99
 #   - streaming chat completions: same with "stream": true, 16-chunk SSE answer → streams/s, p50, p99
 # sluice runs with one worker thread; nginx with one worker process and upstream keep-alive; both without
-# access logs. sluice runs twice: with its defaults (usage ledger on: one SQLite row per request) and with
+# access logs. sluice runs twice: with its defaults (usage ledger on: per-second totals in SQLite) and with
 # the ledger off ("sluice-nl"), which is what nginx does with access_log off. The proxy under test is
 # pinned to one CPU, wrk and the upstream to the other. Each measurement is preceded by a warm-up; the
 # proxies take turns (ABC CBA), ROUNDS times each, and the median is reported. Everything binds 127.0.0.1
@@ -317,8 +317,8 @@ SECTION=$TMP/section.md
   echo "\`POST /chat/completions\` from memory, with a 525-byte chat completion or a 16-chunk SSE stream"
   echo "(\`data: {...}\` events, ~3.9 KB, then \`data: [DONE]\`)."
   echo "${SLUICE_VERSION:-sluice} (${BUILD_TYPE:+$BUILD_TYPE build, }git $GIT_REV): \`workers: 1\`, \`access_log: off\`,"
-  echo "upstream pool of up to 64 idle connections, $ALLOCATOR; twice: with the usage ledger on (the default: one"
-  echo "SQLite row per request, written by its own thread on the same CPU) and with \`ledger.enabled: false\` (\"ledger off\","
+  echo "upstream pool of up to 64 idle connections, $ALLOCATOR; twice: with the usage ledger on (the default: the worker"
+  echo "adds each request to per-second totals, which its own thread on the same CPU writes to SQLite every second) and with \`ledger.enabled: false\` (\"ledger off\","
   echo "like nginx's \`access_log off\`)."
   echo "nginx ($NGINX_VERSION, Debian ${NGINX_PKG:-nginx}): \`worker_processes 1\`, \`access_log off\`, upstream \`keepalive 64\`,"
   echo "\`proxy_http_version 1.1\`, empty \`Connection\` header, \`proxy_buffering off\` for the streaming port."
@@ -343,7 +343,7 @@ SECTION=$TMP/section.md
   echo
   printf 'Ceiling (wrk straight at the upstream, no proxy, both on CPU %s): %s req/s non-streaming, %s streams/s streaming.\n' \
     "$LOAD_CPU" "$(num "$(median direct chat 4)")" "$(num "$(median direct stream 4)")"
-  echo "Of sluice's CPU per request with the ledger on, its ledger thread (\`sluice-ledger\`, writing the rows) took"
+  echo "Of sluice's CPU per request with the ledger on, its ledger thread (\`sluice-ledger\`, writing the totals) took"
   echo "$(median sluice chat 13) µs non-streaming and $(median sluice stream 13) µs streaming (median)."
   echo "Errors (connect/read/write/timeout/non-2xx) over all runs: $total_errors."
   echo "Background load before the run: ${START_BUSY}% of all CPUs busy; other work on CPU $PROXY_CPU during the proxied runs"

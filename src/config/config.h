@@ -181,9 +181,10 @@ struct Price {
 struct LedgerConfig {
   bool enabled = true;
   std::string path = "sluice-ledger.db";   // SQLite file; ":memory:" keeps nothing across restarts
-  // Writer thread batches rows for at most this long. Short: a batch is CPU the writer takes in one go from a
-  // worker that shares its core (200 ms batches doubled the proxy benchmark's p99; 25 ms: +30 %).
-  Duration flush_interval{25};
+  // How often the writer thread stores the per-second totals gathered since its last flush. Workers fold
+  // requests into totals themselves, so a flush is a few rows whatever the request rate; a crash loses at
+  // most this much usage.
+  Duration flush_interval{1000};
   std::string admin_key_env = "SLUICE_ADMIN_KEY";
   std::string admin_key;                   // resolved at load time; never logged
   // How long a write waits for another process holding the file's write lock (not in YAML; tests shorten it).

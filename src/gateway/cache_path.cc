@@ -51,7 +51,6 @@ void record(CacheServices& svc, const config::Config& cfg, std::string_view sour
   }
   ledger::UsageRecord r;
   r.ts_ms = now_ms;
-  r.request_id = res.request_id();
   r.key = key_name;
   r.model = model;
   r.upstream = upstream;
@@ -65,7 +64,7 @@ void record(CacheServices& svc, const config::Config& cfg, std::string_view sour
   r.cache_miss = u.prompt_cache_miss_tokens;
   r.reasoning = u.reasoning_tokens;
   (billed ? r.cost_usd : r.savings_usd) = price;
-  svc.ledger->record(std::move(r));
+  svc.ledger->record(r);
 }
 
 bool send_stream_head(http::Responder& res) {

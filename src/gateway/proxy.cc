@@ -179,7 +179,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   log.detail = out.detail;
   if (ticket.settles() &&
       co_await cache_settle(*state_.cache, *state_.config, ticket, *group, key_name, plan, res)) {
-    log.detail = "stale answer served";  // its ledger row (source "stale") is written by cache_settle
+    log.detail = "stale answer served";  // cache_settle counts it in the ledger (source "stale")
     finish_log(describe(out.failure).name);
     co_return;
   }

@@ -24,7 +24,10 @@ using schema::minute_of;
 namespace {
 // Billed tokens count only answers that came from an upstream; cached and coalesced ones are savings.
 constexpr std::string_view kAggregates =
-    "count(*), sum(source='upstream'), sum(source='cache'), sum(source='coalesced'), sum(source='stale'),"
+    "sum(requests), sum(CASE WHEN source='upstream' THEN requests ELSE 0 END),"
+    "sum(CASE WHEN source='cache' THEN requests ELSE 0 END),"
+    "sum(CASE WHEN source='coalesced' THEN requests ELSE 0 END),"
+    "sum(CASE WHEN source='stale' THEN requests ELSE 0 END),"
     "sum(CASE WHEN source='upstream' THEN prompt_tokens ELSE 0 END),"
     "sum(CASE WHEN source='upstream' THEN completion_tokens ELSE 0 END),"
     "sum(CASE WHEN source='upstream' THEN cache_hit_tokens ELSE 0 END),"
@@ -83,9 +86,64 @@ Ledger::~Ledger() {
   sqlite3_close(db_);
 }
 
-void Ledger::record(UsageRecord r) {
+void Totals::add(const UsageRecord& r) {
+  ++requests;
+  prompt += r.prompt;
+  completion += r.completion;
+  cache_hit += r.cache_hit;
+  cache_miss += r.cache_miss;
+  reasoning += r.reasoning;
+  cost_usd += r.cost_usd;
+  savings_usd += r.savings_usd;
+}
+
+namespace {
+std::size_t hash_group(std::int64_t second, std::initializer_list<std::string_view> names, bool stream,
+                       unsigned status) {
+  std::size_t h = std::hash<std::int64_t>{}(second * 2 + (stream ? 1 : 0)) ^ (std::size_t{status} << 48);
+  for (auto n : names) {
+    h ^= std::hash<std::string_view>{}(n) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+  return h;
+}
+}  // namespace
+
+std::size_t GroupHash::operator()(const GroupKey& k) const {
+  return hash_group(k.second, {k.key, k.model, k.upstream, k.upstream_model, k.source}, k.stream, k.status);
+}
+
+std::size_t GroupHash::operator()(const UsageRecord& r) const {
+  return hash_group(second_of(r.ts_ms), {r.key, r.model, r.upstream, r.upstream_model, r.source}, r.stream,
+                    r.status);
+}
+
+bool GroupEq::operator()(const GroupKey& a, const GroupKey& b) const {
+  return a.second == b.second && a.stream == b.stream && a.status == b.status && a.key == b.key &&
+         a.model == b.model && a.upstream == b.upstream && a.upstream_model == b.upstream_model &&
+         a.source == b.source;
+}
+
+bool GroupEq::operator()(const UsageRecord& r, const GroupKey& k) const {
+  return second_of(r.ts_ms) == k.second && r.stream == k.stream && r.status == k.status && r.key == k.key &&
+         r.model == k.model && r.upstream == k.upstream && r.upstream_model == k.upstream_model &&
+         r.source == k.source;
+}
+
+void Ledger::record(const UsageRecord& r) {
   std::lock_guard lock(mu_);
-  pending_.push_back(std::move(r));
+  auto it = pending_.find(r);
+  if (it == pending_.end()) {
+    GroupKey k{second_of(r.ts_ms),
+               std::string(r.key),
+               std::string(r.model),
+               std::string(r.upstream),
+               std::string(r.upstream_model),
+               std::string(r.source),
+               r.stream,
+               r.status};
+    it = pending_.emplace(std::move(k), Totals{}).first;
+  }
+  it->second.add(r);
 }
 
 void Ledger::query(UsageQuery q, std::function<void(std::string)> done) {
@@ -103,38 +161,38 @@ void Ledger::run() {
   sched_param sp{};
   pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 5);
-  std::vector<UsageRecord> rows;
+  Groups groups;
+  std::vector<Row> unwritten;  // oldest first: rows a failed flush kept, then this flush's
   decltype(queries_) queries;
   for (;;) {
     bool stop;
     {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, flush_, [this] { return stop_ || !queries_.empty(); });
-      rows.swap(pending_);
+      groups.swap(pending_);  // workers get the emptied map back, its buckets still allocated
       queries.swap(queries_);
       stop = stop_;
     }
-    if (!rows.empty() && !write(rows)) {
-      std::lock_guard lock(mu_);
-      // Older rows first, then the ones recorded meanwhile; past the cap the oldest go.
-      rows.insert(rows.end(), std::make_move_iterator(pending_.begin()),
-                  std::make_move_iterator(pending_.end()));
-      if (rows.size() > kMaxPendingRows) {
-        spdlog::error("ledger: {} row(s) dropped: the file cannot be written and memory holds at most {}",
-                      rows.size() - kMaxPendingRows, kMaxPendingRows);
-        rows.erase(rows.begin(), rows.end() - static_cast<std::ptrdiff_t>(kMaxPendingRows));
-      }
-      pending_.swap(rows);
+    while (!groups.empty()) {
+      auto node = groups.extract(groups.begin());
+      unwritten.emplace_back(std::move(node.key()), node.mapped());
     }
-    rows.clear();
+    if (!unwritten.empty()) {
+      if (write(unwritten)) {
+        unwritten.clear();
+      } else if (unwritten.size() > kMaxPendingRows) {
+        spdlog::error("ledger: {} row(s) dropped: the file cannot be written and memory holds at most {}",
+                      unwritten.size() - kMaxPendingRows, kMaxPendingRows);
+        unwritten.erase(unwritten.begin(), unwritten.end() - static_cast<std::ptrdiff_t>(kMaxPendingRows));
+      }
+    }
     for (auto& [q, done] : queries) {
       done(run_query(q));
     }
     queries.clear();
     if (stop) {
-      std::lock_guard lock(mu_);
-      if (!pending_.empty()) {
-        spdlog::error("ledger: {} row(s) lost at shutdown: the file could not be written", pending_.size());
+      if (!unwritten.empty()) {
+        spdlog::error("ledger: {} row(s) lost at shutdown: the file could not be written", unwritten.size());
       }
       return;
     }
@@ -142,19 +200,20 @@ void Ledger::run() {
 }
 
 namespace {
-void bind_row(sqlite3_stmt* st, int first, const UsageRecord& r) {
+// Binds in schema::kInsertColumns order.
+void bind_row(sqlite3_stmt* st, int first, const GroupKey& k, const Totals& t) {
   int i = first;
-  sqlite3_bind_int64(st, ++i, r.ts_ms);
-  for (const std::string* s : {&r.request_id, &r.key, &r.model, &r.upstream, &r.upstream_model, &r.source}) {
+  sqlite3_bind_int64(st, ++i, k.second * 1000);
+  for (const std::string* s : {&k.key, &k.model, &k.upstream, &k.upstream_model, &k.source}) {
     sqlite3_bind_text(st, ++i, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
   }
-  sqlite3_bind_int(st, ++i, r.stream ? 1 : 0);
-  sqlite3_bind_int(st, ++i, static_cast<int>(r.status));
-  for (std::int64_t v : {r.prompt, r.completion, r.cache_hit, r.cache_miss, r.reasoning}) {
+  sqlite3_bind_int(st, ++i, k.stream ? 1 : 0);
+  sqlite3_bind_int(st, ++i, static_cast<int>(k.status));
+  for (std::int64_t v : {t.requests, t.prompt, t.completion, t.cache_hit, t.cache_miss, t.reasoning}) {
     sqlite3_bind_int64(st, ++i, v);
   }
-  sqlite3_bind_double(st, ++i, r.cost_usd);
-  sqlite3_bind_double(st, ++i, r.savings_usd);
+  sqlite3_bind_double(st, ++i, t.cost_usd);
+  sqlite3_bind_double(st, ++i, t.savings_usd);
 }
 
 // Runs a prepared statement to completion and resets it; false (and a log line) when it failed.
@@ -201,7 +260,7 @@ struct Ledger::Statements {
   }
 };
 
-bool Ledger::write(std::vector<UsageRecord>& rows) {
+bool Ledger::write(const std::vector<Row>& rows) {
   if (!stmts_) {
     stmts_ = std::make_unique<Statements>(db_);
   }
@@ -216,19 +275,20 @@ bool Ledger::write(std::vector<UsageRecord>& rows) {
   std::size_t i = 0;
   for (; i + kRowsPerInsert <= rows.size(); i += kRowsPerInsert) {
     for (int k = 0; k < kRowsPerInsert; ++k) {
-      bind_row(st.insert_many, k * kColumnCount, rows[i + static_cast<std::size_t>(k)]);
+      const auto& [key, totals] = rows[i + static_cast<std::size_t>(k)];
+      bind_row(st.insert_many, k * kColumnCount, key, totals);
     }
     step_done(db_, st.insert_many, kRowsPerInsert);
   }
   for (; i < rows.size(); ++i) {
-    bind_row(st.insert_one, 0, rows[i]);
+    bind_row(st.insert_one, 0, rows[i].first, rows[i].second);
     step_done(db_, st.insert_one, 1);
   }
   if (std::int64_t last = st.max_id(); last >= first) {
     // Every minute this batch has rows for now also spans the batch's ids (usually one or two minutes).
     boost::container::small_vector<std::int64_t, 4> minutes;
-    for (const auto& r : rows) {
-      auto m = minute_of(r.ts_ms);
+    for (const auto& [key, totals] : rows) {
+      auto m = minute_of(key.second * 1000);
       if (std::find(minutes.begin(), minutes.end(), m) == minutes.end()) {
         minutes.push_back(m);
       }

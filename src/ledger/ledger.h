@@ -1,14 +1,19 @@
 #pragma once
-// The usage/cost ledger: one SQLite row per answered request. Workers only append to an in-memory batch
-// (a mutex and a vector push); a dedicated thread writes batches in one WAL transaction every flush_interval,
-// so disk latency never blocks a worker. Queries run on the same thread after the pending rows are written.
+// The usage/cost ledger: per-second totals of requests, tokens and money, by key, model, upstream, upstream
+// model, source, stream and status. A worker adds its request to the current totals under a mutex (a hash
+// lookup; no allocation unless the group is new this interval); a dedicated thread writes the totals
+// gathered since its last flush in one WAL transaction every flush_interval, so neither disk latency nor
+// SQLite's per-row cost lands on a worker. Queries run on the same thread after the pending totals are
+// written.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -19,15 +24,47 @@ struct sqlite3;
 
 namespace sluice::ledger {
 
+// One answered request. The views need to live only through record().
 struct UsageRecord {
   std::int64_t ts_ms = 0;  // unix time
-  std::string request_id, key, model, upstream, upstream_model;
-  std::string source;  // upstream | cache | coalesced | stale
+  std::string_view key, model, upstream, upstream_model;
+  std::string_view source;  // upstream | cache | coalesced | stale
   bool stream = false;
   unsigned status = 0;
   std::int64_t prompt = 0, completion = 0, cache_hit = 0, cache_miss = 0, reasoning = 0;
   double cost_usd = 0, savings_usd = 0;
 };
+
+// What one stored row groups by: a second (ts_ms / 1000, rounded down) and the request's dimensions.
+struct GroupKey {
+  std::int64_t second = 0;
+  std::string key, model, upstream, upstream_model, source;
+  bool stream = false;
+  unsigned status = 0;
+};
+
+// The sums one stored row holds.
+struct Totals {
+  std::int64_t requests = 0, prompt = 0, completion = 0, cache_hit = 0, cache_miss = 0, reasoning = 0;
+  double cost_usd = 0, savings_usd = 0;
+  void add(const UsageRecord& r);
+};
+
+// Hashes and compares a GroupKey with a UsageRecord's dimensions too, so a lookup allocates nothing.
+struct GroupHash {
+  using is_transparent = void;
+  std::size_t operator()(const GroupKey& k) const;
+  std::size_t operator()(const UsageRecord& r) const;
+};
+struct GroupEq {
+  using is_transparent = void;
+  bool operator()(const GroupKey& a, const GroupKey& b) const;
+  bool operator()(const UsageRecord& r, const GroupKey& k) const;
+  bool operator()(const GroupKey& k, const UsageRecord& r) const { return (*this)(r, k); }
+};
+
+// Rounds down for times before 1970 too.
+constexpr std::int64_t second_of(std::int64_t ms) { return ms >= 0 ? ms / 1000 : (ms + 1) / 1000 - 1; }
 
 struct UsageQuery {
   std::int64_t from_ms = 0;
@@ -38,14 +75,14 @@ struct UsageQuery {
 
 class Ledger {
  public:
-  // Rows kept in memory while the file cannot be written; beyond it the oldest are dropped (and logged).
+  // Groups kept in memory while the file cannot be written; beyond it the oldest are dropped (and logged).
   static constexpr std::size_t kMaxPendingRows = 1'000'000;
 
   // Opens (creating) the database; null + error when it cannot.
   static std::unique_ptr<Ledger> open(const config::LedgerConfig& cfg, std::string& error);
   ~Ledger();
 
-  void record(UsageRecord r);
+  void record(const UsageRecord& r);
   // JSON totals (and groups) for the query; `done` runs on the ledger thread.
   void query(UsageQuery q, std::function<void(std::string)> done);
 
@@ -63,11 +100,14 @@ class Ledger {
   }
 
  private:
+  using Groups = std::unordered_map<GroupKey, Totals, GroupHash, GroupEq>;
+  using Row = std::pair<GroupKey, Totals>;
+
   Ledger(sqlite3* db, std::chrono::milliseconds flush);
   void run();
   // False when nothing was written (the file stayed locked, the disk failed): the rows are kept for the next
   // flush, up to kMaxPendingRows.
-  bool write(std::vector<UsageRecord>& rows);
+  bool write(const std::vector<Row>& rows);
   std::string run_query(const UsageQuery& q);
   // Ids of the rows that may lie in [from_ms, to_ms), from usage_span; {1, 0} when none can.
   std::pair<std::int64_t, std::int64_t> id_range(std::int64_t from_ms, std::int64_t to_ms);
@@ -79,7 +119,7 @@ class Ledger {
   std::chrono::milliseconds flush_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<UsageRecord> pending_;
+  Groups pending_;
   std::vector<std::pair<UsageQuery, std::function<void(std::string)>>> queries_;
   bool stop_ = false;
   std::thread thread_;

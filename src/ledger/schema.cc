@@ -11,17 +11,25 @@
 namespace sluice::ledger::schema {
 
 namespace {
-constexpr const char* kColumns =
+// What a row written now holds, in bind order (ledger.cc's bind_row).
+constexpr const char* kInsertColumns =
+    "ts_ms, key, model, upstream, upstream_model, source, stream, status, requests, prompt_tokens, "
+    "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, savings_usd";
+static_assert(std::count(kInsertColumns, kInsertColumns + std::string_view(kInsertColumns).size(), ',') + 1 ==
+                  kColumnCount,
+              "kColumnCount must match kInsertColumns");
+// The columns of a version-1 ledger (one row per request, each with its request id).
+constexpr const char* kV1Columns =
     "ts_ms, request_id, key, model, upstream, upstream_model, source, stream, status, prompt_tokens, "
     "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, savings_usd";
-static_assert(std::count(kColumns, kColumns + std::string_view(kColumns).size(), ',') + 1 == kColumnCount,
-              "kColumnCount must match kColumns");
+// `requests` comes last because version 2 files gain it by ALTER TABLE; `request_id` stays for their rows.
 constexpr const char* kUsageTable = R"sql(
   (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT, key TEXT, model TEXT, upstream TEXT,
   upstream_model TEXT, source TEXT NOT NULL, stream INTEGER, status INTEGER,
   prompt_tokens INTEGER, completion_tokens INTEGER, cache_hit_tokens INTEGER, cache_miss_tokens INTEGER,
-  reasoning_tokens INTEGER, cost_usd REAL, savings_usd REAL);
+  reasoning_tokens INTEGER, cost_usd REAL, savings_usd REAL, requests INTEGER NOT NULL DEFAULT 1);
 )sql";
+constexpr const char* kAddRequests = "ALTER TABLE usage ADD COLUMN requests INTEGER NOT NULL DEFAULT 1;";
 constexpr const char* kSpanTable =
     "CREATE TABLE usage_span (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT "
     "NULL);";
@@ -60,6 +68,12 @@ bool ensure(sqlite3* db, std::string& error) {
   if (version > kVersion) {
     error = fmt::format("schema version {} is newer than this sluice's ({})", version, kVersion);
     ok = false;
+  } else if (version == 2) {
+    // Its rows are one request each, which is what the new column's default says: no row is touched.
+    ok = exec(db, std::string(kAddRequests) + fmt::format("PRAGMA user_version={};", kVersion), error);
+    if (ok) {
+      spdlog::info("ledger: schema version 2 moved to {} (per-second totals from now on)", kVersion);
+    }
   } else if (version < kVersion) {
     // A version-1 ledger (implicit rowids, which VACUUM may renumber) is copied into the new table, keeping
     // each row's id: the spans must stay valid. One transaction: a failure leaves the old file as it was.
@@ -69,11 +83,11 @@ bool ensure(sqlite3* db, std::string& error) {
       spdlog::info("ledger: moving {} row(s) to schema version {}", rows, kVersion);
     }
     std::string sql =
-        rows >= 0 ? std::string("CREATE TABLE usage_v2") + kUsageTable +
+        rows >= 0 ? std::string("CREATE TABLE usage_v3") + kUsageTable +
                         fmt::format(
-                            "INSERT INTO usage_v2 (id, {0}) SELECT rowid, {0} FROM usage ORDER BY rowid;"
-                            "DROP TABLE usage; ALTER TABLE usage_v2 RENAME TO usage;",
-                            kColumns)
+                            "INSERT INTO usage_v3 (id, {0}) SELECT rowid, {0} FROM usage ORDER BY rowid;"
+                            "DROP TABLE usage; ALTER TABLE usage_v3 RENAME TO usage;",
+                            kV1Columns)
                   : std::string("CREATE TABLE usage") + kUsageTable;
     sql += kSpanTable;
     sql += fmt::format("INSERT INTO usage_span SELECT {} AS m, min(rowid), max(rowid) FROM usage GROUP BY m;",
@@ -95,7 +109,7 @@ bool ensure(sqlite3* db, std::string& error) {
 }
 
 std::string insert_sql(int rows) {
-  std::string sql = fmt::format("INSERT INTO usage ({}) VALUES ", kColumns);
+  std::string sql = fmt::format("INSERT INTO usage ({}) VALUES ", kInsertColumns);
   for (int i = 0; i < rows; ++i) {
     sql += i ? ",(" : "(";
     for (int c = 0; c < kColumnCount; ++c) {

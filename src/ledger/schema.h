@@ -1,5 +1,7 @@
 #pragma once
 // The ledger's SQLite schema: its version, its tables, and moving an older ledger file to it.
+// A row holds the totals of `requests` requests of one second with the same key, model, upstream, upstream
+// model, source, stream and status (versions 1 and 2 wrote one row per request; their rows count as one).
 // Rows are only appended, so their rowids follow time; usage_span keeps, per minute, the rowid range holding
 // that minute's rows. A time-range query scans that range instead of an index on ts_ms, which cost ~20 % of
 // every insert. The rowid is declared (id INTEGER PRIMARY KEY) so that VACUUM keeps it.
@@ -12,7 +14,7 @@ struct sqlite3;
 
 namespace sluice::ledger::schema {
 
-constexpr int kVersion = 2;       // PRAGMA user_version
+constexpr int kVersion = 3;       // PRAGMA user_version
 constexpr int kColumnCount = 16;  // columns an insert binds (all but id)
 // Rows per multi-row INSERT: one statement step per 32 rows instead of one per row (~15 % less CPU per row).
 constexpr int kRowsPerInsert = 32;
@@ -20,8 +22,9 @@ constexpr int kRowsPerInsert = 32;
 // Minute of a unix-ms time, rounding down for times before 1970 too.
 constexpr std::int64_t minute_of(std::int64_t ms) { return ms >= 0 ? ms / 60000 : (ms + 1) / 60000 - 1; }
 
-// Creates the schema, or moves a version-1 ledger (implicit rowids, an index on ts_ms) to it, keeping every
-// row and its id; false + error for a newer version or a failure.
+// Creates the schema, or moves an older ledger to it: version 2 gains the `requests` column; version 1
+// (implicit rowids, an index on ts_ms) is copied keeping every row and its id. False + error for a newer
+// version or a failure.
 bool ensure(sqlite3* db, std::string& error);
 
 // "INSERT INTO usage (...) VALUES (?,...)" for `rows` rows of kColumnCount values.

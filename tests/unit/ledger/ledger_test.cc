@@ -20,12 +20,14 @@ json::object query(Ledger& l, UsageQuery q) {
   return json::parse(p.get_future().get()).as_object();
 }
 
-UsageRecord row(std::int64_t ts_ms, std::string key, std::string source, std::int64_t prompt, double cost) {
+// The views must outlive the record() call: tests pass literals.
+UsageRecord row(std::int64_t ts_ms, std::string_view key, std::string_view source, std::int64_t prompt,
+                double cost) {
   UsageRecord r;
   r.ts_ms = ts_ms;
-  r.key = std::move(key);
+  r.key = key;
   r.model = "m";
-  r.source = std::move(source);
+  r.source = source;
   r.prompt = prompt;
   r.completion = 1;
   (r.source == "upstream" ? r.cost_usd : r.savings_usd) = cost;
@@ -93,7 +95,8 @@ std::int64_t count_in(Ledger& l, std::int64_t from, std::int64_t to) {
 
 // Time-range queries find rows through per-minute id spans, not an index: rows recorded out of time order,
 // late rows for an earlier minute, batches of every size (multi-row inserts and their remainder) and ranges
-// starting or ending mid-minute all count exactly what a scan would.
+// starting or ending mid-minute all count exactly what a scan would. Ranges are whole seconds, as
+// /admin/usage's are: the ledger keeps per-second totals.
 TEST(Ledger, TimeRangesMatchABruteForceCount) {
   TempDb db("ranges");
   std::string err;
@@ -118,8 +121,8 @@ TEST(Ledger, TimeRangesMatchABruteForceCount) {
   ASSERT_EQ(count_in(*l, 0, INT64_MAX), static_cast<std::int64_t>(all.size()));
   std::uniform_int_distribution<std::int64_t> point(base - 400'000, base + 600'000);
   for (int i = 0; i < 200; ++i) {
-    std::int64_t a = point(rng);
-    std::int64_t b = i % 4 == 0 ? a + 60'000 - a % 60'000 : point(rng);  // some end on a minute boundary
+    std::int64_t a = point(rng) / 1000 * 1000;
+    std::int64_t b = i % 4 == 0 ? a + 60'000 - a % 60'000 : point(rng) / 1000 * 1000;  // some end on a minute
     auto expect = std::count_if(all.begin(), all.end(), [&](std::int64_t t) { return t >= a && t < b; });
     ASSERT_EQ(count_in(*l, a, b), expect) << "[" << a << ", " << b << ")";
   }
@@ -176,9 +179,10 @@ TEST(Ledger, MovesVersionOneLedgerToTheCurrentSchema) {
                      " (SELECT group_concat(rowid || ':' || request_id) FROM usage)",
                      -1, &st, nullptr);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 3);
   EXPECT_EQ(sqlite3_column_int(st, 1), 0);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "1:r1,3:r3,4:");  // not 1,2,3
+  // Not 1,2,3; row 4 is a per-second total, which has no request id.
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "1:r1,3:r3");
   sqlite3_finalize(st);
   sqlite3_close(raw);
 }
@@ -209,11 +213,105 @@ TEST(Ledger, RefusesASchemaNewerThanItKnows) {
   TempDb db("newer");
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(db.cfg.path.c_str(), &raw), SQLITE_OK);
-  sqlite3_exec(raw, "PRAGMA user_version=3", nullptr, nullptr, nullptr);
+  sqlite3_exec(raw, "PRAGMA user_version=4", nullptr, nullptr, nullptr);
   sqlite3_close(raw);
   std::string err;
   EXPECT_FALSE(Ledger::open(db.cfg, err));
-  EXPECT_NE(err.find("schema version 3 is newer"), std::string::npos) << err;
+  EXPECT_NE(err.find("schema version 4 is newer"), std::string::npos) << err;
+}
+
+std::int64_t single_int(const std::string& path, const char* sql) {
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  std::int64_t v = -1;
+  if (sqlite3_prepare_v2(raw, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    v = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+  return v;
+}
+
+// Requests of the same second with the same key, model, upstream, upstream model, source, stream and status
+// are one stored row of totals: 3,000 requests in 3 seconds over 2 keys, 2 sources and 2 statuses are
+// 3 × 2 × 2 × 2 = 24 rows, and every total is exact.
+TEST(Ledger, FoldsTheRequestsOfASecondIntoOneRowPerGroup) {
+  TempDb db("fold");
+  db.cfg.flush_interval = std::chrono::hours(1);  // only the query flushes: one batch
+  std::string err;
+  auto l = Ledger::open(db.cfg, err);
+  ASSERT_TRUE(l) << err;
+  std::int64_t prompt = 0;
+  double cost = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto r =
+        row(7'000 + i % 3 * 1000 + i % 997, i % 2 ? "a" : "b", i % 5 ? "upstream" : "cache", i, 0.001 * i);
+    r.status = i % 7 ? 200 : 500;
+    r.upstream = "u";
+    std::string upstream_model = "um";  // equal text in a different buffer each time
+    r.upstream_model = upstream_model;
+    r.stream = i % 3 == 0;  // follows the second: no extra groups
+    prompt += r.source == "upstream" ? i : 0;
+    cost += r.source == "upstream" ? 0.001 * i : 0;
+    l->record(r);
+  }
+  auto t = query(*l, {})["totals"].as_object();
+  EXPECT_EQ(t["requests"], 3000);
+  EXPECT_EQ(t["cache_hits"], 600);
+  EXPECT_EQ(t["prompt_tokens"], prompt);
+  EXPECT_NEAR(t["cost_usd"].to_number<double>(), cost, 1e-9);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage"), 24);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT sum(requests) FROM usage WHERE ts_ms = 8000 AND key = 'a'"), 500);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE ts_ms % 1000 != 0"), 0);
+  EXPECT_EQ(count_in(*l, 8'000, 9'000), 1000);
+  UsageQuery q;
+  q.group_by = {"key", "source"};
+  auto groups = query(*l, q)["groups"].as_array();
+  ASSERT_EQ(groups.size(), 4u);
+  EXPECT_EQ(groups[0].as_object()["key"], "a");
+  EXPECT_EQ(groups[0].as_object()["source"], "cache");
+  EXPECT_EQ(groups[0].as_object()["requests"], 300);
+  // A later flush adds rows for the same second; the totals still add up.
+  l->record(row(8'500, "a", "upstream", 1, 0));
+  EXPECT_EQ(count_in(*l, 8'000, 9'000), 1001);
+}
+
+// A version-2 ledger (one row per request) gains the `requests` column: its rows count as one request each
+// and keep their request ids; new rows are per-second totals beside them.
+TEST(Ledger, MovesVersionTwoLedgerToTheCurrentSchema) {
+  TempDb db("v2");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db.cfg.path.c_str(), &raw), SQLITE_OK);
+  const char* v2 = R"sql(
+    CREATE TABLE usage (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, request_id TEXT, key TEXT, model TEXT,
+      upstream TEXT, upstream_model TEXT, source TEXT NOT NULL, stream INTEGER, status INTEGER,
+      prompt_tokens INTEGER, completion_tokens INTEGER, cache_hit_tokens INTEGER, cache_miss_tokens INTEGER,
+      reasoning_tokens INTEGER, cost_usd REAL, savings_usd REAL);
+    CREATE TABLE usage_span (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);
+    INSERT INTO usage VALUES (1, 1000, 'r1', 'a', 'm', 'u', 'um', 'upstream', 0, 200, 10, 1, 0, 10, 0, 0.5, 0);
+    INSERT INTO usage VALUES (2, 1500, 'r2', 'a', 'm', 'u', 'um', 'upstream', 0, 200, 20, 2, 5, 15, 0, 0.25, 0);
+    INSERT INTO usage_span VALUES (0, 1, 2);
+    PRAGMA user_version=2;
+  )sql";
+  ASSERT_EQ(sqlite3_exec(raw, v2, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(raw);
+  sqlite3_close(raw);
+  std::string err;
+  {
+    auto l = Ledger::open(db.cfg, err);
+    ASSERT_TRUE(l) << err;
+    l->record(row(1200, "a", "upstream", 5, 0.125));
+    l->record(row(1700, "a", "upstream", 5, 0.125));
+    auto t = query(*l, {})["totals"].as_object();
+    EXPECT_EQ(t["requests"], 4);
+    EXPECT_EQ(t["prompt_tokens"], 40);
+    EXPECT_DOUBLE_EQ(t["cost_usd"].to_number<double>(), 1.0);
+    EXPECT_EQ(count_in(*l, 1000, 2000), 4);
+  }
+  EXPECT_EQ(single_int(db.cfg.path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage"), 3);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT requests FROM usage WHERE id = 3"), 2);
+  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE request_id IN ('r1', 'r2')"), 2);
 }
 
 TEST(Ledger, ParsesQueryParameters) {
