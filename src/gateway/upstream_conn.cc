@@ -42,6 +42,9 @@ UpstreamConnection::UpstreamConnection(net::any_io_executor ex, ssl::context* tl
       watchdog_timer_(ex),
       watchdog_(std::make_shared<Watchdog>()) {
   buffer_.reserve(kScratchBytes);  // one read takes a whole response or a burst of SSE events
+  if (auto* plain = std::get_if<Plain>(&stream_)) {
+    reactor_ = http::ReadyReactor(plain->socket());
+  }
 }
 
 UpstreamConnection::~UpstreamConnection() {
@@ -118,7 +121,7 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write_re
 net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_some() {
   auto space = buffer_.prepare(kScratchBytes);
   if (auto* plain = std::get_if<Plain>(&stream_)) {
-    return http::async_read_ready(plain->socket(), space, use_tuple);
+    return http::async_read_ready(plain->socket(), reactor_, space, use_tuple);
   }
   return std::get<Tls>(stream_).async_read_some(space, use_tuple);
 }

@@ -14,6 +14,7 @@
 #include "gateway/upstream_failure.h"
 #include "http/asio.h"
 #include "http/h1.h"
+#include "http/ready_read.h"
 
 namespace sluice::gateway {
 
@@ -87,6 +88,7 @@ class UpstreamConnection {
   };
 
   std::variant<Plain, Tls> stream_;
+  http::ReadyReactor reactor_;  // a plain stream's socket's, for async_read_ready
   beast::flat_buffer buffer_;
   h1::ResponseHead head_;  // reused: its storage is allocated once per connection
   h1::BodyDecoder body_;

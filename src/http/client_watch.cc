@@ -46,7 +46,7 @@ void ClientWatch::arm() {
   }
   armed_ = true;
   // The handler owns a reference: it may run after the request (and the session) is over.
-  async_read_ready(sock_, net::buffer(buf_),
+  async_read_ready(sock_, reactor_, net::buffer(buf_),
                    [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
 }
 

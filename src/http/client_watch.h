@@ -15,12 +15,13 @@
 #include <utility>
 
 #include "http/asio.h"
+#include "http/ready_read.h"
 
 namespace sluice::http {
 
 class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
-  explicit ClientWatch(tcp::socket& sock) : sock_(sock) {}
+  explicit ClientWatch(tcp::socket& sock) : sock_(sock), reactor_(sock) {}
 
   // Calls `on_gone` once, on this thread, if the client closes or resets before unwatch(). Replaces an
   // earlier callback. A no-op while disabled, once bytes are pending, or once the client is gone.
@@ -52,6 +53,7 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void on_read(const error_code& ec, std::size_t n);
 
   tcp::socket& sock_;
+  ReadyReactor reactor_;
   std::function<void()> on_gone_;  // set while a request is watching
   net::steady_timer* waker_ = nullptr;
   bool armed_ = false;  // a read is pending (possibly cancelled, its handler not yet run)

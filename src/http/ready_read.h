@@ -151,32 +151,47 @@ class Cancellation {
 
 struct Initiate {
   template <class Handler>
-  void operator()(Handler&& h, tcp::socket* sock, net::mutable_buffer buf) const {
+  void operator()(Handler&& h, tcp::socket* sock, ad::reactor* reactor, net::mutable_buffer buf) const {
     using H = std::decay_t<Handler>;
     using Op = RecvOp<H, tcp::socket::executor_type>;
     H handler(std::forward<Handler>(h));
     auto& impl = SocketAccess::impl(*sock);
-    auto& reactor = net::use_service<ad::reactor>(net::query(sock->get_executor(), net::execution::context));
     const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(handler);
     auto slot = net::get_associated_cancellation_slot(handler);
     typename Op::ptr p = {std::addressof(handler), Op::ptr::allocate(handler), nullptr};
     p.p = new (p.v) Op(impl.socket_, impl.reactor_data_, buf, handler, sock->get_executor());
     if (slot.is_connected()) {
       p.p->cancellation_key_ =
-          &slot.template emplace<Cancellation>(&reactor, &impl.reactor_data_, impl.socket_);
+          &slot.template emplace<Cancellation>(reactor, &impl.reactor_data_, impl.socket_);
     }
     if (buf.size() > 0 &&
         ((impl.state_ & ad::socket_ops::non_blocking) ||
          ad::socket_ops::set_internal_non_blocking(impl.socket_, impl.state_, true, p.p->ec_))) {
-      reactor.start_op(ad::reactor::read_op, impl.socket_, impl.reactor_data_, p.p, is_continuation, true);
+      reactor->start_op(ad::reactor::read_op, impl.socket_, impl.reactor_data_, p.p, is_continuation, true);
     } else {
-      reactor.post_immediate_completion(p.p, is_continuation);  // empty buffer, or the error just set
+      reactor->post_immediate_completion(p.p, is_continuation);  // empty buffer, or the error just set
     }
     p.v = p.p = nullptr;
   }
 };
 
 }  // namespace ready_read_detail
+
+// The reactor a socket's reads are queued on. Finding it (asio's use_service) takes the context's service
+// registry mutex and a walk comparing type names, ~260 instructions: owners of a socket find it once, when
+// they get the socket, instead of on every read. Valid while the socket's execution context lives.
+class ReadyReactor {
+ public:
+  ReadyReactor() = default;
+  explicit ReadyReactor(tcp::socket& sock)
+      : reactor_(&net::use_service<ready_read_detail::ad::reactor>(
+            net::query(sock.get_executor(), net::execution::context))) {}
+
+ private:
+  template <class Token>
+  friend auto async_read_ready(tcp::socket& sock, ReadyReactor r, net::mutable_buffer buf, Token&& token);
+  ready_read_detail::ad::reactor* reactor_ = nullptr;
+};
 
 // Asks the kernel to report the bytes left after each read (TCP_INQ, Linux 4.18+), which lets
 // async_read_ready skip the next speculative recv. Without it (other socket types, old kernels) the reads
@@ -187,11 +202,12 @@ inline void enable_read_ready(tcp::socket& sock) {
 }
 
 // Reads some bytes into `buf` like sock.async_read_some (completion: error_code, bytes), without the
-// speculative recv while the socket is known to be empty. `sock` must outlive the operation.
+// speculative recv while the socket is known to be empty. `sock` must outlive the operation; `r` is
+// ReadyReactor(sock).
 template <class Token>
-auto async_read_ready(tcp::socket& sock, net::mutable_buffer buf, Token&& token) {
+auto async_read_ready(tcp::socket& sock, ReadyReactor r, net::mutable_buffer buf, Token&& token) {
   return net::async_initiate<Token, void(error_code, std::size_t)>(ready_read_detail::Initiate{}, token,
-                                                                   &sock, buf);
+                                                                   &sock, r.reactor_, buf);
 }
 
 }  // namespace sluice::http

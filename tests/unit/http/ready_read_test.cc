@@ -26,11 +26,12 @@ struct ReadInto {
   char buf[64];
   void start(ReadyPair& p, std::size_t size = sizeof(buf)) {
     done = false;
-    async_read_ready(p.server, net::buffer(buf, size), [this](error_code e, std::size_t n) {
-      done = true;
-      ec = e;
-      got.assign(buf, n);
-    });
+    async_read_ready(p.server, ReadyReactor(p.server), net::buffer(buf, size),
+                     [this](error_code e, std::size_t n) {
+                       done = true;
+                       ec = e;
+                       got.assign(buf, n);
+                     });
   }
 };
 
@@ -157,7 +158,7 @@ TEST(ReadReady, CancellationSlotAbortsOnlyThatRead) {
   bool done = false;
   error_code ec;
   char buf[8];
-  async_read_ready(p.server, net::buffer(buf),
+  async_read_ready(p.server, ReadyReactor(p.server), net::buffer(buf),
                    net::bind_cancellation_slot(sig.slot(), [&](error_code e, std::size_t) {
                      done = true;
                      ec = e;
@@ -217,7 +218,8 @@ TEST(ReadReady, PingPongWithAPeerThreadLosesNoWakeup) {
           }
           std::string got;
           while (got.size() < msg.size()) {
-            auto [ec, n] = co_await async_read_ready(p.server, net::buffer(b), use_tuple);
+            auto [ec, n] =
+                co_await async_read_ready(p.server, ReadyReactor(p.server), net::buffer(b), use_tuple);
             if (ec) {
               co_return;
             }
