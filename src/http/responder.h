@@ -72,7 +72,7 @@ class Responder {
   // `name` must outlive the responder (a string literal): it is not copied.
   void set_header(std::string_view name, std::string value) {
     for (auto& [k, v] : extra_headers_) {
-      if (k == name) {
+      if ((k.data() == name.data() && k.size() == name.size()) || k == name) {  // usually the same literal
         v = std::move(value);
         return;
       }

@@ -131,6 +131,10 @@ bool GroupEq::operator()(const UsageRecord& r, const GroupKey& k) const {
 
 void Ledger::record(const UsageRecord& r) {
   std::lock_guard lock(mu_);
+  if (last_ != nullptr && GroupEq{}(r, last_->first)) {
+    last_->second.add(r);
+    return;
+  }
   auto it = pending_.find(r);
   if (it == pending_.end()) {
     GroupKey k{second_of(r.ts_ms),
@@ -143,6 +147,7 @@ void Ledger::record(const UsageRecord& r) {
                r.status};
     it = pending_.emplace(std::move(k), Totals{}).first;
   }
+  last_ = &*it;
   it->second.add(r);
 }
 
@@ -170,6 +175,7 @@ void Ledger::run() {
       std::unique_lock lock(mu_);
       cv_.wait_for(lock, flush_, [this] { return stop_ || !queries_.empty(); });
       groups.swap(pending_);  // workers get the emptied map back, its buckets still allocated
+      last_ = nullptr;
       queries.swap(queries_);
       stop = stop_;
     }

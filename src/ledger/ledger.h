@@ -120,6 +120,9 @@ class Ledger {
   std::mutex mu_;
   std::condition_variable cv_;
   Groups pending_;
+  // The group the last record() went to: a worker's next request is usually of the same group and second,
+  // and comparing costs half of hashing. Its node stays put as pending_ grows; null once the map is taken.
+  Groups::value_type* last_ = nullptr;
   std::vector<std::pair<UsageQuery, std::function<void(std::string)>>> queries_;
   bool stop_ = false;
   std::thread thread_;
