@@ -1,7 +1,9 @@
 #pragma once
 // Small string helpers shared by parsers of headers, CLI specs and response bodies.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -85,6 +87,19 @@ inline bool equals_lower(std::string_view s, std::string_view lower) {
     }
   }
   return true;
+}
+
+// The credentials of an `Authorization: Bearer <token>` value (RFC 6750; the scheme in any case, spaces
+// before the token skipped); nullopt for any other scheme or a value without one. May be empty.
+inline std::optional<std::string_view> bearer_token(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size() ||
+      !equals_lower(authorization.substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  token.remove_prefix(std::min(token.find_first_not_of(' '), token.size()));
+  return token;
 }
 
 // The path of a request target, without its query string.

@@ -102,10 +102,7 @@ bool authorized(const config::AdminConfig& admin, const http::Request& req) {
   }
   std::string_view given = req["x-sluice-admin-key"];
   if (given.empty()) {
-    std::string_view auth = req[bhttp::field::authorization];
-    if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer ")) {
-      given = auth.substr(7);
-    }
+    given = bearer_token(req[bhttp::field::authorization]).value_or(std::string_view{});
   }
   return !given.empty() && sha256_hex(given) == admin.key_sha256;
 }
@@ -160,7 +157,7 @@ http::Response ui_state_response(const Runtime& rt, const GatewayState& st) {
     o["metrics"] = metrics;
   }
   std::string since;
-  if (auto spend = sample_daily_spend(&since, &metrics)) {
+  if (auto spend = sample_daily_spend(&since)) {
     o["spend_today_usd"] = *spend;
     o["spend_since"] = since;
   } else {
@@ -291,39 +288,9 @@ class AdminHandler : public http::Handler {
 };
 }  // namespace
 
-std::optional<double> sum_samples(std::string_view text, std::string_view name) {
-  std::optional<double> total;
-  while (!text.empty()) {
-    auto nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (!line.starts_with(name) || line.size() <= name.size() ||
-        (line[name.size()] != '{' && line[name.size()] != ' ')) {
-      continue;
-    }
-    std::string_view rest = line.substr(name.size());
-    if (rest.front() == '{') {
-      auto close = rest.rfind('}');
-      if (close == std::string_view::npos) {
-        continue;
-      }
-      rest = rest.substr(close + 1);
-    }
-    rest.remove_prefix(std::min(rest.find_first_not_of(' '), rest.size()));
-    std::string value(rest.substr(0, rest.find(' ')));
-    char* end = nullptr;
-    double v = std::strtod(value.c_str(), &end);
-    if (!value.empty() && end == value.c_str() + value.size()) {
-      total = total.value_or(0) + v;
-    }
-  }
-  return total;
-}
-
-std::optional<double> sample_daily_spend(std::string* since, const std::string* exposition) {
-  const std::string text = exposition ? *exposition : metrics_text();
-  auto total = sum_samples(text, "sluice_cost_usd_total");
-  if (!total && text.find("# TYPE sluice_cost_usd_total") == std::string::npos) {
+std::optional<double> sample_daily_spend(std::string* since) {
+  auto total = telemetry::metrics().counter_total("sluice_cost_usd_total");
+  if (!total) {
     return std::nullopt;
   }
   const auto now = std::chrono::system_clock::now();
@@ -332,14 +299,14 @@ std::optional<double> sample_daily_spend(std::string* since, const std::string* 
   std::lock_guard lock(d.mu);
   if (d.day != day) {
     // First sample: the counter started with the process, so everything so far counts. Later: a new day.
-    d.base = d.day < 0 ? 0 : total.value_or(0);
+    d.base = d.day < 0 ? 0 : *total;
     d.since = d.day < 0 ? utc_text(now) : utc_text(std::chrono::system_clock::time_point(std::chrono::days(day)));
     d.day = day;
   }
   if (since) {
     *since = d.since;
   }
-  return total.value_or(0) - d.base;
+  return *total - d.base;
 }
 
 bool is_ops_path(std::string_view path) {

@@ -24,13 +24,10 @@ std::unique_ptr<http::Handler> make_admin_handler(Runtime& rt);
 // (e.g. /admin/usage) belong to other handlers.
 bool is_ops_path(std::string_view path);
 
-// Sum of every sample of metric `name` in Prometheus text exposition (nullopt when there is none).
-std::optional<double> sum_samples(std::string_view exposition, std::string_view name);
-
 // Spend since the start of the current UTC day from sluice_cost_usd_total (the counter counts from process
 // start, so the day's baseline is taken at the first sample after midnight). Called every second by the
 // runtime and by /ui/state; nullopt when no cost metric exists.
-std::optional<double> sample_daily_spend(std::string* since = nullptr, const std::string* exposition = nullptr);
+std::optional<double> sample_daily_spend(std::string* since = nullptr);
 
 // The dashboard page (ui_page.cc).
 std::string_view dashboard_html();

@@ -116,11 +116,9 @@ const std::string* ProxyHandler::identify(const http::Request& req, std::string_
   if (state_.key_names.empty()) {
     return &kAnonymous;
   }
-  std::string_view auth = req[bhttp::field::authorization];
-  if (auth.size() > 7 && beast::iequals(auth.substr(0, 7), "bearer ")) {
-    auto secret = auth.substr(7);
-    secret.remove_prefix(std::min(secret.find_first_not_of(' '), secret.size()));
-    if (auto it = state_.key_names.find(sha256_hex(secret)); it != state_.key_names.end()) {
+  auto secret = bearer_token(req[bhttp::field::authorization]);
+  if (secret && !secret->empty()) {
+    if (auto it = state_.key_names.find(sha256_hex(*secret)); it != state_.key_names.end()) {
       return &it->second;
     }
     why = "Incorrect API key provided.";

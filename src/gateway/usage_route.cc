@@ -1,6 +1,7 @@
 // GET /admin/usage: ledger totals for a time range, grouped. The admin key (ledger.admin_key_env) sees every
 // key's usage; a virtual key sees its own; without either configured the route is open like the gateway.
 #include "common/sha256.h"
+#include "common/strings.h"
 #include "gateway/gateway.h"
 #include "http/openai_error.h"
 
@@ -8,13 +9,7 @@ namespace sluice::gateway {
 
 namespace {
 std::string_view bearer(const http::Request& req) {
-  std::string_view auth = req[bhttp::field::authorization];
-  if (auth.size() <= 7 || !beast::iequals(auth.substr(0, 7), "bearer ")) {
-    return {};
-  }
-  auth.remove_prefix(7);
-  auth.remove_prefix(std::min(auth.find_first_not_of(' '), auth.size()));
-  return auth;
+  return bearer_token(req[bhttp::field::authorization]).value_or(std::string_view{});
 }
 
 // Constant-time comparison: the admin key must not leak through response timing.

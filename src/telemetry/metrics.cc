@@ -247,6 +247,15 @@ void Registry::remove_collector(std::uint64_t id) {
   collectors_.erase(id);
 }
 
+std::optional<double> Registry::counter_total(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end() || it->second->type() != MetricType::kCounter) {
+    return std::nullopt;
+  }
+  return static_cast<const Family<Counter>&>(*it->second).total();
+}
+
 std::string Registry::expose() {
   {
     std::lock_guard lock(collect_mu_);

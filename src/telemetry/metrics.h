@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -108,6 +109,16 @@ class Family : public FamilyBase {
 
   void render(std::string& out) const override;
 
+  // The sum over every label set (counters and gauges).
+  double total() const requires(!std::is_same_v<M, Histogram>) {
+    std::lock_guard lock(mu_);
+    double sum = 0;
+    for (const auto& [labels, child] : children_) {
+      sum += child->value();
+    }
+    return sum;
+  }
+
  private:
   std::unique_ptr<M> make_child() const {
     if constexpr (std::is_same_v<M, Histogram>) {
@@ -136,6 +147,9 @@ class Registry {
   void remove_collector(std::uint64_t id);
 
   std::string expose();  // Prometheus text format 0.0.4
+  // The sum of a counter family's samples; nullopt when no counter of that name is registered. Cheap next to
+  // expose(): no collectors run, nothing is rendered.
+  std::optional<double> counter_total(const std::string& name);
 
  private:
   template <class M>

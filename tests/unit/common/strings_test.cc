@@ -90,6 +90,16 @@ TEST(StringWriter, GrowsPastItsReserveAndKeepsEveryByte) {
   EXPECT_EQ(s, expected);
 }
 
+TEST(StringsBearerToken, TakesTheTokenOfTheBearerSchemeInAnyCase) {
+  EXPECT_EQ(bearer_token("Bearer sk-1"), "sk-1");
+  EXPECT_EQ(bearer_token("bEaReR   sk-2"), "sk-2");  // spaces before the token are skipped
+  EXPECT_EQ(bearer_token("Bearer "), "");            // the scheme without a token: present, empty
+  EXPECT_EQ(bearer_token("Bearer"), std::nullopt);
+  EXPECT_EQ(bearer_token("Basic dXNlcjpwYXNz"), std::nullopt);
+  EXPECT_EQ(bearer_token("Bearersk-3"), std::nullopt);
+  EXPECT_EQ(bearer_token(""), std::nullopt);
+}
+
 TEST(StringsListItems, TrimsAndSkipsEmptyItems) {
   std::vector<std::string> seen;
   auto collect = [&seen](std::string_view item) { seen.emplace_back(item); };

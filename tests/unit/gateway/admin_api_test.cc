@@ -1,25 +1,28 @@
-// Summing samples out of Prometheus text (the dashboard's daily spend).
+// The dashboard's spend today, read from the cost counter.
 #include "gateway/admin_api.h"
 
 #include <gtest/gtest.h>
 
+#include "telemetry/metrics.h"
+
 namespace sluice::gateway {
 namespace {
 
-TEST(GatewayAdminApi, SumSamplesAddsEveryLabelSetOfOneMetric) {
-  const std::string text =
-      "# HELP sluice_cost_usd_total Spend.\n"
-      "# TYPE sluice_cost_usd_total counter\n"
-      "sluice_cost_usd_total{key=\"a\",model=\"m\",upstream=\"u\"} 1.25\n"
-      "sluice_cost_usd_total{key=\"b}\",model=\"m\",upstream=\"u\"} 0.5\n"
-      "sluice_cost_usd_total_other 100\n"
-      "sluice_cost_usd_totalx{a=\"b\"} 7\n";
-  auto total = sum_samples(text, "sluice_cost_usd_total");
-  ASSERT_TRUE(total);
-  EXPECT_DOUBLE_EQ(*total, 1.75);
-  EXPECT_DOUBLE_EQ(*sum_samples("plain 3\nplain 4", "plain"), 7.0);
-  EXPECT_FALSE(sum_samples(text, "sluice_missing"));
-  EXPECT_FALSE(sum_samples("broken{ 1\n", "broken"));
+// The day's baseline is taken at the first sample; what the counter gains after it is the spend. The family
+// is the one the gateway registers (same name and labels), in the process-wide registry.
+TEST(GatewayAdminApi, DailySpendFollowsTheCostCounterAcrossLabelSets) {
+  auto& cost =
+      telemetry::metrics().counter("sluice_cost_usd_total", "Upstream cost of answers, from the price table",
+                                   {"key", "model", "upstream"});
+  std::string since;
+  auto before = sample_daily_spend(&since);
+  ASSERT_TRUE(before);
+  EXPECT_FALSE(since.empty());
+  cost.with({"a", "m", "u"}).inc(1.25);
+  cost.with({"b", "m", "u"}).inc(0.5);
+  auto after = sample_daily_spend();
+  ASSERT_TRUE(after);
+  EXPECT_NEAR(*after - *before, 1.75, 1e-12);
 }
 
 }  // namespace

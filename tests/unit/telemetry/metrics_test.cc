@@ -22,6 +22,19 @@ TEST(Metrics, CounterAndGaugeValues) {
   EXPECT_DOUBLE_EQ(g.value(), 2.5);
 }
 
+TEST(Metrics, CounterTotalSumsEveryLabelSetOfACounter) {
+  Registry r;
+  EXPECT_EQ(r.counter_total("spend_total"), std::nullopt);  // not registered
+  auto& f = r.counter("spend_total", "Spend.", {"key"});
+  EXPECT_EQ(r.counter_total("spend_total"), 0.0);  // registered, no samples yet
+  f.with({"a"}).inc(1.25);
+  f.with({"b"}).inc(0.5);
+  r.counter("spend_total_other", "Other.").with({}).inc(100);
+  EXPECT_EQ(r.counter_total("spend_total"), 1.75);
+  r.gauge("level", "A gauge.").with({}).set(3);
+  EXPECT_EQ(r.counter_total("level"), std::nullopt);  // counters only
+}
+
 TEST(Metrics, WithReturnsStableReferences) {
   Registry r;
   auto& fam = r.counter("req_total", "Requests.", {"model"});
