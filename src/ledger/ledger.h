@@ -1,10 +1,10 @@
 #pragma once
 // The usage/cost ledger: per-second totals of requests, tokens and money, by key, model, upstream, upstream
-// model, source, stream and status. A worker adds its request to the current totals under a mutex (a hash
-// lookup; no allocation unless the group is new this interval); a dedicated thread writes the totals
-// gathered since its last flush in one WAL transaction every flush_interval, so neither disk latency nor
-// SQLite's per-row cost lands on a worker. Queries run on the same thread after the pending totals are
-// written.
+// model, source, stream and status. A worker adds its request to the current totals under a mutex (a compare
+// with the last group or a hash lookup; no allocation unless the group is new this interval); a dedicated
+// thread writes the totals gathered since its last flush in one WAL transaction every flush_interval, so
+// neither disk latency nor SQLite's per-row cost lands on a worker. Queries run on the same thread after the
+// pending totals are written.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
