@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <boost/container/small_vector.hpp>
+#include <tuple>
 
 #include "common/json.h"
 #include "common/thread_name.h"
@@ -98,36 +99,31 @@ void Totals::add(const UsageRecord& r) {
 }
 
 namespace {
-std::size_t hash_group(std::int64_t second, std::initializer_list<std::string_view> names, bool stream,
-                       unsigned status) {
+// A group's fields as one tuple, for a GroupKey and for a request alike: hashing and equality are written
+// once, over this list. The cheap fields come first, so a mismatch usually ends the comparison there.
+using Dims = std::tuple<std::int64_t, bool, unsigned, std::string_view, std::string_view, std::string_view,
+                        std::string_view, std::string_view>;
+Dims dims(const GroupKey& k) {
+  return {k.second, k.stream, k.status, k.key, k.model, k.upstream, k.upstream_model, k.source};
+}
+Dims dims(const UsageRecord& r) {
+  return {second_of(r.ts_ms), r.stream, r.status, r.key, r.model, r.upstream, r.upstream_model, r.source};
+}
+
+std::size_t hash_dims(const Dims& d) {
+  const auto& [second, stream, status, key, model, upstream, upstream_model, source] = d;
   std::size_t h = std::hash<std::int64_t>{}(second * 2 + (stream ? 1 : 0)) ^ (std::size_t{status} << 48);
-  for (auto n : names) {
+  for (std::string_view n : {key, model, upstream, upstream_model, source}) {
     h ^= std::hash<std::string_view>{}(n) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
   }
   return h;
 }
 }  // namespace
 
-std::size_t GroupHash::operator()(const GroupKey& k) const {
-  return hash_group(k.second, {k.key, k.model, k.upstream, k.upstream_model, k.source}, k.stream, k.status);
-}
-
-std::size_t GroupHash::operator()(const UsageRecord& r) const {
-  return hash_group(second_of(r.ts_ms), {r.key, r.model, r.upstream, r.upstream_model, r.source}, r.stream,
-                    r.status);
-}
-
-bool GroupEq::operator()(const GroupKey& a, const GroupKey& b) const {
-  return a.second == b.second && a.stream == b.stream && a.status == b.status && a.key == b.key &&
-         a.model == b.model && a.upstream == b.upstream && a.upstream_model == b.upstream_model &&
-         a.source == b.source;
-}
-
-bool GroupEq::operator()(const UsageRecord& r, const GroupKey& k) const {
-  return second_of(r.ts_ms) == k.second && r.stream == k.stream && r.status == k.status && r.key == k.key &&
-         r.model == k.model && r.upstream == k.upstream && r.upstream_model == k.upstream_model &&
-         r.source == k.source;
-}
+std::size_t GroupHash::operator()(const GroupKey& k) const { return hash_dims(dims(k)); }
+std::size_t GroupHash::operator()(const UsageRecord& r) const { return hash_dims(dims(r)); }
+bool GroupEq::operator()(const GroupKey& a, const GroupKey& b) const { return dims(a) == dims(b); }
+bool GroupEq::operator()(const UsageRecord& r, const GroupKey& k) const { return dims(r) == dims(k); }
 
 void Ledger::record(const UsageRecord& r) {
   std::lock_guard lock(mu_);
