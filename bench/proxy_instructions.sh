@@ -7,12 +7,13 @@
 # and divides by the requests served. Kernel time (about 60 % of either proxy's CPU) is not counted, and an
 # instruction is not a nanosecond (simdjson's SIMD runs at a higher IPC than branchy header parsing), so use
 # it to compare builds of sluice and to see where its user-space work goes, next to the wall-clock figures.
-# sluice runs with the ledger off (its writer thread is separate work), one worker; nginx with one process.
+# sluice runs with the ledger off (LEDGER=on counts it too: its writer thread is in the same count), one
+# worker; nginx with one process.
 #
 # Usage: bench/proxy_instructions.sh [--top N]
 #   --top N   also print sluice's N most expensive functions (self instructions per request)
 # Environment: SLUICE_BIN (build/sluice), NGINX_BIN (/usr/sbin/nginx), WRK_BIN (wrk), DURATION (5, seconds
-#   of counted load), CONNECTIONS (8), KEEP_TMP (0)
+#   of counted load), CONNECTIONS (8), LEDGER (off | on), KEEP_TMP (0)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,6 +23,8 @@ NGINX_BIN=${NGINX_BIN:-/usr/sbin/nginx}
 WRK_BIN=${WRK_BIN:-wrk}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-8}
+LEDGER=${LEDGER:-off}
+case "$LEDGER" in on|off) ;; *) echo "LEDGER must be on or off, not: $LEDGER" >&2; exit 2 ;; esac
 TOP=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -63,8 +66,10 @@ render_proxy_template "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
 # Under valgrind nginx must be one process: no master, the worker's work is the process's.
 render_proxy_template "$HERE/nginx.conf.in" | sed 's/^daemon off;/daemon off;\nmaster_process off;/' >"$TMP/nginx-proxy.conf"
 grep -q '^master_process off;' "$TMP/nginx-proxy.conf" || die "nginx.conf.in no longer has 'daemon off;'"
-{ render_proxy_template "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"; echo "  enabled: false"; } \
-  >"$TMP/sluice.yaml"
+{
+  render_proxy_template "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"
+  [ "$LEDGER" = on ] || echo "  enabled: false"  # the template ends in its `ledger:` block
+} >"$TMP/sluice.yaml"
 
 "$NGINX_BIN" -p "$TMP" -c "$TMP/upstream.conf" -e "$TMP/upstream.log" &
 PIDS+=($!)
