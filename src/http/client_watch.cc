@@ -4,6 +4,22 @@
 
 namespace sluice::http {
 
+// The read's handler. Destroyed without running (the io_context went away with the read pending) it drops the
+// session's wait, whose frame owns this watch: nothing else would free them.
+struct ClientWatch::ReadDone {
+  std::shared_ptr<ClientWatch> self;
+  explicit ReadDone(std::shared_ptr<ClientWatch> s) : self(std::move(s)) {}
+  ReadDone(ReadDone&&) noexcept = default;  // a moved-from handler has no `self`: it drops nothing
+  ReadDone(const ReadDone&) = delete;
+  ReadDone& operator=(const ReadDone&) = delete;
+  ~ReadDone() {
+    if (self) {
+      auto dropped = std::move(self->waiter_);
+    }
+  }
+  void operator()(const error_code& ec, std::size_t n) { std::exchange(self, nullptr)->on_read(ec, n); }
+};
+
 void ClientWatch::watch(std::function<void()> on_gone) {
   if (!enabled_) {
     return;
@@ -23,9 +39,50 @@ void ClientWatch::cancel() {
 
 void ClientWatch::detach() {
   unwatch();
-  waker_ = nullptr;
+  waiter_ = nullptr;
   cancel();
+  if (timer_live_) {
+    timer_.cancel();
+  }
   detached_ = true;
+}
+
+void ClientWatch::arm_deadline(Clock::time_point deadline) {
+  deadline_ = deadline;
+  if (!timer_live_ || timer_at_ > deadline) {
+    arm_timer(deadline);
+  }
+}
+
+void ClientWatch::arm_timer(Clock::time_point at) {
+  timer_at_ = at;
+  timer_live_ = true;
+  timer_.expires_at(at);  // a wait still pending completes as aborted, with a stale generation
+  timer_.async_wait(
+      [self = shared_from_this(), g = ++timer_generation_](const error_code& ec) { self->on_timer(ec, g); });
+}
+
+void ClientWatch::on_timer(const error_code& ec, std::uint64_t generation) {
+  if (generation != timer_generation_) {
+    return;  // superseded by a re-arm
+  }
+  timer_live_ = false;
+  if (ec || detached_ || !waiter_) {
+    return;  // cancelled, or no wait: the next one arms it again
+  }
+  if (Clock::now() < deadline_) {
+    arm_timer(deadline_);  // armed for an earlier wait's deadline
+    return;
+  }
+  send_wake(net::error::timed_out);
+}
+
+// Resumes the session here, on this thread, as a dispatch would: it may run its next request before this
+// returns, so callers touch nothing after it.
+void ClientWatch::send_wake(error_code ec) {
+  if (auto h = std::move(waiter_)) {
+    std::move(h)(ec);
+  }
 }
 
 void ClientWatch::drain_into(beast::flat_buffer& into) {
@@ -46,8 +103,7 @@ void ClientWatch::arm() {
   }
   armed_ = true;
   // The handler owns a reference: it may run after the request (and the session) is over.
-  async_read_ready(sock_, reactor_, net::buffer(buf_),
-                   [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+  async_read_ready(sock_, reactor_, net::buffer(buf_), ReadDone{shared_from_this()});
 }
 
 void ClientWatch::on_read(const error_code& ec, std::size_t n) {
@@ -61,9 +117,7 @@ void ClientWatch::on_read(const error_code& ec, std::size_t n) {
       cb();
     }
   }
-  if (auto* t = std::exchange(waker_, nullptr)) {
-    t->cancel();
-  }
+  send_wake({});
 }
 
 }  // namespace sluice::http

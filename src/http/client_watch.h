@@ -8,7 +8,15 @@
 // the speculative recv once the request's read left the socket empty). The read a request armed stays pending
 // after the answer and becomes the next request's read. Bytes it reads are kept (in order) until the session
 // takes them; watching a request stops there, as a close behind them cannot be seen.
+//
+// The session's wait for its next request completes from the read's completion. Its deadline is lazy (as
+// nginx's): one timer per connection, re-armed only when it fires before the deadline of the latest wait, so
+// a request costs no timer insertion and removal. The wait's handler, kept here, owns the session's frame,
+// which owns this watch: a cycle. The read's handler breaks it when the io_context is destroyed with the
+// read pending (the only time a wait can be pending): destroyed without running, it drops the wait.
 #include <array>
+#include <boost/asio/any_completion_handler.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -21,7 +29,9 @@ namespace sluice::http {
 
 class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
-  explicit ClientWatch(tcp::socket& sock) : sock_(sock), reactor_(sock) {}
+  using Clock = std::chrono::steady_clock;
+
+  explicit ClientWatch(tcp::socket& sock) : sock_(sock), reactor_(sock), timer_(sock.get_executor()) {}
 
   // Calls `on_gone` once, on this thread, if the client closes or resets before unwatch(). Replaces an
   // earlier callback. A no-op while disabled, once bytes are pending, or once the client is gone.
@@ -35,9 +45,20 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void cancel();
   // For the session's destructor: cancels, and a read still completing never touches the socket again.
   void detach();
-  // When the pending read completes (bytes, close, error or cancel), `timer` is cancelled: the session waits
-  // on it with its keep-alive timeout. nullptr clears.
-  void wake_on_completion(net::steady_timer* timer) { waker_ = timer; }
+  // The session's wait for the pending read (call it only while busy()): completes with an empty error_code
+  // when the read completed (bytes, close, error or cancel), with net::error::timed_out when `deadline`
+  // passed first. The read stays pending then.
+  template <class Token>
+  auto async_wait_read(Clock::time_point deadline, Token&& token) {
+    return net::async_initiate<Token, void(error_code)>(
+        [this](auto handler, Clock::time_point at) {
+          // Not `waiter_ = ...`: asio 1.81's move assignment wraps the handler in itself, endlessly.
+          net::any_completion_handler<void(error_code)> h(std::move(handler));
+          waiter_.swap(h);
+          arm_deadline(at);
+        },
+        token, deadline);
+  }
 
   // Off while the session holds pipelined bytes it read itself: later bytes must stay behind those.
   void enable(bool on) { enabled_ = on; }
@@ -51,11 +72,21 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  private:
   void arm();
   void on_read(const error_code& ec, std::size_t n);
+  struct ReadDone;
+  void arm_deadline(Clock::time_point deadline);
+  void arm_timer(Clock::time_point at);
+  void on_timer(const error_code& ec, std::uint64_t generation);
+  void send_wake(error_code ec);
 
   tcp::socket& sock_;
   ReadyReactor reactor_;
   std::function<void()> on_gone_;  // set while a request is watching
-  net::steady_timer* waker_ = nullptr;
+  net::any_completion_handler<void(error_code)> waiter_;  // the session's wait, while it waits
+  net::steady_timer timer_;                               // the lazy deadline of the session's wait
+  Clock::time_point deadline_{};                          // of the current (or last) wait
+  Clock::time_point timer_at_{};                          // when the pending timer wait fires
+  std::uint64_t timer_generation_ = 0;  // a re-armed timer's superseded wait completes with an older one
+  bool timer_live_ = false;             // a wait for timer_at_ is pending
   bool armed_ = false;  // a read is pending (possibly cancelled, its handler not yet run)
   bool gone_ = false;
   bool enabled_ = true;

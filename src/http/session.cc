@@ -41,10 +41,7 @@ class ReadDeadline {
 }  // namespace
 
 Session::Session(Worker& worker, tcp::socket socket)
-    : worker_(worker),
-      stream_(std::move(socket)),
-      watch_(std::make_shared<ClientWatch>(stream_.socket())),
-      idle_timer_(stream_.get_executor()) {
+    : worker_(worker), stream_(std::move(socket)), watch_(std::make_shared<ClientWatch>(stream_.socket())) {
   error_code ec;
   stream_.socket().non_blocking(true, ec);  // Responder tries a plain send before an asynchronous write
   entry_.stream = &stream_;
@@ -95,11 +92,8 @@ net::awaitable<bool> Session::read_first_bytes(std::chrono::milliseconds timeout
   if (buffer_.size() == 0 && !watch_->has_pending() && !watch_->gone()) {
     watch_->read_ahead();  // usually still pending: the last request's client watch
     if (watch_->busy()) {
-      idle_timer_.expires_after(timeout);
-      watch_->wake_on_completion(&idle_timer_);
-      auto [ec] = co_await idle_timer_.async_wait(use_tuple);
-      watch_->wake_on_completion(nullptr);
-      if (!ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
+      auto [ec] = co_await watch_->async_wait_read(ClientWatch::Clock::now() + timeout, use_tuple);
+      if (ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
         watch_->cancel();
         co_await settle_watch();
       }

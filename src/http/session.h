@@ -43,7 +43,6 @@ class Session {
   std::shared_ptr<ClientWatch> watch_;
   Request req_;  // reused by every request of the connection: its head storage is allocated once
   h1::BodyDecoder body_;
-  net::steady_timer idle_timer_;  // the wait for the next request; the watch's read cancels it
   SessionEntry entry_;
   unsigned version_ = 11;
 };

@@ -194,6 +194,34 @@ describe('gateway lifecycle: clients that leave, slow clients', () => {
   });
 });
 
+// The wait for a connection's next request has its own deadline, re-armed lazily (client_watch.h): the first
+// wait is bounded by header_timeout, later ones by keepalive_timeout, whichever order they come in.
+describe('gateway lifecycle: keep-alive idle connections', () => {
+  let gw;
+  before(async () => {
+    gw = await startGateway({
+      config: baseConfig({ upstreamUrl: 'http://127.0.0.1:9', server: { header_timeout: '700ms', keepalive_timeout: '1500ms' } }),
+    });
+  });
+  after(async () => { await gw?.kill(); });
+
+  test('an idle keep-alive connection is served past header_timeout and closed after keepalive_timeout', { timeout: 10_000 }, async () => {
+    const get = 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n';
+    // The second request comes 1 s after the first: past header_timeout, within keepalive_timeout.
+    const r = await rawHttp(gw.port, [[0, get], [1000, get]], { timeoutMs: 6000 });
+    assert.ok(r.connected && r.closed, `the gateway must close the idle connection (got ${JSON.stringify(r.data)})`);
+    assert.equal(r.data.match(/HTTP\/1\.1 200 /g)?.length, 2, `both requests answered on one connection: ${r.data}`);
+    // Closed keepalive_timeout after the second answer (~2.5 s), not header_timeout after it (~1.7 s).
+    assert.ok(r.elapsedMs >= 2300 && r.elapsedMs < 4000, `closed after ${r.elapsedMs} ms`);
+  });
+
+  test('a connection that never sends a request is still closed after header_timeout', { timeout: 10_000 }, async () => {
+    const r = await rawHttp(gw.port, '', { timeoutMs: 5000 });
+    assert.ok(r.connected && r.closed);
+    assert.ok(r.elapsedMs >= 600 && r.elapsedMs < 1400, `closed after ${r.elapsedMs} ms (header_timeout 700 ms)`);
+  });
+});
+
 describe('gateway lifecycle: SIGTERM', () => {
   let up;
   before(async () => { up = await startFakeUpstream(); });

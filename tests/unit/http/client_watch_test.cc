@@ -1,5 +1,6 @@
-// ClientWatch on a real loopback TCP pair: a close is reported, pipelined bytes are kept, an unwatched read stays
-// pending and brings the next request (waking the session's timer), a cancel or a close wakes it too.
+// ClientWatch on a real loopback TCP pair: a close is reported, pipelined bytes are kept, an unwatched read
+// stays pending and brings the next request (waking the session's wait), a cancel or a close wakes it too,
+// and the wait's lazy deadline times it out when nothing comes.
 #include "http/client_watch.h"
 
 #include <gtest/gtest.h>
@@ -13,14 +14,33 @@ using Pair = LoopbackPair<>;
 
 std::string contents(const beast::flat_buffer& b) { return beast::buffers_to_string(b.data()); }
 
-// A session-like wait: a long timer the watch cancels when its read completes.
+using Clock = ClientWatch::Clock;
+using namespace std::chrono_literals;
+
+// A session-like wait for the next request; `woken` when the read completed, `timed_out` when the deadline
+// passed first.
 struct Waiter {
-  net::steady_timer timer;
   bool woken = false;
-  explicit Waiter(net::io_context& ioc) : timer(ioc, std::chrono::hours(1)) {
-    timer.async_wait([this](error_code ec) { woken = ec == net::error::operation_aborted; });
+  bool timed_out = false;
+  Waiter(ClientWatch& w, Clock::duration timeout = 1h) {
+    w.async_wait_read(Clock::now() + timeout, [this](error_code ec) {
+      woken = !ec;
+      timed_out = ec == net::error::timed_out;
+    });
   }
 };
+
+// A wait with `timeout` that a request ends at once; the watch then reads for the next one.
+bool first_request_within(Pair& p, ClientWatch& w, Clock::duration timeout) {
+  w.read_ahead();
+  Waiter first{w, timeout};
+  net::write(p.client, net::buffer(std::string_view("A")));
+  p.run(20);
+  beast::flat_buffer b;
+  w.drain_into(b);
+  w.read_ahead();
+  return first.woken && contents(b) == "A";
+}
 
 TEST(ClientWatch, ReportsAClosedClientOnce) {
   Pair p;
@@ -59,8 +79,7 @@ TEST(ClientWatch, UnwatchedReadStaysPendingAndBringsTheNextRequest) {
   w->unwatch();  // the answer is out; the read stays for the next request
   p.run();
   EXPECT_TRUE(w->busy());
-  Waiter waiter{p.ioc};
-  w->wake_on_completion(&waiter.timer);
+  Waiter waiter{*w};
   net::write(p.client, net::buffer(std::string_view("POST /v1/chat/completions")));
   p.run();
   EXPECT_TRUE(waiter.woken);
@@ -78,8 +97,7 @@ TEST(ClientWatch, SilentAfterUnwatchButSeesTheClose) {
   int calls = 0;
   w->watch([&] { ++calls; });
   w->unwatch();
-  Waiter waiter{p.ioc};
-  w->wake_on_completion(&waiter.timer);
+  Waiter waiter{*w};
   p.client.close();
   p.run();
   EXPECT_EQ(calls, 0);
@@ -92,8 +110,7 @@ TEST(ClientWatch, CancelEndsTheReadWithoutCallingBack) {
   auto w = std::make_shared<ClientWatch>(p.server);
   int calls = 0;
   w->watch([&] { ++calls; });
-  Waiter waiter{p.ioc};
-  w->wake_on_completion(&waiter.timer);
+  Waiter waiter{*w};
   w->cancel();
   p.run();
   EXPECT_FALSE(w->busy());
@@ -102,6 +119,82 @@ TEST(ClientWatch, CancelEndsTheReadWithoutCallingBack) {
   EXPECT_EQ(calls, 0);
   w->read_ahead();  // the connection is still usable: the next read arms again
   EXPECT_TRUE(w->busy());
+}
+
+TEST(ClientWatch, WaitTimesOutAtItsDeadlineAndTheReadStaysPending) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  w->read_ahead();
+  Waiter waiter{*w, 30ms};
+  p.run(10);
+  EXPECT_FALSE(waiter.timed_out);
+  p.run(300);
+  EXPECT_TRUE(waiter.timed_out);
+  EXPECT_FALSE(waiter.woken);
+  EXPECT_TRUE(w->busy()) << "the session decides what to do with the read";
+}
+
+TEST(ClientWatch, TimerArmedForAnEarlierWaitIsReArmedToTheLaterDeadline) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  ASSERT_TRUE(first_request_within(p, *w, 40ms));  // arms the timer for 40 ms
+  const auto from = Clock::now();
+  Waiter second{*w, 250ms};  // later than the armed timer: it fires early and re-arms
+  p.run(150);
+  EXPECT_FALSE(second.timed_out) << "timed out after " << (Clock::now() - from) / 1ms << " ms";
+  p.run(500);
+  EXPECT_TRUE(second.timed_out);
+  EXPECT_GE(Clock::now() - from, 250ms);
+}
+
+TEST(ClientWatch, AnEarlierDeadlineThanTheArmedTimerReArmsIt) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  ASSERT_TRUE(first_request_within(p, *w, 1h));
+  Waiter second{*w, 30ms};
+  p.run(400);
+  EXPECT_TRUE(second.timed_out) << "the hour-long timer must not hold a 30 ms wait";
+}
+
+TEST(ClientWatch, DetachReleasesTheWatchFromItsTimerAndRead) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  std::weak_ptr<ClientWatch> weak = w;
+  w->read_ahead();
+  {
+    Waiter waiter{*w, 1h};
+    w->detach();
+    w.reset();
+    p.run(50);
+  }
+  EXPECT_TRUE(weak.expired()) << "a pending read or deadline still owns the watch after detach";
+}
+
+// The waiting session's frame owns the watch, and the watch keeps the wait's handler: destroying the
+// io_context with the read pending must still free both.
+TEST(ClientWatch, DestroyingTheIoContextFreesAWaitingSessionAndItsWatch) {
+  std::weak_ptr<ClientWatch> weak;
+  bool resumed = false;
+  {
+    Pair p;
+    struct Conn {
+      tcp::socket sock;
+      std::shared_ptr<ClientWatch> watch = std::make_shared<ClientWatch>(sock);
+      ~Conn() { watch->detach(); }
+    };
+    auto session = [&]() -> net::awaitable<void> {
+      Conn c{std::move(p.server)};
+      weak = c.watch;
+      c.watch->read_ahead();
+      co_await c.watch->async_wait_read(Clock::now() + 1h, use_tuple);
+      resumed = true;
+    };
+    net::co_spawn(p.ioc, session(), net::detached);
+    p.run(20);
+    ASSERT_FALSE(weak.expired());
+  }
+  EXPECT_FALSE(resumed);
+  EXPECT_TRUE(weak.expired()) << "the waiting session and its watch leaked";
 }
 
 TEST(ClientWatch, ReadAheadBytesGoInFrontOfWhatTheSessionHolds) {
