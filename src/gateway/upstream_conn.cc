@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 
+#include "common/coarse_clock.h"
 #include "http/h1_error.h"
 #include "http/ready_read.h"
 #include "http/send.h"
@@ -210,7 +211,7 @@ UpstreamPool::UpstreamPool(net::any_io_executor ex, const config::Upstream& up, 
     : ex_(ex), up_(up), tls_(tls), resolver_(ex) {}
 
 std::unique_ptr<UpstreamConnection> UpstreamPool::take_idle() {
-  auto now = Clock::now();
+  auto now = CoarseClock::now();
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
@@ -292,7 +293,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn) {
     return;
   }
   conn->requests_++;
-  conn->idle_since_ = Clock::now();
+  conn->idle_since_ = CoarseClock::now();
   conn->clear_deadline();
   if (idle_.size() >= up_.max_idle_connections) {
     idle_.erase(idle_.begin());  // drop the coldest

@@ -25,8 +25,8 @@ class Session {
   net::awaitable<void> run();
 
  private:
-  // The next request's first bytes into buffer_, through the client watch's read (client_watch.h).
-  net::awaitable<bool> read_first_bytes(std::chrono::milliseconds timeout);
+  // True when the next request's first bytes are still to come: the watch's read is pending for them.
+  bool must_wait_for_request();
   // Waits for a cancelled watch read to complete.
   net::awaitable<void> settle_watch();
   // One read of up to `want` more bytes into buffer_.
