@@ -15,24 +15,10 @@ net::awaitable<void> run_leg(Leg& leg, http::Responder& res, UpstreamConnection*
 }
 }  // namespace
 
-net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::duration> hedge_delay,
-                                         http::Responder& res, UpstreamConnection** (&slots)[2],
-                                         const RaceHooks& hooks) {
+net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], Clock::duration hedge_delay, http::Responder& res,
+                                         UpstreamConnection** (&slots)[2], const RaceHooks& hooks) {
   AttemptGate gate;
   RaceResult result;
-  if (!hedge_delay) {
-    // No hedge possible: run inline, no spawn, no timer and no extra trip through the event loop.
-    auto claimed = [&](int id) { hooks.on_claim(legs[id]); };
-    gate.on_claim = claimed;
-    legs[0].spec->gate = &gate;
-    legs[0].started = true;
-    {
-      InFlight counted{*legs[0].host};  // as run_leg, without its frame
-      co_await run_attempt(*legs[0].spec, res, slots[0], legs[0].out);
-    }
-    legs[0].done = true;
-    co_return result;
-  }
   auto ex = co_await net::this_coro::executor;
   net::steady_timer wake{ex, Clock::time_point::max()};
   int last_done = 0;
@@ -57,7 +43,7 @@ net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::du
   };
 
   spawn(0);
-  auto hedge_at = Clock::now() + *hedge_delay;
+  auto hedge_at = Clock::now() + hedge_delay;
   for (;;) {
     if (legs[0].done && (!result.hedged || legs[1].done)) {
       break;

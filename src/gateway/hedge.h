@@ -2,7 +2,7 @@
 // Hedged attempts: the primary attempt runs; if no content arrived within the hedge delay, a second attempt
 // (the hedge) starts on another host, and the two race on the same worker. The first to produce content
 // claims the client (AttemptGate); the other's connection is closed at once (never pooled) and its outcome is
-// marked lost_race. Without a delay this is just the primary attempt.
+// marked lost_race. Without a delay the primary attempt runs alone (SoleLeg).
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,8 +43,27 @@ struct RaceResult {
 
 // `slots[i]` receives leg i's live connection (for a client-gone watcher). Returns once every started leg
 // has finished.
-net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], std::optional<Clock::duration> hedge_delay,
-                                         http::Responder& res, UpstreamConnection** (&slots)[2],
-                                         const RaceHooks& hooks);
+net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], Clock::duration hedge_delay, http::Responder& res,
+                                         UpstreamConnection** (&slots)[2], const RaceHooks& hooks);
+
+// A leg that runs alone (no hedge delay): the caller awaits run_attempt(*leg.spec, ...) while this lives,
+// in its own frame rather than in race_attempts'. Alone it claims nothing: prepare already named its
+// upstream. Counts the attempt in flight on its host.
+class SoleLeg {
+ public:
+  explicit SoleLeg(Leg& leg) : leg_(leg) {
+    leg_.started = true;
+    leg_.host->attempt_started();
+  }
+  ~SoleLeg() {
+    leg_.host->attempt_finished();
+    leg_.done = true;
+  }
+  SoleLeg(const SoleLeg&) = delete;
+  SoleLeg& operator=(const SoleLeg&) = delete;
+
+ private:
+  Leg& leg_;
+};
 
 }  // namespace sluice::gateway

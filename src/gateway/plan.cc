@@ -244,7 +244,13 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       }
       UpstreamConnection** slots[2] = {current, &result.hedge};
       auto race_from = Clock::now();
-      const RaceResult race = co_await race_attempts(legs, hedge_delay, res, slots, hooks);
+      RaceResult race;
+      if (hedge_delay) {
+        race = co_await race_attempts(legs, *hedge_delay, res, slots, hooks);
+      } else {
+        SoleLeg sole{legs[0]};
+        co_await run_attempt(*legs[0].spec, res, slots[0], legs[0].out);
+      }
       const auto race_end = Clock::now();  // also the time the legs' outcomes are recorded at
       result.not_overhead += race_end - race_from;
       result.hedge = nullptr;
@@ -315,9 +321,11 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
             co_await end_stream_with_error(res, result.out.failure);
             co_return;
           }
-          UpstreamConnection** cont_slots[2] = {current, &result.hedge};
           auto cont_from = Clock::now();
-          co_await race_attempts(cont, std::nullopt, res, cont_slots, hooks);
+          {
+            SoleLeg sole{cont[0]};
+            co_await run_attempt(*cont[0].spec, res, current, cont[0].out);
+          }
           result.not_overhead += Clock::now() - cont_from;
           record(cont[0]);
           result.out = cont[0].out;
