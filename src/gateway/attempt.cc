@@ -380,7 +380,10 @@ class Attempt {
       spec_.tap->on_body(spec_.upstream.name, body);
     }
     out_.committed = true;
-    if (!co_await res_.send_body(bhttp::status::ok, "application/json", body)) {
+    const bool sent = res_.send_body_now(bhttp::status::ok, "application/json", body)
+                          ? !res_.broken()
+                          : co_await res_.send_body_rest(body);  // a slow client: the rest under a frame
+    if (!sent) {
       fail(UpstreamFailure::kReset, "client went away");
     } else {
       res_.unwatch();  // answered in full: a client closing now is not a client leaving early

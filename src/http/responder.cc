@@ -114,17 +114,34 @@ net::awaitable<bool> Responder::send(Response res) {
 
 net::awaitable<bool> Responder::send_body(bhttp::status status, std::string_view content_type,
                                           const std::string& body) {
-  status_ = static_cast<unsigned>(status);
-  committed_ = true;
-  std::string head = serialize_head(status_, {{"Content-Type", content_type}}, nullptr,
-                                    static_cast<std::int64_t>(body.size()));
-  std::array<net::const_buffer, 2> bufs{net::buffer(head),
-                                        head_only_ ? net::const_buffer{} : net::buffer(body)};
-  final_write_ = true;
-  if (std::size_t sent = 0; !write_now(bufs, sent)) {
-    co_return co_await write_rest(bufs, sent);
+  if (!send_body_now(status, content_type, body)) {
+    co_return co_await send_body_rest(body);
   }
   co_return !broken_;
+}
+
+bool Responder::send_body_now(bhttp::status status, std::string_view content_type, const std::string& body) {
+  status_ = static_cast<unsigned>(status);
+  committed_ = true;
+  pending_header_ = serialize_head(status_, {{"Content-Type", content_type}}, nullptr,
+                                   static_cast<std::int64_t>(body.size()));
+  std::array<net::const_buffer, 2> bufs{net::buffer(pending_header_),
+                                        head_only_ ? net::const_buffer{} : net::buffer(body)};
+  final_write_ = true;
+  body_sent_from_ = 0;
+  if (write_now(bufs, body_sent_from_)) {
+    pending_header_.clear();
+    return true;
+  }
+  return false;
+}
+
+net::awaitable<bool> Responder::send_body_rest(const std::string& body) {
+  std::array<net::const_buffer, 2> bufs{net::buffer(pending_header_),
+                                        head_only_ ? net::const_buffer{} : net::buffer(body)};
+  const bool ok = co_await write_rest(bufs, body_sent_from_);
+  pending_header_.clear();
+  co_return ok;
 }
 
 net::awaitable<bool> Responder::send_error(bhttp::status status, std::string_view message,

@@ -33,6 +33,11 @@ class Responder {
   net::awaitable<bool> send(Response res);
   // The same without a beast message: status, Content-Type and body (the common answer of the proxy path).
   net::awaitable<bool> send_body(bhttp::status status, std::string_view content_type, const std::string& body);
+  // send_body in two halves, so the common case needs no coroutine frame: true when the socket took the whole
+  // answer at once (or the client is gone: check broken()); false when send_body_rest(body) must write the
+  // rest. `body` must live until then.
+  bool send_body_now(bhttp::status status, std::string_view content_type, const std::string& body);
+  net::awaitable<bool> send_body_rest(const std::string& body);
   // An OpenAI-shaped error: {"error":{"message","type","param":null,"code"}}.
   net::awaitable<bool> send_error(bhttp::status status, std::string_view message, std::string_view type,
                                   std::string_view code, std::string_view retry_after = {});
@@ -100,7 +105,8 @@ class Responder {
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
   std::string request_id_;
-  std::string pending_header_;  // serialized stream header not yet written
+  std::string pending_header_;      // serialized head not yet (fully) written: a stream's, or send_body_now's
+  std::size_t body_sent_from_ = 0;  // of send_body_now's head and body, the bytes the socket took at once
   bool watching_ = false;
   std::function<void()> on_gone_;  // the current watch_client callback
   // Inline: set_header runs a few times per request and must not allocate.

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "loopback_pair.h"
 
 namespace sluice::http {
@@ -55,6 +57,42 @@ TEST(ResponderWatch, ACloseAfterTheWholeAnswerDoesNot) {
     EXPECT_FALSE(res.broken()) << (stream ? "stream" : "body");
     res.unwatch();
   }
+}
+
+// The common answer goes out without a coroutine frame; one the socket cannot take at once is finished by
+// send_body_rest, and the client gets head and body whole.
+TEST(ResponderSend, AnAnswerTheSocketCannotTakeAtOnceIsFinishedAsynchronously) {
+  WatchedPair p;
+  Responder res{p.server, *p.watch, p.req, std::chrono::seconds(5), p.draining};
+  const std::string body(64 << 20, 'x');  // more than loopback socket buffers hold
+  p.server.socket().non_blocking(true);   // as the session sets it
+  ASSERT_FALSE(res.send_body_now(bhttp::status::ok, "application/json", body));
+  std::string got;
+  std::thread reader([&] {
+    std::array<char, 1 << 16> b;
+    error_code ec;
+    for (;;) {
+      const std::size_t n = p.client.read_some(net::buffer(b), ec);
+      got.append(b.data(), n);
+      const auto end = got.find("\r\n\r\n");
+      if (ec || (end != std::string::npos && got.size() - end - 4 >= body.size())) {
+        return;
+      }
+    }
+  });
+  bool sent = false;
+  net::co_spawn(
+      p.ioc, [&]() -> net::awaitable<void> { sent = co_await res.send_body_rest(body); }, net::detached);
+  p.run(20'000);
+  reader.join();
+  EXPECT_TRUE(sent);
+  EXPECT_FALSE(res.broken());
+  const auto end = got.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 200 OK\r\n")) << got.substr(0, end);
+  EXPECT_NE(got.find("Content-Length: 67108864\r\n"), std::string::npos) << got.substr(0, end);
+  EXPECT_TRUE(got.substr(end + 4) == body) << "body of " << got.size() - end - 4 << " bytes";
+  EXPECT_EQ(res.bytes_sent(), got.size());
 }
 
 }  // namespace
