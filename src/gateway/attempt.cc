@@ -116,8 +116,8 @@ class Attempt {
       } else if (spec.stitch && spec.stitch->continuing()) {
         a.keep_conn_ = false;  // a continuation must be a stream: a whole JSON answer cannot be stitched in
         a.fail(UpstreamFailure::kProtocolError, "continuation answered without text/event-stream");
-      } else {
-        co_await a.relay_buffered();
+      } else if (const Relay r = a.relay_buffered_now(); r != Relay::kDone) {
+        co_await a.relay_buffered_rest(r);
       }
     }
     a.lost();  // an attempt cut short because another one won is not the host's failure
@@ -216,7 +216,15 @@ class Attempt {
         fail_io(wec, "upstream request");
         co_return false;
       }
-      auto hec = co_await conn_->read_header();
+      // UpstreamConnection::read_header(), in this frame.
+      conn_->start_header();
+      error_code hec;
+      while (!conn_->header_now(hec)) {
+        auto [rec, n] = co_await conn_->read_some();
+        if ((hec = conn_->finish_header_read(rec, n))) {
+          break;
+        }
+      }
       if (hec) {
         fail_io(hec, "upstream response header");
         co_return false;
@@ -328,61 +336,96 @@ class Attempt {
     }
   }
 
-  net::awaitable<void> relay_buffered() {
-    std::string body;
+  // A buffered (non-stream) answer: read whole, checked, then written in one piece. relay_buffered_now() runs
+  // without a frame as far as the buffered bytes and the socket allow (for the usual answer that came with
+  // its head, to the end); relay_buffered_rest() goes on from where it stopped.
+  enum class Relay { kDone, kRead, kWrite };
+  Relay relay_buffered_now() {
     if (const auto& head = conn_->head();
         head.framing() == http::h1::Framing::kLength && head.content_length() <= spec_.max_response_bytes) {
-      body.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
+      body_.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
     }
     while (!conn_->response_done()) {
       Chunk next;
       if (!chunk_now(next)) {
-        next = co_await read_chunk();
+        return Relay::kRead;
       }
-      auto [ec, got] = next;
-      std::string_view chunk{buf_.data(), got};
-      if (!got_first_ && !chunk.empty()) {
-        auto p = chunk.find_first_not_of(kWhitespace);
-        out_.keepalives += static_cast<std::size_t>(
-            std::count(chunk.begin(), p == std::string_view::npos ? chunk.end() : chunk.begin() + p, '\n'));
-        chunk.remove_prefix(p == std::string_view::npos ? chunk.size() : p);
-      }
-      if (!chunk.empty()) {
-        if (!progress()) {
-          co_return;
-        }
-        if (body.size() + chunk.size() > spec_.max_response_bytes) {
-          fail(UpstreamFailure::kProtocolError, "upstream response exceeds max_response_bytes");
-          co_return;
-        }
-        body.append(chunk);
-      }
-      if (ec) {
-        if (lost()) {
-          co_return;
-        }
-        fail_io(ec, "upstream body");
-        if (body.empty() && out_.keepalives > 0 && out_.failure == UpstreamFailure::kReset) {
-          out_.failure = UpstreamFailure::kEmptyResponse;
-        }
-        co_return;
+      if (!take_body(next)) {
+        return Relay::kDone;
       }
     }
-    if (body.empty()) {
+    return answer_buffered();
+  }
+  net::awaitable<void> relay_buffered_rest(Relay from) {
+    if (from == Relay::kRead) {
+      while (!conn_->response_done()) {
+        Chunk next;
+        if (!chunk_now(next)) {
+          next = co_await read_chunk();
+        }
+        if (!take_body(next)) {
+          co_return;
+        }
+      }
+      from = answer_buffered();
+    }
+    if (from == Relay::kWrite) {
+      answered(co_await res_.send_body_rest(body_));  // a slow client
+    }
+  }
+  // One piece of a buffered body into body_; false when the relay ends here (failed, or lost the race).
+  bool take_body(const Chunk& next) {
+    auto [ec, got] = next;
+    std::string_view chunk{buf_.data(), got};
+    if (!got_first_ && !chunk.empty()) {
+      auto p = chunk.find_first_not_of(kWhitespace);
+      out_.keepalives += static_cast<std::size_t>(
+          std::count(chunk.begin(), p == std::string_view::npos ? chunk.end() : chunk.begin() + p, '\n'));
+      chunk.remove_prefix(p == std::string_view::npos ? chunk.size() : p);
+    }
+    if (!chunk.empty()) {
+      if (!progress()) {
+        return false;
+      }
+      if (body_.size() + chunk.size() > spec_.max_response_bytes) {
+        fail(UpstreamFailure::kProtocolError, "upstream response exceeds max_response_bytes");
+        return false;
+      }
+      body_.append(chunk);
+    }
+    if (ec) {
+      if (lost()) {
+        return false;
+      }
+      fail_io(ec, "upstream body");
+      if (body_.empty() && out_.keepalives > 0 && out_.failure == UpstreamFailure::kReset) {
+        out_.failure = UpstreamFailure::kEmptyResponse;
+      }
+      return false;
+    }
+    return true;
+  }
+  // The whole body: checked, then written; kWrite when the socket did not take it at once.
+  Relay answer_buffered() {
+    if (body_.empty()) {
       fail(UpstreamFailure::kEmptyResponse, "upstream body had no content");
-      co_return;
+      return Relay::kDone;
     }
-    if (!openai::validate_response(body, out_.usage)) {
+    if (!openai::validate_response(body_, out_.usage)) {
       fail(UpstreamFailure::kProtocolError, "upstream body is not valid JSON");
-      co_return;
+      return Relay::kDone;
     }
     if (spec_.tap) {
-      spec_.tap->on_body(spec_.upstream.name, body);
+      spec_.tap->on_body(spec_.upstream.name, body_);
     }
     out_.committed = true;
-    const bool sent = res_.send_body_now(bhttp::status::ok, "application/json", body)
-                          ? !res_.broken()
-                          : co_await res_.send_body_rest(body);  // a slow client: the rest under a frame
+    if (!res_.send_body_now(bhttp::status::ok, "application/json", body_)) {
+      return Relay::kWrite;
+    }
+    answered(!res_.broken());
+    return Relay::kDone;
+  }
+  void answered(bool sent) {
     if (!sent) {
       fail(UpstreamFailure::kReset, "client went away");
     } else {
@@ -440,6 +483,7 @@ class Attempt {
   bool got_first_ = false;
   bool keep_conn_ = true;
   std::span<char> buf_;  // the connection's scratch buffer
+  std::string body_;     // a buffered answer (relay_buffered_now)
 };
 }  // namespace
 

@@ -133,40 +133,58 @@ error_code UpstreamConnection::finish_read(error_code ec, std::size_t n) {
 }
 
 net::awaitable<error_code> UpstreamConnection::read_header() {
-  head_read_ = false;
-  std::size_t scan_from = 0;
-  for (;;) {
-    if (buffer_.size() > 0) {
-      std::size_t used = 0;
-      const auto e = h1::parse_response(buffer_view(buffer_), head_, used, scan_from);
-      if (e == h1::Error::kNone) {
-        buffer_.consume(used);
-        scan_from = 0;
-        const unsigned status = head_.status();
-        if (status >= 100 && status < 200 && status != 101) {
-          continue;  // interim (100 Continue, 103 Early Hints): the final head follows
-        }
-        head_read_ = true;
-        body_.reset(head_.framing(), head_.content_length());
-        co_return error_code{};
-      }
-      if (e != h1::Error::kNeedMore) {
-        co_return h1::make_error_code(e);
-      }
-    }
-    if (watchdog_->fired) {  // it fired while nothing was pending
-      co_return error_code(beast::error::timeout);
-    }
+  start_header();
+  error_code ec;
+  while (!header_now(ec)) {
     auto [rec, n] = co_await read_some();
-    const error_code ec = finish_read(rec, n);
-    if (ec == net::error::eof) {
-      co_return buffer_.size() > 0 ? error_code(bhttp::error::partial_message)
-                                   : error_code(bhttp::error::end_of_stream);
-    }
-    if (ec) {
-      co_return ec;
+    if ((ec = finish_header_read(rec, n))) {
+      break;
     }
   }
+  co_return ec;
+}
+
+void UpstreamConnection::start_header() {
+  head_read_ = false;
+  head_scan_ = 0;
+}
+
+bool UpstreamConnection::header_now(error_code& ec) {
+  while (buffer_.size() > 0) {
+    std::size_t used = 0;
+    const auto e = h1::parse_response(buffer_view(buffer_), head_, used, head_scan_);
+    if (e == h1::Error::kNeedMore) {
+      break;
+    }
+    if (e != h1::Error::kNone) {
+      ec = h1::make_error_code(e);
+      return true;
+    }
+    buffer_.consume(used);
+    head_scan_ = 0;
+    const unsigned status = head_.status();
+    if (status >= 100 && status < 200 && status != 101) {
+      continue;  // interim (100 Continue, 103 Early Hints): the final head follows
+    }
+    head_read_ = true;
+    body_.reset(head_.framing(), head_.content_length());
+    ec = {};
+    return true;
+  }
+  if (watchdog_->fired) {  // it fired while nothing was pending
+    ec = beast::error::timeout;
+    return true;
+  }
+  return false;
+}
+
+error_code UpstreamConnection::finish_header_read(error_code ec, std::size_t n) {
+  ec = finish_read(ec, n);
+  if (ec == net::error::eof) {
+    return buffer_.size() > 0 ? error_code(bhttp::error::partial_message)
+                              : error_code(bhttp::error::end_of_stream);
+  }
+  return ec;
 }
 
 bool UpstreamConnection::read_body_now(std::span<char> out, std::tuple<error_code, std::size_t>& result) {

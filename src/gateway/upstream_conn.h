@@ -56,6 +56,16 @@ class UpstreamConnection {
   // h1 parse errors (h1_error.h), end_of_stream when the peer closed before sending a byte, partial_message
   // when it closed mid-head.
   net::awaitable<error_code> read_header();
+  // read_header in parts, so a caller's frame can hold the loop (the head usually comes in one read):
+  // start_header(), then while !header_now(ec): await read_some() and pass its result to
+  // finish_header_read(), stopping on an error. header_now is true once the head is read or failed (`ec`).
+  void start_header();
+  bool header_now(error_code& ec);
+  error_code finish_header_read(error_code ec, std::size_t n);
+  // One read into the connection's buffer, straight on the socket (plain) or through TLS: no beast stream
+  // layer, no per-operation timer. Not a coroutine: the caller awaits the operation itself, having checked
+  // the watchdog (header_now does), and passes the result on.
+  net::awaitable<std::tuple<error_code, std::size_t>> read_some();
   const h1::ResponseHead& head() const { return head_; }
   // Body bytes into `out`, buffered ones first: returns once some arrived (as many as are buffered, up to
   // out.size()) or the body is complete. partial_message when the peer closes before the body ends.
@@ -71,10 +81,6 @@ class UpstreamConnection {
   friend class UpstreamPool;
   static beast::tcp_stream& lowest(Plain& s) { return s; }
   static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
-  // One read into buffer_, straight on the socket (plain) or through TLS: no beast stream layer, no
-  // per-operation timer. Not a coroutine: the caller awaits the operation itself (one frame less per read),
-  // having checked the watchdog, and passes the result to finish_read().
-  net::awaitable<std::tuple<error_code, std::size_t>> read_some();
   error_code finish_read(error_code ec, std::size_t n);
   error_code timed_out_or(error_code ec) const;
   void arm_watchdog(Clock::time_point at);
@@ -93,6 +99,7 @@ class UpstreamConnection {
   h1::ResponseHead head_;  // reused: its storage is allocated once per connection
   h1::BodyDecoder body_;
   bool head_read_ = false;
+  std::size_t head_scan_ = 0;  // where the search for the head's end resumes
   std::unique_ptr<char[]> scratch_;
   net::steady_timer watchdog_timer_;
   std::shared_ptr<Watchdog> watchdog_;
