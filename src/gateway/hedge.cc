@@ -3,12 +3,6 @@
 namespace sluice::gateway {
 
 namespace {
-struct InFlight {
-  routing::HostState& h;
-  explicit InFlight(routing::HostState& host) : h(host) { h.attempt_started(); }
-  ~InFlight() { h.attempt_finished(); }
-};
-
 net::awaitable<void> run_leg(Leg& leg, http::Responder& res, UpstreamConnection** slot) {
   InFlight counted{*leg.host};
   co_await run_attempt(*leg.spec, res, slot, leg.out);

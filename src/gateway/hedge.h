@@ -46,24 +46,31 @@ struct RaceResult {
 net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], Clock::duration hedge_delay, http::Responder& res,
                                          UpstreamConnection** (&slots)[2], const RaceHooks& hooks);
 
+// Counts an attempt in flight on its host while it lives.
+class InFlight {
+ public:
+  explicit InFlight(routing::HostState& host) : h_(host) { h_.attempt_started(); }
+  ~InFlight() { h_.attempt_finished(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  routing::HostState& h_;
+};
+
 // A leg that runs alone (no hedge delay): the caller awaits run_attempt(*leg.spec, ...) while this lives,
 // in its own frame rather than in race_attempts'. Alone it claims nothing: prepare already named its
-// upstream. Counts the attempt in flight on its host.
+// upstream. Marks the leg started, then done, and counts it in flight on its host.
 class SoleLeg {
  public:
-  explicit SoleLeg(Leg& leg) : leg_(leg) {
-    leg_.started = true;
-    leg_.host->attempt_started();
-  }
-  ~SoleLeg() {
-    leg_.host->attempt_finished();
-    leg_.done = true;
-  }
+  explicit SoleLeg(Leg& leg) : leg_(leg), counted_(*leg.host) { leg_.started = true; }
+  ~SoleLeg() { leg_.done = true; }
   SoleLeg(const SoleLeg&) = delete;
   SoleLeg& operator=(const SoleLeg&) = delete;
 
  private:
   Leg& leg_;
+  InFlight counted_;
 };
 
 }  // namespace sluice::gateway

@@ -49,13 +49,12 @@ void ClientWatch::detach() {
 
 void ClientWatch::arm_deadline(Clock::time_point deadline) {
   deadline_ = deadline;
-  if (!timer_live_ || timer_at_ > deadline) {
+  if (!timer_live_ || timer_.expiry() > deadline) {
     arm_timer(deadline);
   }
 }
 
 void ClientWatch::arm_timer(Clock::time_point at) {
-  timer_at_ = at;
   timer_live_ = true;
   timer_.expires_at(at);  // a wait still pending completes as aborted, with a stale generation
   timer_.async_wait(

@@ -84,9 +84,8 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   net::any_completion_handler<void(error_code)> waiter_;  // the session's wait, while it waits
   net::steady_timer timer_;                               // the lazy deadline of the session's wait
   Clock::time_point deadline_{};                          // of the current (or last) wait
-  Clock::time_point timer_at_{};                          // when the pending timer wait fires
   std::uint64_t timer_generation_ = 0;  // a re-armed timer's superseded wait completes with an older one
-  bool timer_live_ = false;             // a wait for timer_at_ is pending
+  bool timer_live_ = false;             // a wait for timer_.expiry() is pending
   bool armed_ = false;  // a read is pending (possibly cancelled, its handler not yet run)
   bool gone_ = false;
   bool enabled_ = true;
