@@ -1,8 +1,8 @@
 #pragma once
-// Builds a short text from many small pieces (an HTTP head: ~40 of them) through a raw cursor. Each
-// std::string::append re-checks capacity and calls out of line; here a piece is a bounds check and a memcpy,
-// and the string is grown rarely.
-#include <algorithm>
+// Builds a short text from many small pieces (an HTTP head: ~40 of them). The pieces go into a buffer on the
+// stack, and the string receives them in one append when the writer ends (or when the buffer fills). A
+// std::string built piece by piece re-checks its capacity and calls out of line for each piece, and one
+// resized in advance to write into would be zero-filled first.
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -13,51 +13,79 @@ namespace sluice {
 
 class StringWriter {
  public:
-  // Writes after what `out` holds; `reserve` is the expected final size (it grows past it when needed).
-  StringWriter(std::string& out, std::size_t reserve) : out_(out), used_(out.size()) {
-    out_.resize(std::max(reserve, used_ + 64));
-  }
-  // Trims `out` to what was written.
-  ~StringWriter() { out_.resize(used_); }
+  // Writes after what `out` holds.
+  explicit StringWriter(std::string& out) : out_(out) {}
+  ~StringWriter() { out_.append(buf_, used_); }
   StringWriter(const StringWriter&) = delete;
   StringWriter& operator=(const StringWriter&) = delete;
 
-  StringWriter& operator<<(std::string_view s) {
-    char* p = room(s.size());
-    if (!s.empty()) {
-      std::memcpy(p, s.data(), s.size());
+  [[gnu::always_inline]] StringWriter& operator<<(std::string_view s) {
+    if (s.size() > kBuffer - used_) [[unlikely]] {
+      spill(s);
+    } else if (!s.empty()) {
+      std::memcpy(buf_ + used_, s.data(), s.size());
+      used_ += s.size();
     }
-    used_ += s.size();
     return *this;
   }
-  StringWriter& operator<<(char c) {
-    *room(1) = c;
-    ++used_;
+  [[gnu::always_inline]] StringWriter& operator<<(char c) {
+    if (used_ == kBuffer) [[unlikely]] {
+      flush();
+    }
+    buf_[used_++] = c;
     return *this;
   }
   template <class Int>
   requires(std::is_integral_v<Int> && !std::is_same_v<Int, char> && !std::is_same_v<Int, bool>) StringWriter&
   operator<<(Int n) {
-    char* p = room(24);
-    used_ = static_cast<std::size_t>(std::to_chars(p, p + 24, n).ptr - out_.data());
+    if (kBuffer - used_ < kIntChars) [[unlikely]] {
+      flush();
+    }
+    used_ = static_cast<std::size_t>(std::to_chars(buf_ + used_, buf_ + kBuffer, n).ptr - buf_);
     return *this;
   }
   // One HTTP header line, "name: value\r\n".
-  void field(std::string_view name, std::string_view value) {
-    *this << name << std::string_view(": ") << value << std::string_view("\r\n");
+  [[gnu::always_inline]] void field(std::string_view name, std::string_view value) {
+    const std::size_t n = name.size() + value.size() + 4;
+    if (n > kBuffer - used_) [[unlikely]] {
+      *this << name << std::string_view(": ") << value << std::string_view("\r\n");
+      return;
+    }
+    char* p = buf_ + used_;
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+    std::memcpy(p, ": ", 2);
+    p += 2;
+    if (!value.empty()) {
+      std::memcpy(p, value.data(), value.size());
+      p += value.size();
+    }
+    std::memcpy(p, "\r\n", 2);
+    used_ += n;
   }
 
  private:
-  // Where `n` more bytes go.
-  char* room(std::size_t n) {
-    if (out_.size() - used_ < n) [[unlikely]] {
-      out_.resize(std::max(out_.size() * 2, used_ + n));
+  static constexpr std::size_t kBuffer = 1024;
+  static constexpr std::size_t kIntChars = 24;  // any 64-bit integer, sign included
+
+  void flush() {
+    out_.append(buf_, used_);
+    used_ = 0;
+  }
+  // A piece that does not fit what is left of the buffer.
+  void spill(std::string_view s) {
+    flush();
+    if (s.size() >= kBuffer) {
+      out_.append(s);
+    } else {
+      std::memcpy(buf_, s.data(), s.size());
+      used_ = s.size();
     }
-    return out_.data() + used_;
   }
 
   std::string& out_;
-  std::size_t used_;
+  std::size_t used_ = 0;
+  char buf_[kBuffer];
 };
 
 }  // namespace sluice

@@ -93,7 +93,7 @@ class Attempt {
       : spec_(spec), res_(res), cur_(cur), out_(out) {
     out_ = AttemptOutcome{};
     const auto& t = spec.upstream.timeouts;
-    start_ = Clock::now();
+    start_ = spec.started != Clock::time_point{} ? spec.started : Clock::now();
     total_deadline_ = std::min(spec.deadline, start_ + t.total);
     first_deadline_ = std::min(total_deadline_, start_ + t.first_token);
   }
@@ -220,7 +220,7 @@ class Attempt {
       conn_->start_header();
       error_code hec;
       while (!conn_->header_now(hec)) {
-        auto [rec, n] = co_await conn_->read_some();
+        auto [rec, n] = co_await conn_->read_some(await_tuple);
         if ((hec = conn_->finish_header_read(rec, n))) {
           break;
         }

@@ -41,6 +41,9 @@ struct AttemptSpec {
   // Mid-stream failover: when set, a stream that breaks after content was sent is left open for the caller
   // (outcome.broken_stream) instead of being closed with an error event; continuation attempts write into it.
   StreamStitch* stitch = nullptr;
+  // When the caller just read the clock before starting the attempt: its start (TTFT, deadlines). Unset,
+  // the attempt reads the clock itself.
+  Clock::time_point started{};
 };
 
 struct AttemptOutcome {

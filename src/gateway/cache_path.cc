@@ -7,6 +7,7 @@
 
 #include "cache/key.h"
 #include "cache/shape.h"
+#include "common/coarse_clock.h"
 #include "gateway/gateway.h"
 #include "http/openai_error.h"
 #include "ledger/pricing.h"
@@ -17,8 +18,7 @@ namespace {
 using cache::FlightState;
 
 std::int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(CoarseWallClock::now().time_since_epoch())
       .count();
 }
 

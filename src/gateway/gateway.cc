@@ -96,19 +96,20 @@ void ProxyHandler::on_drain() {
   }
 }
 
-std::string ProxyHandler::make_request_id(const http::Request& req) {
+void ProxyHandler::set_request_id(const http::Request& req, http::Responder& res) {
   auto given = req["x-request-id"];
-  if (!given.empty() && given.size() <= 128 &&
+  if (!given.empty() && given.size() <= http::Responder::kMaxRequestId &&
       given.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
           std::string_view::npos) {
-    return std::string(given);
+    res.set_request_id(given);
+    return;
   }
   std::uint64_t v = id_prefix_ + (++id_counter_ * 0x9E3779B97F4A7C15ull);
-  std::string id(16, '0');  // 16 hex digits, by hand: this runs for every request
+  char id[16];  // 16 hex digits, by hand: this runs for every request
   for (int i = 15; i >= 0; --i, v >>= 4) {
-    id[static_cast<std::size_t>(i)] = "0123456789abcdef"[v & 0xf];
+    id[i] = "0123456789abcdef"[v & 0xf];
   }
-  return id;
+  res.set_request_id({id, sizeof id});
 }
 
 const std::string* ProxyHandler::identify(const http::Request& req, std::string_view& why) const {
@@ -150,7 +151,7 @@ std::optional<Endpoint> endpoint_of(std::string_view path) {
 // Not a coroutine: an authorized POST to an OpenAI endpoint goes straight to proxy()'s frame, everything
 // else (probes, metrics, models, errors) to answer_other().
 net::awaitable<void> ProxyHandler::handle(http::Request& req, http::Responder& res) {
-  res.set_request_id(make_request_id(req));
+  set_request_id(req, res);
   if (req.method() == bhttp::verb::post) {
     const std::string_view path = route_path(req.target());
     std::string_view why;

@@ -52,6 +52,8 @@ struct PlanInput {
   Clock::time_point deadline;
   RelayTap* tap = nullptr;          // coalescing: joiners read what this request relays
   bool strip_usage_chunk = false;   // include_usage was added for the ledger, not asked by the client
+  Clock::time_point
+      now{};  // a clock reading for the first attempt when nothing waited since (unset: read it)
 };
 
 struct PlanResult {
@@ -80,7 +82,8 @@ class ProxyHandler : public http::Handler {
   // Not a coroutine: the common case needs no frame.
   const std::string* identify(const http::Request& req, std::string_view& why) const;
   static net::awaitable<void> unauthorized(http::Responder& res, std::string_view why);
-  std::string make_request_id(const http::Request& req);
+  // The client's x-request-id when it is a safe token of at most 128 bytes, else a fresh 16-hex-digit id.
+  void set_request_id(const http::Request& req, http::Responder& res);
   // Tries deployments of the group, then its fallbacks: retries with backoff within budget and deadline.
   // Fills `result` as it goes, so an abandoned request (client gone) still logs what was measured.
   net::awaitable<void> run_plan(const PlanInput& in, http::Responder& res, UpstreamConnection** current,

@@ -53,7 +53,7 @@ net::awaitable<RaceResult> race_attempts(Leg (&legs)[2], Clock::duration hedge_d
       continue;
     }
     wake.expires_at(may_hedge ? hedge_at : Clock::time_point::max());
-    co_await wake.async_wait(use_tuple);
+    co_await wake.async_wait(await_tuple);
   }
   result.answer = gate.winner() != AttemptGate::kNobody ? gate.winner() : last_done;
   co_return result;

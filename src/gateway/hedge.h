@@ -23,7 +23,7 @@ struct Leg {
   std::optional<AttemptSpec> spec;
   AttemptOutcome out;
   StreamStitch stitch;  // this leg's view of the stream (mid-stream failover); the winner's is kept
-  std::unique_ptr<KeyLease> key;  // the provider key this leg is sent with
+  std::optional<KeyLease> key;  // the provider key this leg is sent with
   bool started = false;
   bool done = false;
 };

@@ -3,6 +3,8 @@
 // request deadline as brakes — then fall back to the next model group.
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 #include "common/string_writer.h"
 #include "gateway/forward_headers.h"
 #include "gateway/gateway.h"
@@ -30,7 +32,7 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
                                std::string_view request_id, std::string_view api_key) {
   std::string h;
   {
-    StringWriter w(h, 512);
+    StringWriter w(h);
     w << "POST "sv << up.base_path << in.path << " HTTP/1.1\r\n"sv;
     for (const auto f : in.client) {
       if (forwardable_header(f.name)) {
@@ -115,13 +117,14 @@ struct RetryGuard {
 net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder& res,
                                             UpstreamConnection** current, PlanResult& result) {
   const auto chain = chain_of(in.group);
+  Clock::time_point fresh = in.now;
   for (const routing::Group* g : chain) {
     const config::Model& model = *g->model;
     ActiveGuard active{*g->budget};
     routing::HostMask tried(g->hosts.size());
     const std::uint64_t affinity = routing::prefix_key(in.body, model.affinity.prefix_bytes);
     for (unsigned t = 0; t < model.retry.max_attempts; ++t) {
-      auto now = Clock::now();
+      auto now = fresh != Clock::time_point{} ? std::exchange(fresh, {}) : Clock::now();
       std::size_t idx = state_.router->pick(*g, avoid_paced(*g, tried, now), rng_, now, affinity);
       RetryGuard retry_slot;
       if (result.attempts > 0) {
@@ -162,7 +165,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
       tried[idx] = true;
       // The primary leg's provider key; may wait for a rate-limit window when the deadline allows.
       Leg legs[2];
-      legs[0].key = std::make_unique<KeyLease>(*g->hosts[idx]);
+      legs[0].key.emplace(*g->hosts[idx]);
       {
         const auto key_from = now;  // nothing waited since `now` was read (a backoff sleep re-read it)
         bool have_key = legs[0].key->try_take(key_from);
@@ -195,7 +198,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         }
         std::string_view body = leg.rewritten.empty() ? std::string_view(in.body) : std::string_view(leg.rewritten);
         if (!leg.key) {
-          leg.key = std::make_unique<KeyLease>(*leg.host);
+          leg.key.emplace(*leg.host);
           leg.key->take_now(Clock::now());  // hedges and continuations do not wait for a key
         }
         leg.head = build_request_head(in, up, body.size(), res.request_id(), leg.key->secret());
@@ -249,6 +252,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         race = co_await race_attempts(legs, *hedge_delay, res, slots, hooks);
       } else {
         SoleLeg sole{legs[0]};
+        legs[0].spec->started = race_from;
         co_await run_attempt(*legs[0].spec, res, slots[0], legs[0].out);
       }
       const auto race_end = Clock::now();  // also the time the legs' outcomes are recorded at

@@ -112,7 +112,13 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   admission::Admitted admitted;  // holds the key's and the group's slots until the answer is sent
   const admission::AdmitInput admit_in(*state_.admission, *state_.router, key_name, req["x-priority"], view,
                                        req.body(), *group, deadline);
-  if (!admission::admit_now(admit_in, res, admitted) && !co_await admission::admit(admit_in, res, admitted)) {
+  // `started` stands in for the clock until something waits (routing and key pacing need no finer time).
+  Clock::time_point fresh = started;
+  const bool admitted_now = admission::admit_now(admit_in, res, admitted);
+  if (!admitted_now) {
+    fresh = {};  // admit() may queue
+  }
+  if (!admitted_now && !co_await admission::admit(admit_in, res, admitted)) {
     admitted.log_to(log);
     finish_log(admitted.failure);
     co_return;
@@ -124,6 +130,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   CacheTicket ticket = cache_admit(*state_.cache, *state_.config, ep == Endpoint::kChatCompletions, path, *group,
                                    key_name, req, body, view);
   if (cache_may_answer(ticket, res)) {
+    fresh = {};
     if (auto served = co_await cache_answer(*state_.cache, *state_.config, ticket, *group, key_name, res);
         !served.empty()) {
       log.detail = served;  // "cache_hit" | "coalesced"
@@ -133,7 +140,7 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   }
   // The ledger needs usage on every stream; the extra chunk is stripped again when the client did not ask.
   const bool strip_usage = view.stream && openai::request_stream_usage(body);
-  PlanInput in{*group, path, req, body, view.model, view.stream, deadline, ticket.tap(), strip_usage};
+  PlanInput in{*group, path, req, body, view.model, view.stream, deadline, ticket.tap(), strip_usage, fresh};
   UpstreamConnection* current = nullptr;
   PlanResult plan;
   // The client leaving must stop the upstream at once (we stop paying for tokens nobody reads), unless

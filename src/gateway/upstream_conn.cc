@@ -114,17 +114,9 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::write_re
                                                                                    std::size_t sent) {
   auto rest = http::unsent(request, sent);
   auto [ec, n] = std::holds_alternative<Plain>(stream_)
-                     ? co_await net::async_write(std::get<Plain>(stream_).socket(), rest, use_tuple)
-                     : co_await net::async_write(std::get<Tls>(stream_), rest, use_tuple);
+                     ? co_await net::async_write(std::get<Plain>(stream_).socket(), rest, await_tuple)
+                     : co_await net::async_write(std::get<Tls>(stream_), rest, await_tuple);
   co_return std::tuple{timed_out_or(ec), sent + n};
-}
-
-net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_some() {
-  auto space = buffer_.prepare(kScratchBytes);
-  if (auto* plain = std::get_if<Plain>(&stream_)) {
-    return http::async_read_ready(plain->socket(), reactor_, space, use_tuple);
-  }
-  return std::get<Tls>(stream_).async_read_some(space, use_tuple);
 }
 
 error_code UpstreamConnection::finish_read(error_code ec, std::size_t n) {
@@ -136,7 +128,7 @@ net::awaitable<error_code> UpstreamConnection::read_header() {
   start_header();
   error_code ec;
   while (!header_now(ec)) {
-    auto [rec, n] = co_await read_some();
+    auto [rec, n] = co_await read_some(await_tuple);
     if ((ec = finish_header_read(rec, n))) {
       break;
     }
@@ -212,7 +204,7 @@ net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_bod
     if (watchdog_->fired) {  // it fired while nothing was pending
       co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
     }
-    auto [rec, n] = co_await read_some();
+    auto [rec, n] = co_await read_some(await_tuple);
     const error_code ec = finish_read(rec, n);
     if (ec == net::error::eof) {
       co_return std::tuple{

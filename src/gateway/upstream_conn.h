@@ -57,15 +57,27 @@ class UpstreamConnection {
   // when it closed mid-head.
   net::awaitable<error_code> read_header();
   // read_header in parts, so a caller's frame can hold the loop (the head usually comes in one read):
-  // start_header(), then while !header_now(ec): await read_some() and pass its result to
+  // start_header(), then while !header_now(ec): await read_some(await_tuple) and pass its result to
   // finish_header_read(), stopping on an error. header_now is true once the head is read or failed (`ec`).
   void start_header();
   bool header_now(error_code& ec);
   error_code finish_header_read(error_code ec, std::size_t n);
   // One read into the connection's buffer, straight on the socket (plain) or through TLS: no beast stream
-  // layer, no per-operation timer. Not a coroutine: the caller awaits the operation itself, having checked
-  // the watchdog (header_now does), and passes the result on.
-  net::awaitable<std::tuple<error_code, std::size_t>> read_some();
+  // layer, no per-operation timer. An asynchronous operation (completes with error_code, bytes): the caller
+  // awaits it with await_tuple, having checked the watchdog (header_now does), and passes the result on.
+  template <class Token>
+  auto read_some(Token&& token) {
+    return net::async_initiate<Token, void(error_code, std::size_t)>(
+        [this](auto handler) {
+          auto space = buffer_.prepare(kScratchBytes);
+          if (auto* plain = std::get_if<Plain>(&stream_)) {
+            http::async_read_ready(plain->socket(), reactor_, space, std::move(handler));
+          } else {
+            std::get<Tls>(stream_).async_read_some(space, std::move(handler));
+          }
+        },
+        token);
+  }
   const h1::ResponseHead& head() const { return head_; }
   // Body bytes into `out`, buffered ones first: returns once some arrived (as many as are buffered, up to
   // out.size()) or the body is complete. partial_message when the peer closes before the body ends.

@@ -19,4 +19,8 @@ inline std::string_view buffer_view(const beast::flat_buffer& b) {
 
 // Errors are values on the data path: every await returns (error_code, ...) instead of throwing.
 inline constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+// The same for a hot path: `co_await op(..., await_tuple)` awaits the operation in the awaiting coroutine's
+// own frame, where use_tuple allocates a frame for each operation (asio 1.81 awaits deferred operations
+// directly).
+inline constexpr auto await_tuple = net::as_tuple(net::deferred);
 }  // namespace sluice

@@ -34,7 +34,7 @@ template <class Buffers>
 net::awaitable<bool> Responder::write_rest(const Buffers& buffers, std::size_t sent) {
   auto rest = unsent(buffers, sent);
   stream_.expires_after(write_timeout_);
-  auto [ec, n] = co_await net::async_write(stream_, rest, use_tuple);
+  auto [ec, n] = co_await net::async_write(stream_, rest, await_tuple);
   stream_.expires_never();
   bytes_sent_ += n;
   if (ec) {
@@ -49,7 +49,7 @@ net::awaitable<bool> Responder::write_rest(const Buffers& buffers, std::size_t s
 std::string Responder::serialize_head(unsigned status, std::initializer_list<Field> own,
                                       const bhttp::fields* fields, std::int64_t content_length) const {
   auto decorated = [this](std::string_view name) {
-    if (!request_id_.empty() && beast::iequals(name, "x-request-id")) {
+    if (request_id_len_ != 0 && beast::iequals(name, "x-request-id")) {
       return true;
     }
     for (const auto& [k, v] : extra_headers_) {
@@ -61,7 +61,7 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
   };
   std::string out;
   {
-    StringWriter w(out, 384);
+    StringWriter w(out);
     w << (version_ == 10 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv) << status << ' '
       << bhttp::obsolete_reason(static_cast<bhttp::status>(status)) << "\r\n"sv;
     for (const auto& [k, v] : own) {
@@ -78,8 +78,8 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
         w.field(f.name_string(), f.value());
       }
     }
-    if (!request_id_.empty()) {
-      w.field("x-request-id", request_id_);
+    if (request_id_len_ != 0) {
+      w.field("x-request-id", request_id());
     }
     for (const auto& [k, v] : extra_headers_) {
       w.field(k, v);

@@ -1,7 +1,11 @@
 #pragma once
 // How a request handler answers its client: a whole response, or a chunked stream written piece by piece.
 // Each write awaits the socket, so a slow client slows the producer instead of growing a buffer (backpressure).
+#include <algorithm>
+#include <array>
 #include <boost/container/small_vector.hpp>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -70,9 +74,14 @@ class Responder {
   bool keep_alive() const { return keep_alive_ && !broken_ && !draining_; }
   void set_keep_alive(bool v) { keep_alive_ = keep_alive_ && v; }
   unsigned status() const { return status_; }
-  // Echoed as x-request-id on every response this responder writes.
-  void set_request_id(std::string id) { request_id_ = std::move(id); }
-  const std::string& request_id() const { return request_id_; }
+  // Echoed as x-request-id on every response this responder writes. Kept inline: it is set for every
+  // request, and a generated id (16 hex digits) is one byte too long for std::string's inline storage.
+  static constexpr std::size_t kMaxRequestId = 128;
+  void set_request_id(std::string_view id) {
+    request_id_len_ = static_cast<std::uint8_t>(std::min(id.size(), kMaxRequestId));
+    std::memcpy(request_id_.data(), id.data(), request_id_len_);
+  }
+  std::string_view request_id() const { return {request_id_.data(), request_id_len_}; }
   // Set on every response written from now on (e.g. which upstream answered); replaces an earlier value.
   // `name` must outlive the responder (a string literal): it is not copied.
   void set_header(std::string_view name, std::string value) {
@@ -104,7 +113,8 @@ class Responder {
   bool final_write_ = false;   // the answer's last bytes went to the socket (a failed write still breaks it)
   unsigned status_ = 0;
   std::size_t bytes_sent_ = 0;
-  std::string request_id_;
+  std::array<char, kMaxRequestId> request_id_;
+  std::uint8_t request_id_len_ = 0;
   std::string pending_header_;      // serialized head not yet (fully) written: a stream's, or send_body_now's
   std::size_t body_sent_from_ = 0;  // of send_body_now's head and body, the bytes the socket took at once
   bool watching_ = false;

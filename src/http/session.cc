@@ -98,7 +98,7 @@ bool Session::must_wait_for_request() {
 }
 
 net::awaitable<error_code> Session::read_more(std::size_t want) {
-  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), use_tuple);
+  auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(want), await_tuple);
   buffer_.commit(n);
   co_return ec;
 }
@@ -190,7 +190,7 @@ net::awaitable<void> Session::run() {
     // than in a helper coroutine: a frame less per request.
     if (must_wait_for_request()) {
       const auto timeout = first ? opts.header_timeout : opts.keepalive_timeout;
-      auto [ec] = co_await watch_->async_wait_read(CoarseClock::now() + timeout, use_tuple);
+      auto [ec] = co_await watch_->async_wait_read(CoarseClock::now() + timeout, await_tuple);
       if (ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
         watch_->cancel();
         co_await settle_watch();

@@ -66,7 +66,7 @@ TEST(StringsEqualsLower, AgreesWithAByteByByteReferenceForEveryByteAndPosition) 
 TEST(StringWriter, AppendsPiecesNumbersAndFieldsAfterWhatTheStringHolds) {
   std::string s = "HTTP/1.1 ";
   {
-    StringWriter w(s, 0);
+    StringWriter w(s);
     w << 200u << ' ' << std::string_view("OK") << std::string_view("\r\n");
     w.field("Content-Length", "0");
     w << std::numeric_limits<std::int64_t>::min() << ':' << std::uint16_t{65535}
@@ -76,15 +76,34 @@ TEST(StringWriter, AppendsPiecesNumbersAndFieldsAfterWhatTheStringHolds) {
   EXPECT_GE(s.capacity(), s.size());
 }
 
-TEST(StringWriter, GrowsPastItsReserveAndKeepsEveryByte) {
+TEST(StringWriter, KeepsEveryByteOfPiecesPastItsBuffer) {
   std::string s;
   std::string expected;
   {
-    StringWriter w(s, 16);
+    StringWriter w(s);
     for (int i = 0; i < 500; ++i) {
       const std::string piece(static_cast<std::size_t>(i % 37), static_cast<char>('a' + i % 26));
       w << std::string_view(piece) << i;
       expected += piece + std::to_string(i);
+    }
+  }
+  EXPECT_EQ(s, expected);
+}
+
+TEST(StringWriter, KeepsPiecesLargerThanItsBufferAndFieldsAcrossItsEnd) {
+  std::string s = "x";
+  std::string expected = "x";
+  const std::string big(5000, 'b');
+  {
+    StringWriter w(s);
+    for (int i = 0; i < 300; ++i) {  // fields land across every offset of the buffer's end
+      const std::string value(static_cast<std::size_t>(i % 11), 'v');
+      w.field("Name", value);
+      expected += "Name: " + value + "\r\n";
+      if (i % 97 == 0) {
+        w << std::string_view(big) << 'c' << -7;
+        expected += big + "c-7";
+      }
     }
   }
   EXPECT_EQ(s, expected);
