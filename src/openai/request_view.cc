@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cstring>
+
 #include "common/json.h"
 
 namespace sluice::openai {
@@ -49,7 +51,7 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
     std::size_t n = 0;
     for (auto [key, value] : obj) {
       for (std::size_t i = 0; i < n; ++i) {
-        if (keys[i] == key) {
+        if (keys[i].size() == key.size() && std::memcmp(keys[i].data(), key.data(), key.size()) == 0) {
           return RequestError{fmt::format("duplicate key '{}' in the request body", key), std::string(key),
                               "duplicate_key"};
         }
@@ -57,16 +59,25 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
       if (n < std::size(keys)) {
         keys[n++] = key;
       }
-      if (key == "model") {
-        model_el = value;
-      } else if (key == "stream") {
-        stream_el = value;
-      } else if (key == "stream_options") {
-        opts_el = value;
-      } else if (key == "max_tokens") {
-        max_tokens_el = value;
-      } else if (key == "temperature") {
-        temperature_el = value;
+      // By length first: each comparison is then one of a known size, which the compiler inlines.
+      switch (key.size()) {
+        case 5:
+          if (key == "model") model_el = value;
+          break;
+        case 6:
+          if (key == "stream") stream_el = value;
+          break;
+        case 14:
+          if (key == "stream_options") opts_el = value;
+          break;
+        case 10:
+          if (key == "max_tokens") max_tokens_el = value;
+          break;
+        case 11:
+          if (key == "temperature") temperature_el = value;
+          break;
+        default:
+          break;
       }
     }
   }

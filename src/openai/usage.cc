@@ -45,24 +45,39 @@ static std::optional<Usage> usage_of(simdjson::dom::element root) {
   for (auto field : u) {
     const std::string_view k = field.key;
     std::int64_t n;
-    if (k == "prompt_tokens") {
-      out.prompt_tokens = take(1, field.value, n) ? n : out.prompt_tokens;
-    } else if (k == "completion_tokens") {
-      out.completion_tokens = take(2, field.value, n) ? n : out.completion_tokens;
-    } else if (k == "total_tokens") {
-      out.total_tokens = take(4, field.value, n) ? n : out.total_tokens;
-    } else if (k == "prompt_cache_hit_tokens") {
-      out.prompt_cache_hit_tokens = take(8, field.value, n) ? n : out.prompt_cache_hit_tokens;
-    } else if (k == "prompt_cache_miss_tokens") {
-      if (take(16, field.value, n)) {
-        out.prompt_cache_miss_tokens = n;
-        have_miss = true;
-      }
-    } else if (k == "completion_tokens_details" && !(seen & 32)) {
-      seen |= 32;
-      if (simdjson::dom::element d = field.value; d.is_object()) {
-        out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
-      }
+    // By length first (the names' lengths differ): each comparison is then one of a known size, inlined.
+    switch (k.size()) {
+      case 13:
+        if (k == "prompt_tokens") out.prompt_tokens = take(1, field.value, n) ? n : out.prompt_tokens;
+        break;
+      case 17:
+        if (k == "completion_tokens")
+          out.completion_tokens = take(2, field.value, n) ? n : out.completion_tokens;
+        break;
+      case 12:
+        if (k == "total_tokens") out.total_tokens = take(4, field.value, n) ? n : out.total_tokens;
+        break;
+      case 23:
+        if (k == "prompt_cache_hit_tokens") {
+          out.prompt_cache_hit_tokens = take(8, field.value, n) ? n : out.prompt_cache_hit_tokens;
+        }
+        break;
+      case 24:
+        if (k == "prompt_cache_miss_tokens" && take(16, field.value, n)) {
+          out.prompt_cache_miss_tokens = n;
+          have_miss = true;
+        }
+        break;
+      case 25:
+        if (k == "completion_tokens_details" && !(seen & 32)) {
+          seen |= 32;
+          if (simdjson::dom::element d = field.value; d.is_object()) {
+            out.reasoning_tokens = int_or_zero(d, "reasoning_tokens");
+          }
+        }
+        break;
+      default:
+        break;
     }
   }
   if (!have_miss) {

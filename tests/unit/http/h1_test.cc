@@ -432,6 +432,39 @@ TEST(H1Request, MalformedFieldLines) {
   }
 }
 
+// Values and targets are scanned 16 bytes at a time: every byte value at every offset of a long one (across
+// block boundaries and in the last partial block) must be judged as the byte-by-byte grammar does.
+TEST(H1Request, EveryByteOfALongValueOrTargetIsChecked) {
+  for (int b = 0; b < 256; ++b) {
+    const char c = static_cast<char>(b);
+    const bool value_ok = b == '\t' || (b >= 0x20 && b != 0x7F);
+    const bool target_ok = b > 0x20 && b != 0x7F;
+    for (std::size_t at = 0; at < 41; ++at) {
+      std::string value(41, 'v');
+      value[at] = c;
+      Request r;
+      const Error e = parse_req(request_with("X-Long: " + value + "\r\n"), r).error;
+      ASSERT_EQ(e, value_ok ? Error::kNone : Error::kBadField) << "byte " << b << " at " << at;
+      if (value_ok) {
+        std::string_view trimmed = value;
+        while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t'))
+          trimmed.remove_suffix(1);
+        while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t'))
+          trimmed.remove_prefix(1);
+        EXPECT_EQ(r["x-long"], trimmed) << "byte " << b << " at " << at;
+      }
+      std::string target = "/" + std::string(40, 't');
+      target[at] = at == 0 ? '/' : c;
+      const Error te = parse_req("GET " + target + " HTTP/1.1\r\n\r\n", r).error;
+      ASSERT_EQ(te, at == 0 || target_ok ? Error::kNone : Error::kBadStartLine)
+          << "byte " << b << " at " << at;
+      if (te == Error::kNone) {
+        EXPECT_EQ(r.target(), target);
+      }
+    }
+  }
+}
+
 TEST(H1Request, FieldValuesAreTrimmedAndMayBeEmpty) {
   Request r;
   ASSERT_EQ(parse_req(request_with("A:   x y  \t\r\nB:\r\nC: \t \r\nD:z\r\nE: \xc3\xa9\t\"v\"\r\n"), r).error,
