@@ -270,6 +270,7 @@ class Attempt {
       }
       auto [ec, got] = next;
       if (got > 0) {
+        sink.out.reserve(got + 64);  // the relayed events are about as long as the bytes read: one allocation
         if (!sse.feed({buf_.data(), got}, sink)) {
           fail(UpstreamFailure::kProtocolError, "SSE event exceeds the size limit");
           break;

@@ -52,8 +52,8 @@ struct PlanInput {
   Clock::time_point deadline;
   RelayTap* tap = nullptr;          // coalescing: joiners read what this request relays
   bool strip_usage_chunk = false;   // include_usage was added for the ledger, not asked by the client
-  Clock::time_point
-      now{};  // a clock reading for the first attempt when nothing waited since (unset: read it)
+  // A clock reading the first attempt may use as "now" when nothing waited since (unset: it reads the clock).
+  Clock::time_point now{};
 };
 
 struct PlanResult {

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/string_writer.h"
+
 namespace sluice::http {
 
 bool SseParser::feed(std::string_view bytes, SseSink& sink) {
@@ -56,11 +58,12 @@ bool SseParser::feed(std::string_view bytes, SseSink& sink) {
 void SseParser::process_line(std::string_view line, SseSink& sink) {
   if (line.empty()) {
     if (has_data_) {
-      sink.on_event(SseEvent{event_, data_});
+      sink.on_event(SseEvent{event_, data_, !multiline_});
     }
     data_.clear();
     event_.clear();
     has_data_ = false;
+    multiline_ = false;
     return;
   }
   if (line.front() == ':') {
@@ -87,6 +90,7 @@ void SseParser::process_line(std::string_view line, SseSink& sink) {
     }
     if (has_data_) {
       data_.push_back('\n');
+      multiline_ = true;
     }
     data_.append(value);
     has_data_ = true;
@@ -97,23 +101,21 @@ void SseParser::process_line(std::string_view line, SseSink& sink) {
 }
 
 void append_sse_event(std::string& out, const SseEvent& ev) {
+  using namespace std::string_view_literals;
+  StringWriter w(out);
   if (!ev.event.empty()) {
-    out += "event: ";
-    out += ev.event;
-    out.push_back('\n');
+    w << "event: "sv << ev.event << '\n';
   }
   std::string_view d = ev.data;
   for (;;) {
-    auto nl = d.find('\n');
-    out += "data: ";
-    out += d.substr(0, nl);
-    out.push_back('\n');
+    auto nl = ev.one_line ? std::string_view::npos : d.find('\n');
+    w << "data: "sv << d.substr(0, nl) << '\n';
     if (nl == std::string_view::npos) {
       break;
     }
     d.remove_prefix(nl + 1);
   }
-  out.push_back('\n');
+  w << '\n';
 }
 
 }  // namespace sluice::http

@@ -11,6 +11,7 @@ namespace sluice::http {
 struct SseEvent {
   std::string_view event;  // "event:" field; empty = "message"
   std::string_view data;   // "data:" lines joined with '\n'
+  bool one_line = false;   // known to hold no '\n' (the parser knows; left false, the data is searched)
 };
 
 class SseSink {
@@ -39,6 +40,7 @@ class SseParser {
   std::string data_;
   std::string event_;
   bool has_data_ = false;
+  bool multiline_ = false;  // the current event's data came in more than one line
   bool skip_lf_ = false;  // the previous feed ended with CR; a leading LF belongs to it
   bool failed_ = false;
 };

@@ -108,6 +108,25 @@ TEST(SseWriter, CanonicalForm) {
   EXPECT_EQ(out, "data: {\"a\":1}\n\nevent: error\ndata: l1\ndata: l2\n\n");
 }
 
+// The gateway's relay: each parsed event written back in canonical form. The parser marks the events whose
+// data came in one line (the writer then does not search it for line breaks); the others must still be
+// split into one "data:" line per line.
+TEST(SseWriter, RelaysParsedEventsCanonically) {
+  struct Relay : SseSink {
+    std::string out;
+    std::vector<bool> one_line;
+    void on_event(const SseEvent& ev) override {
+      one_line.push_back(ev.one_line);
+      append_sse_event(out, ev);
+    }
+    void on_comment(std::string_view) override {}
+  } relay;
+  SseParser p;
+  ASSERT_TRUE(p.feed("data: one\n\ndata: two\ndata: lines\n\nevent: e\ndata:x\r\n\r\ndata: \n\n", relay));
+  EXPECT_EQ(relay.out, "data: one\n\ndata: two\ndata: lines\n\nevent: e\ndata: x\n\ndata: \n\n");
+  EXPECT_EQ(relay.one_line, (std::vector<bool>{true, false, true, true}));
+}
+
 TEST(SseWriter, RoundTripsThroughParser) {
   std::string out;
   append_sse_event(out, SseEvent{"", "a\nb\n"});

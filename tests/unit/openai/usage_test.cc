@@ -79,6 +79,18 @@ TEST(Usage, InspectsAStreamChunkInOneParse) {
   auto scalar = inspect_chunk(R"("usage")");
   EXPECT_TRUE(scalar.valid);
   EXPECT_FALSE(scalar.usage);
+
+  // A repeated key: the first occurrence counts, for "usage" and for "choices" alike.
+  auto twice = inspect_chunk(
+      R"({"usage":{"prompt_tokens":1},"choices":[],"usage":{"prompt_tokens":9},"choices":[{"delta":{}}]})");
+  ASSERT_TRUE(twice.usage);
+  EXPECT_EQ(twice.usage->prompt_tokens, 1);
+  EXPECT_TRUE(twice.usage_only);
+  auto usage_then_content =
+      inspect_chunk(R"({"choices":[{"delta":{}}],"usage":{"total_tokens":2},"choices":[]})");
+  ASSERT_TRUE(usage_then_content.usage);
+  EXPECT_FALSE(usage_then_content.usage_only);
+  EXPECT_FALSE(inspect_chunk(R"({"usage":7,"choices":[]})").usage);  // not an object
 }
 
 TEST(Usage, ValidJson) {
