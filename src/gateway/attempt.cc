@@ -344,7 +344,8 @@ class Attempt {
   Relay relay_buffered_now() {
     if (const auto& head = conn_->head();
         head.framing() == http::h1::Framing::kLength && head.content_length() <= spec_.max_response_bytes) {
-      body_.reserve(head.content_length() + http::kBodyPadding);  // the JSON parser's padding: no copy later
+      // The JSON parser's padding: no copy later. Called again after a read, this is a no-op.
+      body_.reserve(head.content_length() + http::kBodyPadding);
     }
     while (!conn_->response_done()) {
       Chunk next;
@@ -358,17 +359,12 @@ class Attempt {
     return answer_buffered();
   }
   net::awaitable<void> relay_buffered_rest(Relay from) {
-    if (from == Relay::kRead) {
-      while (!conn_->response_done()) {
-        Chunk next;
-        if (!chunk_now(next)) {
-          next = co_await read_chunk();
-        }
-        if (!take_body(next)) {
-          co_return;
-        }
+    while (from == Relay::kRead) {  // relay_buffered_now found nothing buffered: read, then go on with it
+      const Chunk next = co_await read_chunk();
+      if (!take_body(next)) {
+        co_return;
       }
-      from = answer_buffered();
+      from = relay_buffered_now();
     }
     if (from == Relay::kWrite) {
       answered(co_await res_.send_body_rest(body_));  // a slow client

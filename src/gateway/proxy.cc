@@ -112,18 +112,16 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   admission::Admitted admitted;  // holds the key's and the group's slots until the answer is sent
   const admission::AdmitInput admit_in(*state_.admission, *state_.router, key_name, req["x-priority"], view,
                                        req.body(), *group, deadline);
-  // `started` stands in for the clock until something waits (routing and key pacing need no finer time).
-  Clock::time_point fresh = started;
   const bool admitted_now = admission::admit_now(admit_in, res, admitted);
-  if (!admitted_now) {
-    fresh = {};  // admit() may queue
-  }
   if (!admitted_now && !co_await admission::admit(admit_in, res, admitted)) {
     admitted.log_to(log);
     finish_log(admitted.failure);
     co_return;
   }
   admitted.log_to(log);
+  // `started` stands in for the clock until something waits (routing and key pacing need no finer time):
+  // admit() may have queued, and the cache may wait below.
+  Clock::time_point fresh = admitted_now ? started : Clock::time_point{};
   group = admitted.group;  // the degradation model when the requested class is being shed
   // After admission, so the cache works with the group that will answer (degradation may have changed it).
   std::string body = std::move(req.body());
