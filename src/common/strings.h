@@ -89,6 +89,20 @@ inline bool equals_lower(std::string_view s, std::string_view lower) {
   return true;
 }
 
+// ASCII case-insensitive equality where neither side is known to be lowercase (tokens of a header list).
+inline bool iequals_ascii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; };
+    if (lower(a[i]) != lower(b[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // The credentials of an `Authorization: Bearer <token>` value (RFC 6750; the scheme in any case, spaces
 // before the token skipped); nullopt for any other scheme or a value without one. May be empty.
 inline std::optional<std::string_view> bearer_token(std::string_view authorization) {

@@ -77,6 +77,8 @@ struct Upstream {
     std::uint32_t healthy_threshold = 2;
   } health_check;
   Duration slow_start{0};  // after an ejection ends, the host's weight ramps from 10 % to 100 % over this
+  // Client header names (lowercase) forwarded to this upstream besides W3C trace context (docs/security.md).
+  std::vector<std::string> forward_headers;
 };
 
 // One place a model can be served: an upstream plus the id that upstream knows the model by.
@@ -153,6 +155,12 @@ struct AdminConfig {
   bool enabled() const { return listen.has_value() || !key_sha256.empty(); }
 };
 
+// Where GET /metrics is served (docs/security.md): with the admin routes by default; `listen` adds a
+// scrape-only listener (no key: protect it at the network level).
+struct MetricsConfig {
+  std::optional<Endpoint> listen;
+};
+
 // Response cache and request coalescing (docs/cache.md).
 struct CacheConfig {
   bool enabled = true;
@@ -203,12 +211,16 @@ struct Config {
   std::map<std::string, Model> models;  // by public name
   std::vector<VirtualKey> keys;         // empty = no client auth
   AdminConfig admin;
+  MetricsConfig metrics;
   CacheConfig cache;
   LedgerConfig ledger;
   std::map<std::string, Price> pricing;  // by upstream model id
   AdmissionConfig admission;
 
   const Model* find_model(std::string_view name) const;
+  // /metrics on the main listener without a key: only a gateway with no admin routes, no scrape-only listener
+  // and no virtual keys (nobody's spend to hide; anyone who reaches it may use it anyway).
+  bool metrics_open_on_main() const { return !admin.enabled() && !metrics.listen && keys.empty(); }
 };
 
 }  // namespace sluice::config

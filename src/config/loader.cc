@@ -19,10 +19,10 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 13> kTopKeys{"listen", "workers", "log_level", "access_log",
+constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
-                                                    "admin",  "cache",   "ledger",    "pricing",
-                                                    "admission"};
+                                                    "admin",  "metrics", "cache",     "ledger",
+                                                    "pricing", "admission"};
 constexpr std::array<std::string_view, 8> kServerKeys{
     "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
     "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
@@ -250,6 +250,9 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
   }
   if (const Field* f = top->find("admin")) {
     detail::load_admin(r, *f, cfg);
+  }
+  if (const Field* f = top->find("metrics")) {
+    detail::load_metrics_section(r, *f, cfg);
   }
   detail::load_cache_sections(r, *top, cfg);
   if (const Field* f = top->find("admission")) {

@@ -7,6 +7,20 @@
 namespace sluice::config::detail {
 namespace {
 constexpr std::array<std::string_view, 2> kAdminKeys{"listen", "key_env"};
+constexpr std::array<std::string_view, 1> kMetricsKeys{"listen"};
+
+std::optional<Endpoint> listen_address(Reader& r, const Field& f) {
+  auto s = r.string(f);
+  if (!s) {
+    return std::nullopt;
+  }
+  auto ep = parse_endpoint(*s);
+  if (!ep) {
+    r.error(f.value_line(), f.path,
+            "invalid address \"" + *s + "\": expected host:port or [ipv6]:port with port 0-65535");
+  }
+  return ep;
+}
 }  // namespace
 
 void load_admin(Reader& r, const Field& field, Config& cfg) {
@@ -15,14 +29,7 @@ void load_admin(Reader& r, const Field& field, Config& cfg) {
     return;
   }
   if (const Field* f = map->find("listen")) {
-    if (auto s = r.string(*f)) {
-      if (auto ep = parse_endpoint(*s)) {
-        cfg.admin.listen = *ep;
-      } else {
-        r.error(f->value_line(), f->path,
-                "invalid address \"" + *s + "\": expected host:port or [ipv6]:port with port 0-65535");
-      }
-    }
+    cfg.admin.listen = listen_address(r, *f);
   }
   if (const Field* f = map->find("key_env")) {
     if (auto var = r.env_name(*f)) {
@@ -46,6 +53,16 @@ void load_admin(Reader& r, const Field& field, Config& cfg) {
                 "admin listener on a non-loopback address without key_env: anyone who can reach it can "
                 "drain, eject and reload");
     }
+  }
+}
+
+void load_metrics_section(Reader& r, const Field& field, Config& cfg) {
+  const auto map = r.map(field, kMetricsKeys);
+  if (!map) {
+    return;
+  }
+  if (const Field* f = map->find("listen")) {
+    cfg.metrics.listen = listen_address(r, *f);
   }
 }
 

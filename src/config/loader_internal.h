@@ -107,6 +107,8 @@ std::optional<Endpoint> parse_endpoint(std::string_view text);
 
 // Fills cfg.admin from the `admin` map (loader_admin.cc).
 void load_admin(Reader& r, const Field& field, Config& cfg);
+// The `metrics` section: an optional scrape-only listener (loader_admin.cc).
+void load_metrics_section(Reader& r, const Field& field, Config& cfg);
 // The optional `cache`, `ledger` and `pricing` sections (loader_cache.cc).
 void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
 // Admission (loader_admission.cc): a key's allowed models, priority and limits; the `admission` section;

@@ -1,18 +1,19 @@
 // The `upstreams` section: base URLs, credentials, TLS and per-upstream timeouts.
+#include <algorithm>
 #include <array>
 #include <boost/url.hpp>
 #include <charconv>
 
+#include "common/forward_policy.h"
 #include "common/units.h"
 #include "config/loader_internal.h"
 
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 11> kUpstreamKeys{"base_url",   "api_key_env", "max_idle_connections",
-                                                         "tls_ca_file", "tls_verify", "timeouts",
-                                                         "outlier",     "key_pacing", "load_metrics",
-                                                         "health_check", "slow_start"};
+constexpr std::array<std::string_view, 12> kUpstreamKeys{
+    "base_url", "api_key_env",  "max_idle_connections", "tls_ca_file", "tls_verify",     "timeouts",
+    "outlier",  "key_pacing",   "load_metrics",         "health_check", "slow_start", "forward_headers"};
 constexpr std::array<std::string_view, 3> kOutlierKeys{"consecutive_failures", "base_ejection", "max_ejection"};
 constexpr std::array<std::string_view, 4> kTimeoutKeys{"connect", "first_token", "idle", "total"};
 constexpr int64_t kMaxIdleConnections = 100'000;
@@ -123,6 +124,35 @@ void load_outlier(Reader& r, const Field& field, Upstream& up) {
   }
 }
 
+bool is_header_token(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+  });
+}
+
+// Extra client headers this upstream receives; sluice's own, credentials and hop-by-hop names are refused.
+void load_forward_headers(Reader& r, const Field& f, Upstream& up) {
+  if (!f.value.IsSequence()) {
+    r.error(f.value_line(), f.path, "expected a list of header names, got " + describe(f.value));
+    return;
+  }
+  for (std::size_t i = 0; i < f.value.size(); ++i) {
+    const YAML::Node& n = f.value[i];
+    std::string name = n.IsScalar() ? n.Scalar() : std::string{};
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; });
+    if (!is_header_token(name)) {
+      r.error(line_of(n), index_path(f.path, i), "expected a header name, got " + describe(n));
+    } else if (never_forwarded_header(name)) {
+      r.error(line_of(n), index_path(f.path, i),
+              "\"" + name + "\" is never forwarded (credentials, hop-by-hop, addresses and sluice's own "
+                            "headers stay at the gateway; docs/security.md)");
+    } else {
+      up.forward_headers.push_back(std::move(name));
+    }
+  }
+}
+
 void load_upstream(Reader& r, const Field& entry, Upstream& up) {
   const auto map = r.map(entry, kUpstreamKeys);
   if (!map) {
@@ -169,6 +199,9 @@ void load_upstream(Reader& r, const Field& entry, Upstream& up) {
   }
   if (const Field* f = map->find("outlier")) {
     load_outlier(r, *f, up);
+  }
+  if (const Field* f = map->find("forward_headers")) {
+    load_forward_headers(r, *f, up);
   }
   load_upstream_resilience(r, *map, up);
 }

@@ -232,6 +232,10 @@ net::awaitable<void> serve_ops(Runtime& rt, const http::Request& req, http::Resp
     co_await res.send(ui_state_response(rt, *st));
     co_return;
   }
+  if (path == "/metrics") {
+    co_await serve_metrics(req, res);
+    co_return;
+  }
   if (path == "/admin/upstreams") {
     if (!get) {
       co_return co_await wrong_method(res, "GET");
@@ -269,6 +273,19 @@ class GenerationHandler : public http::Handler {
   Runtime& rt_;
   std::shared_ptr<GatewayState> state_;  // this generation's state lives as long as its handlers
   ProxyHandler proxy_;
+};
+
+class MetricsHandler : public http::Handler {
+ public:
+  net::awaitable<void> handle(http::Request& req, http::Responder& res) override {
+    if (strip_query(req.target()) == "/metrics") {
+      co_return co_await serve_metrics(req, res);
+    }
+    co_await res.send_error(bhttp::status::not_found,
+                            fmt::format("Unknown request URL: {} {} (this listener serves /metrics only)",
+                                        req.method_string(), req.target()),
+                            "invalid_request_error", "unknown_url");
+  }
 };
 
 class AdminHandler : public http::Handler {
@@ -310,7 +327,7 @@ std::optional<double> sample_daily_spend(std::string* since) {
 }
 
 bool is_ops_path(std::string_view path) {
-  return path == "/ui" || path == "/ui/" || path == "/ui/state" || path == "/admin/reload" ||
+  return path == "/ui" || path == "/ui/" || path == "/ui/state" || path == "/metrics" || path == "/admin/reload" ||
          path == "/admin/upstreams" || path.starts_with("/admin/upstreams/");
 }
 
@@ -320,5 +337,7 @@ std::unique_ptr<http::Handler> make_generation_handler(Runtime& rt, std::shared_
 }
 
 std::unique_ptr<http::Handler> make_admin_handler(Runtime& rt) { return std::make_unique<AdminHandler>(rt); }
+
+std::unique_ptr<http::Handler> make_metrics_handler() { return std::make_unique<MetricsHandler>(); }
 
 }  // namespace sluice::gateway

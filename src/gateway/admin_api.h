@@ -19,8 +19,10 @@ std::unique_ptr<http::Handler> make_generation_handler(Runtime& rt, std::shared_
                                                        http::Worker& worker);
 // The admin listener's handler: admin routes only.
 std::unique_ptr<http::Handler> make_admin_handler(Runtime& rt);
+// The scrape-only listener's handler (metrics.listen): GET /metrics, nothing else.
+std::unique_ptr<http::Handler> make_metrics_handler();
 
-// Paths this file serves: /admin/upstreams[/...], /admin/reload, /ui, /ui/state. Other /admin/* paths
+// Paths this file serves: /admin/upstreams[/...], /admin/reload, /ui, /ui/state, /metrics. Other /admin/* paths
 // (e.g. /admin/usage) belong to other handlers.
 bool is_ops_path(std::string_view path);
 

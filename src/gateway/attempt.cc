@@ -1,9 +1,11 @@
 #include "gateway/attempt.h"
 
 #include <array>
+#include <utility>
 
 #include "http/session.h"
 #include "http/sse.h"
+#include "routing/backoff.h"
 
 namespace sluice::gateway {
 
@@ -18,6 +20,15 @@ class StreamSink : public http::SseSink {
   void on_event(const http::SseEvent& ev) override {
     if (done || cut) {
       return;  // nothing is valid after [DONE] (or after the point where this leg broke)
+    }
+    if (scrubber && is_error_event(ev.data)) {  // an in-band error may echo the provider key
+      std::string data(ev.data);
+      if (scrubber->scrub(data) > 0) {
+        const SecretScrubber* s = std::exchange(scrubber, nullptr);
+        on_event(http::SseEvent{ev.event, data});
+        scrubber = s;
+        return;
+      }
     }
     if (stitch) {
       switch (stitch->on_event(ev.data, rewritten)) {
@@ -78,6 +89,13 @@ class StreamSink : public http::SseSink {
   std::string_view upstream;
   StreamStitch* stitch;
   std::string rewritten;
+  const SecretScrubber* scrubber = nullptr;
+
+ private:
+  static bool is_error_event(std::string_view data) {
+    data.remove_prefix(std::min(data.find_first_not_of(kWhitespace), data.size()));
+    return data.starts_with("{\"error\"");
+  }
 };
 
 bool is_disconnect(const error_code& ec) {
@@ -257,6 +275,7 @@ class Attempt {
     sink.tap = spec_.tap;
     sink.strip_usage = spec_.strip_usage_chunk;
     sink.upstream = spec_.upstream.name;
+    sink.scrubber = spec_.scrubber;
     std::size_t events_seen = 0;
     bool client_ok = true;
     if (spec_.stitch && spec_.stitch->continuing()) {
@@ -451,7 +470,13 @@ class Attempt {
     auto b = body.find_first_not_of(kWhitespace);
     auto e = body.find_last_not_of(kWhitespace);
     out_.error_body = b == std::string::npos ? std::string{} : body.substr(b, e - b + 1);
-    out_.retry_after = std::string(conn_->head()[bhttp::field::retry_after]);
+    if (spec_.scrubber) {
+      spec_.scrubber->scrub(out_.error_body);
+    }
+    // Relayed to the client: only a value the gateway understands (delta-seconds).
+    if (const std::string_view ra = conn_->head()[bhttp::field::retry_after]; routing::parse_retry_after(ra)) {
+      out_.retry_after = std::string(ra);
+    }
     fail(classify_status(out_.upstream_status),
          "upstream answered HTTP " + std::to_string(out_.upstream_status));
   }

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "common/secret_scrubber.h"
 #include "gateway/attempt_gate.h"
 #include "gateway/stitch.h"
 #include "gateway/upstream_conn.h"
@@ -44,6 +45,8 @@ struct AttemptSpec {
   // When the caller just read the clock before starting the attempt: its start (TTFT, deadlines). Unset,
   // the attempt reads the clock itself.
   Clock::time_point started{};
+  // The gateway's provider keys, redacted from error answers before they are relayed (docs/security.md).
+  const SecretScrubber* scrubber = nullptr;
 };
 
 struct AttemptOutcome {

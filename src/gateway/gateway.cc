@@ -37,6 +37,19 @@ std::string_view route_path(std::string_view target) {
   return target;
 }
 
+// Every provider key of every upstream: what an upstream could echo back (the client's own credentials and the
+// admin key never travel upstream).
+std::vector<std::string> provider_secrets(const config::Config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& [name, up] : cfg.upstreams) {
+    out.insert(out.end(), up.api_keys.begin(), up.api_keys.end());
+    if (!up.api_key.empty()) {
+      out.push_back(up.api_key);
+    }
+  }
+  return out;
+}
+
 http::Response json_response(bhttp::status status, std::string body) {
   http::Response r{status, 11};
   r.set(bhttp::field::content_type, "application/json");
@@ -61,6 +74,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   for (const auto& k : cfg->keys) {
     st->key_names.emplace(k.secret_sha256, k.name);
   }
+  st->secrets = SecretScrubber(provider_secrets(*cfg));
   st->models_json = build_models_json(*cfg);
   st->access_log = telemetry::AccessLog::open(cfg->access_log, error);
   if (!st->access_log) {
@@ -192,7 +206,7 @@ net::awaitable<void> ProxyHandler::answer_other(http::Request& req, http::Respon
       co_return;
     }
   }
-  if (path == "/metrics") {
+  if (path == "/metrics" && state_.config->metrics_open_on_main()) {  // else: with the admin routes
     co_await serve_metrics(req, res);
     co_return;
   }

@@ -31,6 +31,7 @@ struct GatewayState {
   std::unique_ptr<CacheServices> cache;  // response cache, coalescing, usage ledger (cache_path.h)
   // Key limits and group gates. On reload: admission::Admission::carry_over(*old.admission, *fresh.admission).
   std::unique_ptr<admission::Admission> admission;
+  SecretScrubber secrets;  // provider keys, redacted from relayed error answers
   std::atomic<bool> draining{false};
 };
 

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "common/string_writer.h"
-#include "gateway/forward_headers.h"
+#include "common/forward_policy.h"
 #include "gateway/gateway.h"
 #include "gateway/hedge.h"
 #include "gateway/hedge_stats.h"
@@ -34,8 +34,10 @@ std::string build_request_head(const PlanInput& in, const config::Upstream& up, 
   {
     StringWriter w(h);
     w << "POST "sv << up.base_path << in.path << " HTTP/1.1\r\n"sv;
+    const std::string_view connection = in.client[bhttp::field::connection];
     for (const auto f : in.client) {
-      if (forwardable_header(f.name)) {
+      if (forwardable_header(f.name, up.forward_headers) &&
+          (connection.empty() || !named_in_connection(f.name, connection))) {
         w.field(f.name, f.value);
       }
     }
@@ -208,6 +210,7 @@ net::awaitable<void> ProxyHandler::run_plan(const PlanInput& in, http::Responder
         leg.spec.emplace(AttemptSpec{*pools_.find(up.name)->second, up, leg.head, body, in.stream,
                                      state_.config->limits.max_response_bytes, in.deadline, in.tap,
                                      in.strip_usage_chunk});
+        leg.spec->scrubber = &state_.secrets;
         // A coalescing leader's tap reads one plain relay: no stitched continuation for it.
         if (in.stream && model.failover.enabled && in.path == "/chat/completions" && !in.tap) {
           leg.spec->stitch = stitch ? stitch : &leg.stitch;

@@ -26,6 +26,7 @@ std::vector<std::string> settings_requiring_restart(const config::Config& runnin
   differs("workers", std::to_string(running.workers), std::to_string(next.workers));
   auto opt_endpoint = [](const std::optional<config::Endpoint>& e) { return e ? endpoint_text(*e) : "(none)"; };
   differs("admin.listen", opt_endpoint(running.admin.listen), opt_endpoint(next.admin.listen));
+  differs("metrics.listen", opt_endpoint(running.metrics.listen), opt_endpoint(next.metrics.listen));
   // The listener's per-connection limits are copied into every worker at start.
   const auto& a = running.limits;
   const auto& b = next.limits;
@@ -166,29 +167,53 @@ ReloadOutcome Runtime::reload(std::string_view trigger) {
   return out;
 }
 
+std::string Runtime::SideListener::start(std::string_view name, const config::Endpoint& at,
+                                        http::HandlerFactory factory) {
+  http::ServerOptions opts;
+  opts.name = std::string(name);
+  opts.host = at.host;
+  opts.port = at.port;
+  opts.workers = 1;
+  opts.drain_timeout = std::chrono::seconds(1);
+  server = std::make_unique<http::Server>(opts, std::move(factory));
+  if (auto ec = server->listen()) {
+    server.reset();
+    return fmt::format("cannot listen on {}:{}: {}", opts.host, opts.port, ec.message());
+  }
+  port = server->port();
+  std::cerr << "sluice: " << name << " listening on " << opts.host << ":" << port << std::endl;
+  thread = std::thread([this, thread_name = opts.name] {
+    name_this_thread(thread_name);
+    server->run();
+  });
+  return {};
+}
+
+void Runtime::SideListener::stop() {
+  if (server) {
+    server->request_stop();
+  }
+  if (thread.joinable()) {
+    thread.join();
+  }
+  server.reset();
+}
+
 std::string Runtime::start(http::Server& server) {
   server_ = &server;
   auto st = current();
-  if (st->config->admin.listen) {
-    http::ServerOptions opts;
-    opts.name = "sluice-admin";
-    opts.host = st->config->admin.listen->host;
-    opts.port = st->config->admin.listen->port;
-    opts.workers = 1;
-    opts.drain_timeout = std::chrono::seconds(1);
-    admin_server_ = std::make_unique<http::Server>(
-        opts, [this](http::Worker&) { return make_admin_handler(*this); });
-    if (auto ec = admin_server_->listen()) {
-      std::string msg = fmt::format("cannot listen on {}:{} (admin.listen): {}", opts.host, opts.port, ec.message());
-      admin_server_.reset();
-      return msg;
+  if (const auto& at = st->config->admin.listen) {
+    if (auto err = admin_.start("admin", *at, [this](http::Worker&) { return make_admin_handler(*this); });
+        !err.empty()) {
+      return err + " (admin.listen)";
     }
-    admin_port_ = admin_server_->port();
-    std::cerr << "sluice: admin listening on " << opts.host << ":" << admin_port_ << std::endl;
-    admin_thread_ = std::thread([this] {
-      name_this_thread("sluice-admin");
-      admin_server_->run();
-    });
+  }
+  if (const auto& at = st->config->metrics.listen) {
+    if (auto err = metrics_.start("metrics", *at, [](http::Worker&) { return make_metrics_handler(); });
+        !err.empty()) {
+      admin_.stop();
+      return err + " (metrics.listen)";
+    }
   }
   watch_ioc_ = std::make_unique<net::io_context>(1);
   hup_ = std::make_unique<net::signal_set>(*watch_ioc_, SIGHUP);  // from now on SIGHUP no longer kills us
@@ -244,13 +269,8 @@ void Runtime::stop() {
   if (watch_thread_.joinable()) {
     watch_thread_.join();
   }
-  if (admin_server_) {
-    admin_server_->request_stop();
-  }
-  if (admin_thread_.joinable()) {
-    admin_thread_.join();
-  }
-  admin_server_.reset();
+  admin_.stop();
+  metrics_.stop();
   server_ = nullptr;
   std::lock_guard serial(reload_mu_);
   stop_hooks();

@@ -1,6 +1,6 @@
 #pragma once
 // The running gateway's config generations: the current GatewayState, hot reload (admin API, SIGHUP, config
-// file change) and the optional admin listener. A reload builds a complete new GatewayState and hands every
+// file change) and the optional admin and metrics listeners. A reload builds a complete new GatewayState and hands every
 // worker a new handler for new requests; requests in flight finish on the generation they started with, so the
 // old state dies with its last request. Settings the running listener cannot change are reported, not applied.
 #include <atomic>
@@ -63,7 +63,8 @@ class Runtime {
   std::uint64_t reloads_ok() const { return reloads_ok_.load(std::memory_order_relaxed); }
   std::uint64_t reloads_failed() const { return reloads_failed_.load(std::memory_order_relaxed); }
   const std::string& config_path() const { return config_path_; }
-  uint16_t admin_port() const { return admin_port_; }
+  uint16_t admin_port() const { return admin_.port; }
+  uint16_t metrics_port() const { return metrics_.port; }
 
  private:
   struct FileStamp {
@@ -90,9 +91,17 @@ class Runtime {
   std::uint64_t collector_id_ = 0;  // sets sluice_upstream_drained from the current generation
   http::Server* server_ = nullptr;
 
-  std::unique_ptr<http::Server> admin_server_;
-  std::thread admin_thread_;
-  uint16_t admin_port_ = 0;
+  // A listener of its own thread beside the main one: the admin API, the scrape-only metrics port.
+  struct SideListener {
+    std::unique_ptr<http::Server> server;
+    std::thread thread;
+    uint16_t port = 0;
+    // Binds and starts serving (prints the address); an error message, empty on success.
+    std::string start(std::string_view name, const config::Endpoint& at, http::HandlerFactory factory);
+    void stop();
+  };
+  SideListener admin_;
+  SideListener metrics_;
   std::unique_ptr<net::io_context> watch_ioc_;
   std::unique_ptr<net::signal_set> hup_;
   std::thread watch_thread_;

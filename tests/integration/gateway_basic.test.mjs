@@ -316,7 +316,8 @@ describe('gateway: routes, errors, auth', () => {
 
   test('the upstream gets the provider key, never the client key or client credentials', T, async () => {
     const r = await post('/v1/chat/completions', chat, {
-      'X-Api-Key': ALICE, Cookie: 'session=abc', 'User-Agent': 'my-client/1.0', 'X-Custom-Thing': 'kept',
+      'X-Api-Key': ALICE, Cookie: 'session=abc', 'User-Agent': 'my-client/1.0', 'X-Custom-Thing': 'dropped',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     });
     assert.equal(r.status, 200, r.body);
     const h = up.requests.at(-1).headers;
@@ -324,7 +325,8 @@ describe('gateway: routes, errors, auth', () => {
     assert.equal(h['x-api-key'], undefined);
     assert.equal(h.cookie, undefined);
     assert.match(h['user-agent'], /^sluice\//);
-    assert.equal(h['x-custom-thing'], 'kept');
+    assert.equal(h['x-custom-thing'], undefined, 'only allow-listed client headers travel upstream');
+    assert.equal(h.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
     assert.equal(h['content-type'], 'application/json');
     assert.equal(h.host, `127.0.0.1:${up.port}`);
     for (const rec of up.requests) {

@@ -2,7 +2,7 @@
 // request body's "model" (e.g. "keepalive-json") or the x-test-mode header, and every request is recorded.
 //
 // Modes (x-test-mode): status | reset | hang | blank-only | bad-json | reset-mid | stall-mid | no-done |
-// interleave | big. Other knobs: x-test-status, x-test-retry-after, x-test-error-body (raw error body),
+// interleave | big | inband-error (a stream that ends with an error event after two chunks). Other knobs: x-test-status, x-test-retry-after, x-test-error-body (raw error body),
 // x-test-echo-auth (error message quotes the Authorization header, as a careless provider might),
 // x-test-keepalives, x-test-gap-ms, x-test-chunks, x-test-bytes (mode big: total content bytes, streamed
 // as fast as the reader allows, honouring backpressure). Each record gets `abortedAt` (ms timestamp) when
@@ -95,6 +95,11 @@ export async function startFakeUpstream() {
       if (res.destroyed) return;
       if (mode === 'reset-mid' && i === 2) { req.socket.destroy(); return; }
       if (mode === 'stall-mid' && i === 2) { return; }
+      if (mode === 'inband-error' && i === 2) {
+        const echo = req.headers['x-test-echo-auth'] ? ` (you sent: ${req.headers.authorization})` : '';
+        res.write(`data: ${JSON.stringify({ error: { message: `overloaded${echo}`, type: 'server_error', param: null, code: null } })}\n\n`);
+        return res.end();
+      }
       res.write(`data: ${JSON.stringify(chunk(model, `tok${i} `))}\n\n`);
       if (mode === 'interleave') res.write(': keep-alive\n\n');
       await sleep(gap);

@@ -112,8 +112,22 @@ export function configFeatures() {
   features = {
     retry: probe({ retry: { max_attempts: 1 } }, {}),
     outlier: probe({}, { outlier: { consecutive_failures: 1000 } }),
+    forwardHeaders: probe({}, { forward_headers: ['x-test-mode'] }),
   };
   return features;
+}
+
+// The headers tests steer their upstreams with (lib/fake_upstream.mjs, `sluice sim`). The gateway forwards
+// only allow-listed client headers (docs/security.md), so test configs list these on every upstream that
+// does not say otherwise.
+export const TEST_CONTROL_HEADERS = ['x-test-mode', 'x-test-status', 'x-test-retry-after', 'x-test-error-body',
+  'x-test-echo-auth', 'x-test-keepalives', 'x-test-gap-ms', 'x-test-chunks', 'x-test-bytes', 'x-sim-fault'];
+export function withTestHeaders(cfg) {
+  if (typeof cfg !== 'object' || cfg === null || !configFeatures().forwardHeaders) return cfg;
+  for (const u of Object.values(cfg.upstreams || {})) {
+    if (u && typeof u === 'object' && u.forward_headers === undefined) u.forward_headers = [...TEST_CONTROL_HEADERS];
+  }
+  return cfg;
 }
 
 // The foundation tests observe one upstream attempt at a time: no gateway-level retries and no outlier
@@ -156,7 +170,7 @@ export function baseConfig({ upstreamUrl, models, keys, server, timeouts, upstre
 // Starts `sluice serve -c <config>`. env is the *whole* environment besides PATH/HOME (so a developer's
 // DEEPSEEK_API_KEY never leaks into a test). Resolves once the "listening on" line has been printed.
 export async function startGateway({ config, env = {}, args = [], readyTimeoutMs = 5000 } = {}) {
-  const file = config === undefined ? null : writeConfig(config);
+  const file = config === undefined ? null : writeConfig(withTestHeaders(config));
   const argv = ['serve', ...(file ? ['-c', file] : []), ...args];
   const proc = spawn(SLUICE_BIN, argv, {
     env: { PATH: process.env.PATH, HOME: process.env.HOME || '/tmp', ...sanitizerEnv(), ...env },

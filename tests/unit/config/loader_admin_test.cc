@@ -54,5 +54,25 @@ TEST(ConfigLoaderAdmin, PublicListenerWithoutKeyWarns) {
   EXPECT_THAT(warnings(r), ElementsAre(::testing::HasSubstr("admin.listen: admin listener on a non-loopback")));
 }
 
+TEST(ConfigLoaderAdmin, MetricsListenerParsedAndChecked) {
+  const LoadResult r = load(with_tail("metrics:\n  listen: 127.0.0.1:9464\n"));
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+  ASSERT_TRUE(r.config->metrics.listen);
+  EXPECT_EQ(r.config->metrics.listen->port, 9464);
+  EXPECT_THAT(errors(load(with_tail("metrics:\n  listen: nowhere\n"))),
+              ElementsAre("test.yaml:2: metrics.listen: invalid address \"nowhere\": expected host:port or "
+                          "[ipv6]:port with port 0-65535"));
+  EXPECT_THAT(errors(load(with_tail("metrics:\n  path: /m\n"))), ElementsAre(::testing::HasSubstr("metrics.path")));
+}
+
+// /metrics shows every key's spend: open on the main listener only when there is nothing to hide.
+TEST(ConfigLoaderAdmin, MetricsOpenOnMainOnlyWithoutAdminKeysOrScrapePort) {
+  EXPECT_TRUE(load(kMinimalTail).config->metrics_open_on_main());
+  EXPECT_FALSE(load(with_tail("metrics:\n  listen: 127.0.0.1:0\n")).config->metrics_open_on_main());
+  EXPECT_FALSE(load(with_tail("admin:\n  listen: 127.0.0.1:0\n")).config->metrics_open_on_main());
+  const LoadResult keyed = load(with_tail("admin:\n  key_env: ADMIN_KEY\n"), {{"ADMIN_KEY", "0123456789abcdef-x"}});
+  EXPECT_FALSE(keyed.config->metrics_open_on_main());
+}
+
 }  // namespace
 }  // namespace sluice::config

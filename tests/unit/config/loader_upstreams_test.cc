@@ -75,7 +75,25 @@ TEST(ConfigUpstreams, UnknownKey) {
       errors(load(upstream_yaml("http://h", "    api_key: sk-123\n"))),
       ElementsAre("test.yaml:4: upstreams.up.api_key: unknown key \"api_key\" (expected one of: base_url, "
                   "api_key_env, max_idle_connections, tls_ca_file, tls_verify, timeouts, outlier, key_pacing, "
-                  "load_metrics, health_check, slow_start)"));
+                  "load_metrics, health_check, slow_start, forward_headers)"));
+}
+
+TEST(ConfigUpstreams, ForwardHeadersLowercasedAndNeverSecrets) {
+  const LoadResult ok = load(upstream_yaml("http://h", "    forward_headers: [X-Tenant, x-trace-id]\n"));
+  ASSERT_TRUE(ok.ok()) << ::testing::PrintToString(errors(ok));
+  EXPECT_THAT(ok.config->upstreams.at("up").forward_headers, ElementsAre("x-tenant", "x-trace-id"));
+  EXPECT_THAT(errors(load(upstream_yaml("http://h", "    forward_headers: [Authorization, x-sluice-admin-key, "
+                                                     "\"bad name\"]\n"))),
+              ElementsAre("test.yaml:4: upstreams.up.forward_headers[0]: \"authorization\" is never forwarded "
+                          "(credentials, hop-by-hop, addresses and sluice's own headers stay at the gateway; "
+                          "docs/security.md)",
+                          "test.yaml:4: upstreams.up.forward_headers[1]: \"x-sluice-admin-key\" is never "
+                          "forwarded (credentials, hop-by-hop, addresses and sluice's own headers stay at the "
+                          "gateway; docs/security.md)",
+                          "test.yaml:4: upstreams.up.forward_headers[2]: expected a header name, got \"bad name\""));
+  EXPECT_THAT(errors(load(upstream_yaml("http://h", "    forward_headers: x-tenant\n"))),
+              ElementsAre("test.yaml:4: upstreams.up.forward_headers: expected a list of header names, got "
+                          "\"x-tenant\""));
 }
 
 TEST(ConfigUpstreams, NameValidated) {
