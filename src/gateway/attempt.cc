@@ -92,10 +92,8 @@ class StreamSink : public http::SseSink {
   const SecretScrubber* scrubber = nullptr;
 
  private:
-  static bool is_error_event(std::string_view data) {
-    data.remove_prefix(std::min(data.find_first_not_of(kWhitespace), data.size()));
-    return data.starts_with("{\"error\"");
-  }
+  // The shape providers send (`data: {"error":...}`); checked on every event, so only the prefix.
+  static bool is_error_event(std::string_view data) { return data.starts_with("{\"error\""); }
 };
 
 bool is_disconnect(const error_code& ec) {
@@ -275,7 +273,7 @@ class Attempt {
     sink.tap = spec_.tap;
     sink.strip_usage = spec_.strip_usage_chunk;
     sink.upstream = spec_.upstream.name;
-    sink.scrubber = spec_.scrubber;
+    sink.scrubber = spec_.scrubber && !spec_.scrubber->empty() ? spec_.scrubber : nullptr;
     std::size_t events_seen = 0;
     bool client_ok = true;
     if (spec_.stitch && spec_.stitch->continuing()) {
