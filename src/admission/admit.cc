@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "admission/token_estimate.h"
-#include "http/openai_error.h"
 
 namespace sluice::admission {
 
@@ -11,58 +10,81 @@ namespace {
 Nanos now_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
 
 // Whole seconds, rounded up, at least 1 (Retry-After has no fractions).
-std::string retry_after_seconds(Nanos ns) { return std::to_string(std::max<Nanos>(1, (ns + 999'999'999) / 1'000'000'000)); }
+std::string retry_after_seconds(Nanos ns) {
+  return std::to_string(std::max<Nanos>(1, (ns + 999'999'999) / 1'000'000'000));
+}
 
-void set_rate_headers(http::Responder& res, const KeyDecision& d) {
+void set_rate_headers(http::AnswerHeaders& h, const KeyDecision& d) {
   if (d.requests.limit != 0) {
-    res.set_header("x-ratelimit-limit-requests", std::to_string(d.requests.limit));
-    res.set_header("x-ratelimit-remaining-requests", std::to_string(d.requests.remaining));
-    res.set_header("x-ratelimit-reset-requests", format_reset(d.requests.reset_ns));
+    h.set("x-ratelimit-limit-requests", std::to_string(d.requests.limit));
+    h.set("x-ratelimit-remaining-requests", std::to_string(d.requests.remaining));
+    h.set("x-ratelimit-reset-requests", format_reset(d.requests.reset_ns));
   }
   if (d.tokens.limit != 0) {
-    res.set_header("x-ratelimit-limit-tokens", std::to_string(d.tokens.limit));
-    res.set_header("x-ratelimit-remaining-tokens", std::to_string(d.tokens.remaining));
-    res.set_header("x-ratelimit-reset-tokens", format_reset(d.tokens.reset_ns));
+    h.set("x-ratelimit-limit-tokens", std::to_string(d.tokens.limit));
+    h.set("x-ratelimit-remaining-tokens", std::to_string(d.tokens.remaining));
+    h.set("x-ratelimit-reset-tokens", format_reset(d.tokens.reset_ns));
   }
 }
 
-net::awaitable<void> send_limited(http::Responder& res, const KeyDecision& d, std::string_view key,
-                                  std::uint64_t tokens) {
-  std::string message;
-  std::string retry;
+Rejection limited(const KeyDecision& d, std::string_view key, std::uint64_t tokens, http::AnswerHeaders& h) {
+  Rejection r{.status = 429,
+              .type = d.rejected == LimitKind::kTokens ? "tokens" : "requests",
+              .code = "rate_limit_exceeded",
+              .failure = std::string("rate_limited_") + to_string(d.rejected)};
   switch (d.rejected) {
     case LimitKind::kRequests:
-      message = fmt::format("Rate limit reached for key {} on requests per window: limit {}. Please try again in {}.",
-                            key, d.requests.limit, format_reset(d.retry_after_ns));
-      retry = retry_after_seconds(d.retry_after_ns);
+      r.message = fmt::format(
+          "Rate limit reached for key {} on requests per window: limit {}. Please try again "
+          "in {}.",
+          key, d.requests.limit, format_reset(d.retry_after_ns));
+      r.retry_after = retry_after_seconds(d.retry_after_ns);
       break;
     case LimitKind::kTokens:
       if (d.too_large) {
-        message = fmt::format("Request too large for key {} on tokens per window: limit {}, requested {} (estimate "
-                              "including max_tokens). Lower max_tokens or the prompt.",
-                              key, d.tokens.limit, tokens);
+        r.message = fmt::format(
+            "Request too large for key {} on tokens per window: limit {}, requested {} "
+            "(estimate including max_tokens). Lower max_tokens or the prompt.",
+            key, d.tokens.limit, tokens);
       } else {
-        message = fmt::format("Rate limit reached for key {} on tokens per window: limit {}, requested {}. Please try "
-                              "again in {}.",
-                              key, d.tokens.limit, tokens, format_reset(d.retry_after_ns));
-        retry = retry_after_seconds(d.retry_after_ns);
+        r.message = fmt::format(
+            "Rate limit reached for key {} on tokens per window: limit {}, requested {}. "
+            "Please try again in {}.",
+            key, d.tokens.limit, tokens, format_reset(d.retry_after_ns));
+        r.retry_after = retry_after_seconds(d.retry_after_ns);
       }
       break;
     default:
-      message = fmt::format("Too many concurrent requests for key {}. Please retry when one finishes.", key);
-      retry = "1";
+      r.message =
+          fmt::format("Too many concurrent requests for key {}. Please retry when one finishes.", key);
+      r.retry_after = "1";
       break;
   }
-  if (!retry.empty()) {
-    res.set_header("retry-after-ms", std::to_string(std::max<Nanos>(1, d.retry_after_ns / 1'000'000)));
+  if (!r.retry_after.empty()) {
+    h.set("retry-after-ms", std::to_string(std::max<Nanos>(1, d.retry_after_ns / 1'000'000)));
   }
-  const char* type = d.rejected == LimitKind::kTokens ? "tokens" : "requests";
-  co_await res.send_error(bhttp::status::too_many_requests, message, type, "rate_limit_exceeded", retry);
+  return r;
 }
-// X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
-void set_priority(const AdmitInput& in, const KeyEntry* key, http::Responder& res, Admitted& out) {
-  out.priority = Admission::priority_for(key, in.priority_header);
-  res.set_header("x-sluice-priority", config::to_string(out.priority));
+
+Rejection shed(const AdmitInput& in, Priority prio, const GateResult& r, http::AnswerHeaders& h) {
+  const Nanos retry_ns = std::chrono::nanoseconds(r.retry_after).count();
+  h.set("retry-after-ms", std::to_string(std::max<std::int64_t>(1, r.retry_after.count())));
+  return {.status = 503,
+          .message = fmt::format(
+              "The gateway is shedding {} priority requests for `{}` ({}). Please retry after {}.",
+              config::to_string(prio), in.group.model->name, to_string(r.reason), format_reset(retry_ns)),
+          .type = "server_error",
+          .code = "overloaded",
+          .retry_after = retry_after_seconds(retry_ns),
+          .failure = std::string("shed_") + to_string(r.reason)};
+}
+
+// Waits at one gate; the scope's kWait hooks wake the waiter when the client leaves.
+net::awaitable<GateResult> wait_at(GroupGate& gate, Priority prio, Clock::time_point deadline,
+                                   CancelScope& cancel, WaitHook& hook) {
+  auto wake = [&hook] { hook.cancel(); };
+  const CancelScope::Hook registered(cancel, CancelScope::kWait, wake);
+  co_return co_await gate.acquire(prio, deadline, hook);
 }
 }  // namespace
 
@@ -78,63 +100,51 @@ std::string format_reset(Nanos ns) {
   return fmt::format("{}m{}s", s / 60, s % 60);
 }
 
-bool admit_now(const AdmitInput& in, http::Responder& res, Admitted& out) {
-  const KeyEntry* key = in.admission.key(in.key_name);
-  if (key != nullptr &&
-      (!key->allows(in.view.model) || key->all.any() || key->model_limits(in.view.model) != nullptr)) {
-    return false;
-  }
-  if (in.admission.gate(in.group.model->name) != nullptr) {
-    return false;
-  }
-  out.group = &in.group;
-  set_priority(in, key, res, out);
-  return true;
-}
-
-net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted& out) {
+AdmitDecision admit(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers) {
   const KeyEntry* key = in.admission.key(in.key_name);
   out.group = &in.group;
   if (key != nullptr && !key->allows(in.view.model)) {
-    out.failure = "model_not_allowed";
-    co_await res.send_error(bhttp::status::forbidden,
-                            fmt::format("The key {} is not allowed to use the model `{}`.", key->name, in.view.model),
-                            "invalid_request_error", "model_not_allowed");
-    co_return false;
+    return {
+        AdmitStep::kReject,
+        {.status = 403,
+         .message = fmt::format("The key {} is not allowed to use the model `{}`.", key->name, in.view.model),
+         .type = "invalid_request_error",
+         .code = "model_not_allowed",
+         .failure = "model_not_allowed"}};
   }
   if (key != nullptr && (key->all.any() || key->model_limits(in.view.model) != nullptr)) {
-    const bool count_tokens =
-        !key->all.tokens.unlimited() ||
-        (key->model_limits(in.view.model) && !key->model_limits(in.view.model)->tokens.unlimited());
+    const auto* per_model = key->model_limits(in.view.model);
+    const bool count_tokens = !key->all.tokens.unlimited() || (per_model && !per_model->tokens.unlimited());
     const std::uint64_t tokens =
-        count_tokens ? estimate_request_tokens(in.body, in.view.max_tokens, key->policy.default_max_tokens) : 0;
-    KeyDecision d = check_key(*key, in.view.model, tokens, now_ns(), out.ticket);
-    set_rate_headers(res, d);
+        count_tokens ? estimate_request_tokens(in.body, in.view.max_tokens, key->policy.default_max_tokens)
+                     : 0;
+    const KeyDecision d = check_key(*key, in.view.model, tokens, now_ns(), out.ticket);
+    set_rate_headers(headers, d);
     if (d.rejected != LimitKind::kNone) {
       key->limited[static_cast<std::size_t>(d.rejected) - 1]->inc();
-      out.failure = std::string("rate_limited_") + to_string(d.rejected);
-      co_await send_limited(res, d, key->name, tokens);
-      co_return false;
+      return {AdmitStep::kReject, limited(d, key->name, tokens, headers)};
     }
   }
-  set_priority(in, key, res, out);
+  // X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
+  out.priority = Admission::priority_for(key, in.priority_header);
+  headers.set("x-sluice-priority", std::string(config::to_string(out.priority)));
+  return {in.admission.gate(in.group.model->name) != nullptr ? AdmitStep::kQueue : AdmitStep::kGo, {}};
+}
+
+net::awaitable<AdmitDecision> admit_queued(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers,
+                                           CancelScope& cancel) {
   const std::shared_ptr<GroupGate>* gate = in.admission.gate(in.group.model->name);
-  if (gate == nullptr) {
-    co_return true;
-  }
   WaitHook hook;
   out.gated = true;
-  res.watch_client([&hook] { hook.cancel(); });
-  GateResult r = co_await (*gate)->acquire(out.priority, in.deadline, hook);
-  res.unwatch();
+  GateResult r = co_await wait_at(**gate, out.priority, in.deadline, cancel, hook);
   out.waited = r.waited;
   if (hook.gone || r.reason == ShedReason::kClientGone) {
-    out.failure = "client_gone";  // a slot granted in the same instant goes back with `r`
-    co_return false;
+    co_return AdmitDecision{AdmitStep::kReject,
+                            {.failure = "client_gone"}};  // a slot granted now goes back with r
   }
   if (r.slot) {
     out.slot = std::move(r.slot);
-    co_return true;
+    co_return AdmitDecision{};
   }
   // Degradation: a cheaper model for this class instead of an error, through its own gate (no further hops).
   if (const std::string& to = in.admission.degrade_to(in.group.model->name, out.priority); !to.empty()) {
@@ -142,28 +152,19 @@ net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted&
       const std::shared_ptr<GroupGate>* g2 = in.admission.gate(to);
       GateResult r2;
       if (g2 != nullptr) {
-        res.watch_client([&hook] { hook.cancel(); });
-        r2 = co_await (*g2)->acquire(out.priority, in.deadline, hook);
-        res.unwatch();
+        r2 = co_await wait_at(**g2, out.priority, in.deadline, cancel, hook);
       }
       if (g2 == nullptr || r2.slot) {
         out.slot = std::move(r2.slot);
         out.group = g;
         out.waited += r2.waited;
-        res.set_header("x-sluice-degraded", fmt::format("{} -> {} ({})", in.group.model->name, to, to_string(r.reason)));
-        co_return true;
+        headers.set("x-sluice-degraded",
+                    fmt::format("{} -> {} ({})", in.group.model->name, to, to_string(r.reason)));
+        co_return AdmitDecision{};
       }
     }
   }
-  out.failure = std::string("shed_") + to_string(r.reason);
-  const Nanos retry_ns = std::chrono::nanoseconds(r.retry_after).count();
-  res.set_header("retry-after-ms", std::to_string(std::max<std::int64_t>(1, r.retry_after.count())));
-  co_await res.send_error(
-      bhttp::status::service_unavailable,
-      fmt::format("The gateway is shedding {} priority requests for `{}` ({}). Please retry after {}.",
-                  config::to_string(out.priority), in.group.model->name, to_string(r.reason), format_reset(retry_ns)),
-      "server_error", "overloaded", retry_after_seconds(retry_ns));
-  co_return false;
+  co_return AdmitDecision{AdmitStep::kReject, shed(in, out.priority, r, headers)};
 }
 
 void reconcile(Admitted& a, const std::optional<openai::Usage>& usage) {

@@ -1,36 +1,48 @@
 #pragma once
-// The admission step of one proxied request, between routing and the upstream plan: model allowed for the
-// key, per-key limits (429 + x-ratelimit-* headers), priority from X-Priority capped by the key, then the
-// group's gate (queue or 503 with an honest Retry-After; or the configured degradation model). Every
-// rejection is answered here, before any upstream work.
+// The admission step of one proxied request, between validation and the cache: model allowed for the key,
+// per-key limits (429 + x-ratelimit-* headers), priority from X-Priority capped by the key, then the group's
+// gate (queue, or 503 with an honest Retry-After, or the configured degradation model). It answers nobody
+// itself: it returns a decision, and every rejection as data for the request's writer.
 #include <optional>
 #include <string>
 
 #include "admission/admission.h"
-#include "http/responder.h"
+#include "common/cancel_scope.h"
+#include "http/answer_headers.h"
 #include "openai/request_view.h"
 #include "openai/usage.h"
 #include "routing/router.h"
-#include "telemetry/access_log.h"
 
 namespace sluice::admission {
 
 struct Admitted {
-  KeyTicket ticket;  // key concurrency + token charge; reconciled with usage at the end
-  Slot slot;         // the group's concurrency slot; released when this object dies
+  KeyTicket ticket;                       // key concurrency + token charge; reconciled with usage at the end
+  Slot slot;                              // the group's concurrency slot; released when this object dies
   const routing::Group* group = nullptr;  // may differ from the requested one after degradation
   Priority priority = Priority::kMedium;
   std::chrono::milliseconds waited{0};
-  std::string failure;  // set when the request was answered here ("rate_limited_requests", "shed_codel", ...)
-  bool gated = false;   // went through a group gate (queued or not)
+  bool gated = false;  // went through a group gate (queued or not)
+};
 
-  // Priority and queue wait into the access-log record (when a gate was involved).
-  void log_to(telemetry::AccessRecord& log) const {
-    if (gated) {
-      log.priority = config::to_string(priority);
-      log.queue_ms = waited.count();
-    }
-  }
+// An answer instead of the upstream's: what the writer sends.
+struct Rejection {
+  unsigned status = 0;
+  std::string message;
+  std::string_view type;
+  std::string_view code;
+  std::string retry_after;  // whole seconds; empty: none
+  std::string failure;      // for the access log: "rate_limited_requests", "shed_codel", ...
+};
+
+enum class AdmitStep : std::uint8_t {
+  kGo,      // admitted (out.group set)
+  kReject,  // answered by `rejection`
+  kQueue,   // the group's gate decides: await admit_queued()
+};
+
+struct AdmitDecision {
+  AdmitStep step = AdmitStep::kGo;
+  Rejection rejection;
 };
 
 struct AdmitInput {
@@ -44,13 +56,14 @@ struct AdmitInput {
   std::chrono::steady_clock::time_point deadline;
 };
 
-// True when the request may go on (out.group set); false when it was answered (out.failure says why).
-net::awaitable<bool> admit(const AdmitInput& in, http::Responder& res, Admitted& out);
+// Everything that needs no waiting: the key's model allow-list and limits (charged here), the priority class.
+// Headers for the answer (x-ratelimit-*, x-sluice-priority) go into `headers`.
+AdmitDecision admit(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers);
 
-// admit() for the common case that needs no waiting and no answer (no per-key limits to check, no gate):
-// true after doing what admit() would; false, having changed nothing, when admit() must decide. A plain
-// function, so the common case costs no coroutine frame.
-bool admit_now(const AdmitInput& in, http::Responder& res, Admitted& out);
+// After kQueue: waits at the group's gate (a client leaving cancels it through the scope's kWait hooks), then
+// admits, degrades to the group's degradation model, or sheds.
+net::awaitable<AdmitDecision> admit_queued(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers,
+                                           CancelScope& cancel);
 
 // After the answer: replaces the token estimate with the provider's usage.
 void reconcile(Admitted& a, const std::optional<openai::Usage>& usage);

@@ -12,7 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "gateway/attempt.h"
+#include "cache/relay_tap.h"
+#include "http/asio.h"
+#include "openai/usage.h"
 
 namespace sluice::cache {
 
@@ -34,7 +36,7 @@ struct FlightView {
   std::string retry_after;
 };
 
-class Flight : public gateway::RelayTap {
+class Flight : public RelayTap {
  public:
   explicit Flight(bool stream) : stream_(stream) {}
 

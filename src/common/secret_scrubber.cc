@@ -16,7 +16,8 @@ SecretScrubber::SecretScrubber(std::vector<std::string> secrets) {
       secrets_.push_back(std::move(s));
     }
   }
-  std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  std::sort(secrets_.begin(), secrets_.end(),
+            [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 std::size_t SecretScrubber::scrub(std::string& text) const {

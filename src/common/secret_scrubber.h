@@ -1,6 +1,6 @@
 #pragma once
-// Removes the gateway's own secrets (provider API keys) from text it relays from an upstream: a provider, or a
-// proxy in front of it, may echo the request's Authorization in an error message. Only error answers are
+// Removes the gateway's own secrets (provider API keys) from text it relays from an upstream: a provider, or
+// a proxy in front of it, may echo the request's Authorization in an error message. Only error answers are
 // scrubbed (docs/security.md), and a text is only rewritten where it holds the start of a secret.
 #include <string>
 #include <string_view>

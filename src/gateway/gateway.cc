@@ -37,8 +37,8 @@ std::string_view route_path(std::string_view target) {
   return target;
 }
 
-// Every provider key of every upstream: what an upstream could echo back (the client's own credentials and the
-// admin key never travel upstream).
+// Every provider key of every upstream: what an upstream could echo back (the client's own credentials and
+// the admin key never travel upstream).
 std::vector<std::string> provider_secrets(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& [name, up] : cfg.upstreams) {
@@ -58,12 +58,12 @@ http::Response json_response(bhttp::status status, std::string body) {
 }
 }  // namespace
 
-std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg, std::string& error,
-                                                 const GatewayState* previous) {
+std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::Config> cfg,
+                                                 std::string& error, const GatewayState* previous) {
   auto st = std::make_unique<GatewayState>();
   for (const auto& [name, up] : cfg->upstreams) {
     if (up.scheme == "https") {
-      auto ctx = make_tls_context(up, error);
+      auto ctx = upstream::make_tls_context(up, error);
       if (!ctx) {
         error = "upstreams." + name + ": " + error;
         return nullptr;
@@ -82,9 +82,11 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   }
   st->router = std::make_unique<routing::Router>(*cfg);
   st->metrics = std::make_unique<GatewayMetrics>(*st->router);
-  if (st->cache = make_cache_services(*cfg, error, previous ? previous->cache.get() : nullptr,
-                                      previous ? previous->config.get() : nullptr);
-      !st->cache) {
+  st->cache = cache::make_cache_services(*cfg, previous ? previous->cache.get() : nullptr,
+                                         previous ? previous->config.get() : nullptr);
+  if (st->accounting = ledger::Accounting::make(*cfg, error, previous ? previous->accounting.get() : nullptr,
+                                                previous ? previous->config.get() : nullptr);
+      !st->accounting) {
     return nullptr;
   }
   st->admission = std::make_unique<admission::Admission>(*cfg);
@@ -92,22 +94,25 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   return st;
 }
 
-ProxyHandler::ProxyHandler(GatewayState& state, http::Worker& worker) : state_(state), worker_(worker) {
+namespace {
+std::uint64_t random_seed() {
   std::random_device rd;
-  id_prefix_ = (static_cast<std::uint64_t>(rd()) << 32 | rd()) ^ worker.index();
-  rng_.seed((static_cast<std::uint64_t>(rd()) << 32) | rd());
-  for (const auto& [name, up] : state.config->upstreams) {
-    auto it = state.tls.find(name);
-    pools_.emplace(name, std::make_unique<UpstreamPool>(worker.ioc().get_executor(), up,
-                                                        it == state.tls.end() ? nullptr : it->second.get()));
-  }
+  return (static_cast<std::uint64_t>(rd()) << 32) | rd();
+}
+}  // namespace
+
+ProxyHandler::ProxyHandler(GatewayState& state, http::Worker& worker)
+    : state_(state),
+      worker_(worker),
+      id_prefix_(random_seed() ^ worker.index()),
+      rng_(random_seed()),
+      transport_(worker.ioc().get_executor(), *state.config, state.tls),
+      deps_{*state.router, *state.config, *state.metrics, *state.admission, state.secrets, transport_, rng_} {
 }
 
 void ProxyHandler::on_drain() {
   state_.draining = true;
-  for (auto& [name, pool] : pools_) {
-    pool->clear();
-  }
+  transport_.on_drain();
 }
 
 void ProxyHandler::set_request_id(const http::Request& req, http::Responder& res) {

@@ -9,13 +9,15 @@
 #include <unordered_map>
 
 #include "config/config.h"
-#include "gateway/upstream_failure.h"
+#include "routing/failure.h"
 #include "http/responder.h"
 #include "openai/usage.h"
 #include "routing/router.h"
 #include "telemetry/metrics.h"
 
 namespace sluice::gateway {
+
+using routing::UpstreamFailure;
 
 // One label set of a counter family, looked up under the family lock on first use only.
 class LazyCounter {

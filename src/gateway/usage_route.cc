@@ -47,7 +47,7 @@ net::awaitable<void> handle_usage(GatewayState& state, const http::Request& req,
       co_return;
     }
   }
-  if (!state.cache->ledger) {
+  if (!state.accounting->ledger()) {
     co_await res.send_error(bhttp::status::not_found, "the usage ledger is disabled (ledger.enabled: false)",
                             "invalid_request_error", "ledger_disabled");
     co_return;
@@ -59,7 +59,7 @@ net::awaitable<void> handle_usage(GatewayState& state, const http::Request& req,
     co_return;
   }
   q->only_key = only_key;
-  std::string body = co_await state.cache->ledger->async_query(std::move(*q), net::use_awaitable);
+  std::string body = co_await state.accounting->ledger()->async_query(std::move(*q), net::use_awaitable);
   http::Response r{bhttp::status::ok, 11};
   r.set(bhttp::field::content_type, "application/json");
   r.body() = std::move(body);

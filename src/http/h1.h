@@ -21,7 +21,14 @@
 
 #include "http/asio.h"
 
+namespace sluice::http {
+// Extra capacity reserved after a request or response body so parsers that read past the end (simdjson) need no
+// copy.
+inline constexpr std::size_t kBodyPadding = 64;
+}  // namespace sluice::http
+
 namespace sluice::http::h1 {
+
 
 enum class Error : std::uint8_t {
   kNone = 0,

@@ -52,7 +52,7 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
     if (request_id_len_ != 0 && beast::iequals(name, "x-request-id")) {
       return true;
     }
-    for (const auto& [k, v] : extra_headers_) {
+    for (const auto& [k, v] : *headers_) {
       if (beast::iequals(name, k)) {
         return true;
       }
@@ -81,7 +81,7 @@ std::string Responder::serialize_head(unsigned status, std::initializer_list<Fie
     if (request_id_len_ != 0) {
       w.field("x-request-id", request_id());
     }
-    for (const auto& [k, v] : extra_headers_) {
+    for (const auto& [k, v] : *headers_) {
       w.field(k, v);
     }
     if (content_length >= 0) {

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/answer_headers.h"
 #include "http/asio.h"
 #include "http/client_watch.h"
 #include "http/h1.h"
@@ -84,15 +85,10 @@ class Responder {
   std::string_view request_id() const { return {request_id_.data(), request_id_len_}; }
   // Set on every response written from now on (e.g. which upstream answered); replaces an earlier value.
   // `name` must outlive the responder (a string literal): it is not copied.
-  void set_header(std::string_view name, std::string value) {
-    for (auto& [k, v] : extra_headers_) {
-      if ((k.data() == name.data() && k.size() == name.size()) || k == name) {  // usually the same literal
-        v = std::move(value);
-        return;
-      }
-    }
-    extra_headers_.emplace_back(name, std::move(value));
-  }
+  void set_header(std::string_view name, std::string value) { headers_->set(name, std::move(value)); }
+  // Takes its extra headers from `h` (a request context's list) instead of its own until detach_headers().
+  void attach_headers(AnswerHeaders& h) { headers_ = &h; }
+  void detach_headers() { headers_ = &own_headers_; }
   std::size_t bytes_sent() const { return bytes_sent_; }
 
  private:
@@ -119,8 +115,8 @@ class Responder {
   std::size_t body_sent_from_ = 0;  // of send_body_now's head and body, the bytes the socket took at once
   bool watching_ = false;
   std::function<void()> on_gone_;  // the current watch_client callback
-  // Inline: set_header runs a few times per request and must not allocate.
-  boost::container::small_vector<std::pair<std::string_view, std::string>, 6> extra_headers_;
+  AnswerHeaders own_headers_;
+  AnswerHeaders* headers_ = &own_headers_;
 
   using Field = std::pair<std::string_view, std::string_view>;
   std::string serialize_head(unsigned status, std::initializer_list<Field> own, const bhttp::fields* fields,

@@ -6,8 +6,6 @@
 
 namespace sluice::http {
 
-// Extra capacity reserved after a request body so parsers that read past the end (simdjson) need no copy.
-inline constexpr std::size_t kBodyPadding = 64;
 
 struct SessionEntry {
   SessionEntry* prev = nullptr;

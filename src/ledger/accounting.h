@@ -1,0 +1,51 @@
+#pragma once
+// Where a request's cost goes: the price table turns its usage into USD, the cost (or, for cached and
+// coalesced answers, savings) counters per key, model and upstream count it, and the usage ledger stores it.
+// One per config generation; the ledger itself is kept across reloads that leave its settings unchanged.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "config/config.h"
+#include "ledger/ledger.h"
+#include "openai/usage.h"
+#include "telemetry/metrics.h"
+
+namespace sluice::ledger {
+
+// One request's account.
+struct Charge {
+  std::string_view source;  // upstream | cache | coalesced | stale
+  std::string_view key, model, upstream;
+  const std::string& upstream_model;  // the id prices are listed by
+  bool stream = false;
+  unsigned status = 0;
+  const std::optional<openai::Usage>& usage;
+};
+
+class Accounting {
+ public:
+  // Null + error when the ledger file cannot be opened. `prev`: the running generation's, on a reload.
+  static std::unique_ptr<Accounting> make(const config::Config& cfg, std::string& error,
+                                          const Accounting* prev = nullptr,
+                                          const config::Config* prev_cfg = nullptr);
+
+  void record(const Charge& c);
+  Ledger* ledger() const { return ledger_.get(); }
+
+ private:
+  struct Money {
+    telemetry::Counter* cost;
+    telemetry::Counter* savings;
+  };
+  Money* money_for(std::string_view key, std::string_view model, std::string_view upstream);
+
+  const config::Config* cfg_ = nullptr;
+  std::shared_ptr<Ledger> ledger_;  // null when ledger.enabled is false
+  std::map<std::tuple<std::string, std::string, std::string>, Money, std::less<>>
+      money_;  // key, model, upstream
+};
+
+}  // namespace sluice::ledger

@@ -1,0 +1,154 @@
+#include "upstream/stitch.h"
+
+#include <boost/json.hpp>
+
+namespace sluice::upstream {
+
+namespace json = boost::json;
+
+namespace {
+constexpr std::string_view kContinuePrompt =
+    "Continue your previous answer exactly where it stopped. Do not repeat anything, do not add any "
+    "preamble.";
+
+bool nonempty_string(const json::value* v) { return v && v->is_string() && !v->as_string().empty(); }
+}  // namespace
+
+void StreamStitch::begin_continuation() {
+  ++legs_;
+  chunks_before_leg_ = chunks_;
+}
+
+StreamStitch::Verdict StreamStitch::on_event(std::string_view data, std::string& rewritten) {
+  rewritten.clear();
+  if (data == "[DONE]") {
+    return Verdict::kForward;
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(data, ec);
+  if (ec || !v.is_object()) {
+    return Verdict::kBreak;  // a malformed chunk: the rest of this stream cannot be trusted
+  }
+  json::object& o = v.as_object();
+  if (o.contains("error")) {
+    return Verdict::kBreak;  // an in-band error event ends this leg
+  }
+  bool changed = false;
+  if (auto* id = o.if_contains("id"); id && id->is_string()) {
+    if (id_.empty()) {
+      id_ = std::string(id->as_string());
+    } else if (continuing() && id->as_string() != id_) {
+      *id = id_;
+      changed = true;
+    }
+  }
+  bool carries = false;  // content, a finish or usage: something the client must see
+  bool cut = false;
+  if (auto* choices = o.if_contains("choices"); choices && choices->is_array()) {
+    for (json::value& cv : choices->as_array()) {
+      if (!cv.is_object()) {
+        continue;
+      }
+      json::object& c = cv.as_object();
+      if (auto* d = c.if_contains("delta"); d && d->is_object()) {
+        json::object& delta = d->as_object();
+        if (continuing() && delta.contains("role")) {
+          delta.erase("role");  // the client already had the role chunk
+          changed = true;
+        }
+        if (auto* content = delta.if_contains("content"); nonempty_string(content)) {
+          content_.append(content->as_string().c_str(), content->as_string().size());
+          ++chunks_;
+          carries = true;
+        }
+        if (nonempty_string(delta.if_contains("reasoning_content")) || delta.contains("tool_calls")) {
+          unresumable_ = true;  // a prefix can continue text, not a half-sent thought or tool call
+          carries = true;
+        }
+      }
+      if (auto* fr = c.if_contains("finish_reason"); fr && fr->is_string()) {
+        if (fr->as_string() == "insufficient_system_resource") {
+          *fr = nullptr;  // the answer is not finished: another host completes it
+          cut = true;
+          changed = true;
+        } else {
+          carries = true;
+        }
+      }
+    }
+  }
+  if (auto* u = o.if_contains("usage"); u && u->is_object()) {
+    if (cut) {
+      o.erase("usage");  // one final usage, from the leg that really finishes
+    } else {
+      carries = true;
+      if (continuing()) {
+        json::object& usage = u->as_object();
+        auto num = [&](std::string_view k) -> std::int64_t {
+          auto* x = usage.if_contains(k);
+          return x && x->is_int64() ? x->as_int64() : x && x->is_uint64() ? std::int64_t(x->as_uint64()) : 0;
+        };
+        const auto completion = num("completion_tokens") + std::int64_t(chunks_before_leg_);
+        usage["completion_tokens"] = completion;
+        usage["total_tokens"] = num("prompt_tokens") + completion;
+        changed = true;
+      }
+    }
+  }
+  if (!continuing() && !cut) {
+    carries = true;  // the first leg passes through untouched (its role chunk included)
+  }
+  if (cut) {
+    if (carries) {
+      rewritten = json::serialize(v);
+    }
+    return Verdict::kBreak;
+  }
+  if (!carries) {
+    return Verdict::kDrop;  // e.g. a continuation's role-only chunk
+  }
+  if (changed) {
+    rewritten = json::serialize(v);
+    return Verdict::kRewritten;
+  }
+  return Verdict::kForward;
+}
+
+std::optional<std::string> StreamStitch::continuation_body(std::string_view original,
+                                                           config::FailoverConfig::Mode mode) const {
+  if (content_.empty()) {
+    return std::string(original);  // nothing to continue: ask again (the role chunk will be dropped)
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(original, ec);
+  if (ec || !v.is_object()) {
+    return std::nullopt;
+  }
+  json::object& o = v.as_object();
+  auto* messages = o.if_contains("messages");
+  if (!messages || !messages->is_array()) {
+    return std::nullopt;
+  }
+  for (std::string_view key : {"max_tokens", "max_completion_tokens"}) {
+    if (auto* m = o.if_contains(key); m && (m->is_int64() || m->is_uint64())) {
+      std::int64_t left =
+          (m->is_int64() ? m->as_int64() : std::int64_t(m->as_uint64())) - std::int64_t(chunks_);
+      if (left <= 0) {
+        return std::nullopt;
+      }
+      *m = left;
+    }
+  }
+  json::array& msgs = messages->as_array();
+  json::object prefix{{"role", "assistant"}, {"content", content_}};
+  if (mode == config::FailoverConfig::Mode::kPrefix) {
+    prefix["prefix"] = true;
+    msgs.emplace_back(std::move(prefix));
+  } else {
+    msgs.emplace_back(std::move(prefix));
+    msgs.emplace_back(json::object{{"role", "user"}, {"content", kContinuePrompt}});
+  }
+  return json::serialize(v);
+}
+
+}  // namespace sluice::upstream
