@@ -21,8 +21,8 @@ using detail::Reader;
 
 constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
-                                                     "admin",  "metrics", "cache",     "ledger",
-                                                     "pricing", "admission"};
+                                                    "admin",  "metrics", "cache",     "ledger",
+                                                    "pricing", "admission"};
 constexpr std::array<std::string_view, 9> kServerKeys{
     "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
     "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay"};
