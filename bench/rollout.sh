@@ -11,8 +11,9 @@
 # Prints a summary; --json FILE writes the figures (tests/integration/rollout_rehearsal.test.mjs runs --quick).
 #
 # Usage: bench/rollout.sh [--quick] [--json FILE]
-# Environment: SLUICE_BIN (build/sluice), OUT_DIR (a temp dir, kept), RATE (12 req/s non-stream),
-#   STREAM_RATE (4 streams/s), STEP_RATE (12 req/s: 3x = RATE + 2 x STEP_RATE), SEED (1)
+# Environment: SLUICE_BIN (build/sluice), OUT_DIR (a temp dir, kept), ROLL_RATE (8 req/s non-stream, ~1 s
+#   each) and STREAM_RATE (2 streams/s, ~4.4 s each) during the rolling update: ~17 of the 36 slots busy;
+#   RATE (16 req/s before and after the step, 3x = 48 req/s during it, over a capacity of ~36 req/s), SEED (1)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,11 +28,11 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-RATE=${RATE:-12}
-STREAM_RATE=${STREAM_RATE:-4}
-STEP_RATE=${STEP_RATE:-$RATE}
+ROLL_RATE=${ROLL_RATE:-8}
+STREAM_RATE=${STREAM_RATE:-2}
+RATE=${RATE:-16}
 SEED=${SEED:-1}
-SLOTS_PER_REPLICA=8        # admission gate per replica: 3 replicas x 8 slots x ~1 s per request ≈ 24 req/s
+SLOTS_PER_REPLICA=12       # admission gate per replica: 3 replicas x 12 slots / ~1 s per request ≈ 36 req/s
 if [ "$QUICK" = 1 ]; then
   WARMUP=2; PRE=4; STEP=6; POST=8
 else
@@ -61,7 +62,7 @@ free_ports() {  # N distinct free loopback ports
 }
 
 # --- the upstream: a sim with room for every replica's slots, ~1 s per non-stream request ----------------
-"$SLUICE_BIN" sim --port 0 --slots 128 --ttft 400ms --itl 20ms --seed "$SEED" >"$WORK/run/sim.log" 2>&1 &
+"$SLUICE_BIN" sim --port 0 --slots 128 --ttft 400ms --itl 20ms --output-tokens 400 --seed "$SEED" >"$WORK/run/sim.log" 2>&1 &
 PIDS+=($!)
 SIM_PORT=$(port_from "$WORK/run/sim.log" sluice-sim)
 
@@ -106,7 +107,7 @@ start_replica() {  # slot index
 listen: 127.0.0.1:$port
 workers: 1
 log_level: info
-access_log: off
+access_log: stdout
 server: {shutdown_delay: 1500ms, drain_timeout: 30s}
 upstreams:
   sim:
@@ -116,6 +117,7 @@ models:
   deepseek-chat: {upstream: sim}
 ledger: {path: "$WORK/run/ledger-$n.db"}
 admission:
+  codel: {target: 2s, interval: 10s}   # as in deploy/kubernetes: let a queue build before shedding
   groups:
     deepseek-chat: {max_concurrent: $SLOTS_PER_REPLICA, adaptive: "off", max_queue: 5000}
 EOF
@@ -154,10 +156,11 @@ terminate_replica() {  # slot index
   t_down=$(date +%s%N)
   wait "$pid" || code=$?
   t1=$(date +%s%N)
-  local cut
+  local cut conns
   cut=$(sed -n 's/.*stopped (\([0-9]*\) request(s) cut.*/\1/p' "${REPLICA_LOG[$slot]}" | tail -1)
-  ROLL_RESULTS+=("{\"slot\":$slot,\"exit_code\":$code,\"cut\":${cut:--1},\"unready_ms\":$(((t_down - t0) / 1000000)),\"exit_ms\":$(((t1 - t0) / 1000000))}")
-  log "replica s$slot: SIGTERM → out of HAProxy in $(((t_down - t0) / 1000000)) ms, exit $code after $(((t1 - t0) / 1000000)) ms, cut ${cut:-?}"
+  conns=$(sed -n 's/.*draining \([0-9]*\) connection(s).*/\1/p' "${REPLICA_LOG[$slot]}" | tail -1)
+  ROLL_RESULTS+=("{\"slot\":$slot,\"exit_code\":$code,\"cut\":${cut:--1},\"connections_at_drain\":${conns:--1},\"unready_ms\":$(((t_down - t0) / 1000000)),\"exit_ms\":$(((t1 - t0) / 1000000))}")
+  log "replica s$slot: SIGTERM → out of HAProxy in $(((t_down - t0) / 1000000)) ms, ${conns:-?} connection(s) at the drain, exit $code after $(((t1 - t0) / 1000000)) ms, cut ${cut:-?}"
   unset "REPLICA_PID[$slot]"
 }
 
@@ -172,7 +175,7 @@ pending_total() {  # sum of sluice_pending_work over the running replicas
 
 bench() {  # name, extra args...: an open-loop run through HAProxy, JSON into OUT_DIR/name.json
   local name=$1; shift
-  "$SLUICE_BIN" bench --url "http://127.0.0.1:$FRONT_PORT" --model deepseek-chat --seed "$SEED" --quiet \
+  "$SLUICE_BIN" bench --url "http://127.0.0.1:$FRONT_PORT" --model deepseek-chat --quiet \
     --json "$OUT_DIR/$name.json" "$@" >"$OUT_DIR/$name.txt" 2>&1
 }
 
@@ -181,11 +184,11 @@ for slot in 0 1 2; do wait_haproxy $slot up; done
 log "3 replicas up behind HAProxy on 127.0.0.1:$FRONT_PORT (sim on $SIM_PORT)"
 
 # --- 1. rolling update under steady load --------------------------------------------------------------
-ROLL_SECONDS=$((WARMUP + 3 * 6 + WARMUP))
-log "phase 1: ${RATE} req/s + ${STREAM_RATE} streams/s for ${ROLL_SECONDS} s; rolling update after ${WARMUP} s"
-bench roll-nonstream --rate "$RATE" --duration "${ROLL_SECONDS}s" --max-tokens 30 &
+ROLL_SECONDS=$((WARMUP + 3 * 8 + WARMUP))
+log "phase 1: ${ROLL_RATE} req/s + ${STREAM_RATE} streams/s for ${ROLL_SECONDS} s; rolling update after ${WARMUP} s"
+bench roll-nonstream --rate "$ROLL_RATE" --duration "${ROLL_SECONDS}s" --max-tokens 30 --seed "$SEED" &
 B1=$!
-bench roll-stream --rate "$STREAM_RATE" --duration "${ROLL_SECONDS}s" --max-tokens 80 --stream &
+bench roll-stream --rate "$STREAM_RATE" --duration "${ROLL_SECONDS}s" --max-tokens 200 --stream --seed $((SEED + 1)) &
 B2=$!
 sleep "$WARMUP"
 ROLL_T0=$(date +%s)
@@ -203,7 +206,7 @@ log "rolling update of 3 replicas took ${ROLL_TOOK} s"
 
 # --- 2. load step: the scaling signal ------------------------------------------------------------------
 TOTAL=$((PRE + STEP + POST))
-log "phase 2: ${RATE} req/s for ${TOTAL} s, plus $((2 * STEP_RATE)) req/s from ${PRE} s to $((PRE + STEP)) s (3x)"
+log "phase 2: ${RATE} req/s for ${TOTAL} s, plus $((2 * RATE)) req/s from ${PRE} s to $((PRE + STEP)) s (3x)"
 : >"$OUT_DIR/pending.tsv"
 (
   t0=$(date +%s%N)
@@ -214,10 +217,10 @@ log "phase 2: ${RATE} req/s for ${TOTAL} s, plus $((2 * STEP_RATE)) req/s from $
 ) &
 SAMPLER=$!
 PIDS+=("$SAMPLER")
-bench step-base --rate "$RATE" --duration "${TOTAL}s" --max-tokens 30 &
+bench step-base --rate "$RATE" --duration "${TOTAL}s" --max-tokens 30 --seed $((SEED + 2)) &
 B3=$!
 sleep "$PRE"
-bench step-extra --rate "$((2 * STEP_RATE))" --duration "${STEP}s" --max-tokens 30 --seed $((SEED + 1)) &
+bench step-extra --rate "$((2 * RATE))" --duration "${STEP}s" --max-tokens 30 --seed $((SEED + 3)) &
 B4=$!
 wait $B4 || die "bench step-extra failed"
 wait $B3 || die "bench step-base failed"

@@ -22,14 +22,12 @@ function configText(upstreamUrl, model, ledger) {
 }
 
 // What the kubelet does on a ConfigMap update (pkg/volume/util/atomic_writer.go, in outline).
-function atomicUpdate(dir, stamp, text, sameTimesAs) {
+// `mtime` (whole seconds) pins the new file's modification time.
+function atomicUpdate(dir, stamp, text, mtime) {
   const ts = path.join(dir, `..${stamp}`);
   fs.mkdirSync(ts);
   fs.writeFileSync(path.join(ts, 'sluice.yaml'), text);
-  if (sameTimesAs) {
-    const st = fs.statSync(sameTimesAs);
-    fs.utimesSync(path.join(ts, 'sluice.yaml'), st.atime, st.mtime);
-  }
+  if (mtime) fs.utimesSync(path.join(ts, 'sluice.yaml'), mtime, mtime);
   const old = fs.existsSync(path.join(dir, '..data')) ? fs.readlinkSync(path.join(dir, '..data')) : null;
   fs.symlinkSync(`..${stamp}`, path.join(dir, '..data_tmp'));
   fs.renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
@@ -56,12 +54,13 @@ test('a ConfigMap-style symlink swap reloads the config, even with equal size an
   const up = await startFakeUpstream();
   const dir = tempDir();
   const ledger = path.join(tempDir(), 'ledger.db');
-  atomicUpdate(dir, '2026_01_01_00_00_00.000000001', configText(up.url, 'model-aaa', ledger));
+  const mtime = Math.floor(Date.now() / 1000) - 60;
+  atomicUpdate(dir, '2026_01_01_00_00_00.000000001', configText(up.url, 'model-aaa', ledger), mtime);
   const gw = await startGateway({ args: ['-c', path.join(dir, 'sluice.yaml')], env: { FAKE_PROVIDER_KEY: 'sk-x' } });
   try {
     assert.deepEqual(await models(gw), ['model-aaa']);
     const before = fs.statSync(path.join(dir, 'sluice.yaml'));
-    atomicUpdate(dir, '2026_01_01_00_01_00.000000002', configText(up.url, 'model-bbb', ledger), path.join(dir, 'sluice.yaml'));
+    atomicUpdate(dir, '2026_01_01_00_01_00.000000002', configText(up.url, 'model-bbb', ledger), mtime);
     const after = fs.statSync(path.join(dir, 'sluice.yaml'));
     assert.equal(after.size, before.size);
     assert.equal(after.mtimeMs, before.mtimeMs);
