@@ -33,10 +33,12 @@ STREAM_RATE=${STREAM_RATE:-2}
 RATE=${RATE:-16}
 SEED=${SEED:-1}
 SLOTS_PER_REPLICA=12       # admission gate per replica: 3 replicas x 12 slots / ~1 s per request ≈ 36 req/s
+# Streams outlast the shutdown delay (1.5 s), so replicas drain with streams in flight; PER_REPLICA seconds of
+# load are budgeted for each replacement.
 if [ "$QUICK" = 1 ]; then
-  WARMUP=2; PRE=4; STEP=6; POST=8
+  WARMUP=2; PRE=3; STEP=6; POST=6; STREAM_TOKENS=120; PER_REPLICA=6
 else
-  WARMUP=5; PRE=10; STEP=15; POST=20
+  WARMUP=5; PRE=10; STEP=15; POST=20; STREAM_TOKENS=200; PER_REPLICA=8
 fi
 
 die() { echo "rollout: $*" >&2; exit 1; }
@@ -184,11 +186,11 @@ for slot in 0 1 2; do wait_haproxy $slot up; done
 log "3 replicas up behind HAProxy on 127.0.0.1:$FRONT_PORT (sim on $SIM_PORT)"
 
 # --- 1. rolling update under steady load --------------------------------------------------------------
-ROLL_SECONDS=$((WARMUP + 3 * 8 + WARMUP))
+ROLL_SECONDS=$((WARMUP + 3 * PER_REPLICA + WARMUP))
 log "phase 1: ${ROLL_RATE} req/s + ${STREAM_RATE} streams/s for ${ROLL_SECONDS} s; rolling update after ${WARMUP} s"
 bench roll-nonstream --rate "$ROLL_RATE" --duration "${ROLL_SECONDS}s" --max-tokens 30 --seed "$SEED" &
 B1=$!
-bench roll-stream --rate "$STREAM_RATE" --duration "${ROLL_SECONDS}s" --max-tokens 200 --stream --seed $((SEED + 1)) &
+bench roll-stream --rate "$STREAM_RATE" --duration "${ROLL_SECONDS}s" --max-tokens "$STREAM_TOKENS" --stream --seed $((SEED + 1)) &
 B2=$!
 sleep "$WARMUP"
 ROLL_T0=$(date +%s)
