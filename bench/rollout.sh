@@ -13,7 +13,8 @@
 # Usage: bench/rollout.sh [--quick] [--json FILE]
 # Environment: SLUICE_BIN (build/sluice), OUT_DIR (a temp dir, kept), ROLL_RATE (8 req/s non-stream, ~1 s
 #   each) and STREAM_RATE (2 streams/s, ~4.4 s each) during the rolling update: ~17 of the 36 slots busy;
-#   RATE (16 req/s before and after the step, 3x = 48 req/s during it, over a capacity of ~36 req/s), SEED (1)
+#   RATE (16 req/s before and after the step, 3x = 48 req/s during it, over a capacity of ~36 req/s), SEED (1),
+#   SHUTDOWN_DELAY (1500ms; 0 shows what happens without it)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +32,7 @@ done
 ROLL_RATE=${ROLL_RATE:-8}
 STREAM_RATE=${STREAM_RATE:-2}
 RATE=${RATE:-16}
+SHUTDOWN_DELAY=${SHUTDOWN_DELAY:-1500ms}
 SEED=${SEED:-1}
 SLOTS_PER_REPLICA=12       # admission gate per replica: 3 replicas x 12 slots / ~1 s per request ≈ 36 req/s
 # Streams outlast the shutdown delay (1.5 s), so replicas drain with streams in flight; PER_REPLICA seconds of
@@ -110,7 +112,7 @@ listen: 127.0.0.1:$port
 workers: 1
 log_level: info
 access_log: stdout
-server: {shutdown_delay: 1500ms, drain_timeout: 30s}
+server: {shutdown_delay: $SHUTDOWN_DELAY, drain_timeout: 30s}
 upstreams:
   sim:
     base_url: http://127.0.0.1:$SIM_PORT
