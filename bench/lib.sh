@@ -11,3 +11,14 @@ port_from() {
   cat "$file" >&2
   die "$prefix did not report its port"
 }
+
+# Stops the given processes: SIGTERM, up to 5 s for each to exit, then SIGKILL; reaps them.
+stop_pids() {
+  local pid
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+}

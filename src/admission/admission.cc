@@ -1,8 +1,11 @@
 #include "admission/admission.h"
 
+#include "admission/admission_metrics.h"
+
 namespace sluice::admission {
 
 Admission::Admission(const config::Config& cfg) {
+  pending_work_total();  // the autoscaling signal exists (at 0) even when no group has a gate
   for (const auto& k : cfg.keys) {
     auto entry = std::make_unique<KeyEntry>(k.name, k.policy);
     has_key_limits_ = has_key_limits_ || entry->all.any() || !entry->models.empty();

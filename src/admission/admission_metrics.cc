@@ -23,7 +23,20 @@ GateMetrics make_gate_metrics(const std::string& group) {
     }
   }
   m.limit = &limit.with({group});
+  m.pending =
+      &reg.gauge("sluice_group_pending_work",
+                 "Requests of the group this pod cannot start now: queued plus in flight above the limit",
+                 {"group"})
+           .with({group});
+  m.pending_total = &pending_work_total();
   return m;
+}
+
+telemetry::Gauge& pending_work_total() {
+  return telemetry::metrics()
+      .gauge("sluice_pending_work",
+             "Requests this pod cannot start now, over all groups (the autoscaling signal)")
+      .with({});
 }
 
 std::array<telemetry::Counter*, 3> make_key_metrics(const std::string& key) {

@@ -75,10 +75,19 @@ GroupGate::GroupGate(std::string name, const config::AdmissionGroup& group, cons
     }
     const double lim = limit_locked();
     metrics_.limit->set(std::isinf(lim) ? 0.0 : lim);
+    const double pending = double(pending_locked());
+    metrics_.pending->set(pending);
+    // Gates come and go with reloads; each adds only the change of its own share to the pod total.
+    metrics_.pending_total->add(pending - pending_reported_);
+    pending_reported_ = pending;
   });
 }
 
-GroupGate::~GroupGate() { telemetry::metrics().remove_collector(collector_); }
+GroupGate::~GroupGate() {
+  telemetry::metrics().remove_collector(collector_);  // waits for a running scrape: no collector runs after
+  metrics_.pending_total->add(-pending_reported_);
+  metrics_.pending->set(0);
+}
 
 void GroupGate::apply_config_locked(const config::AdmissionGroup& group, const config::AdmissionConfig& cfg) {
   group_ = group;
@@ -110,6 +119,17 @@ double GroupGate::limit() const {
 std::size_t GroupGate::in_flight() const {
   std::lock_guard lock(mu_);
   return in_flight_;
+}
+
+std::size_t GroupGate::pending_locked() const {
+  const double lim = limit_locked();
+  const double over = std::isinf(lim) ? 0.0 : std::max(0.0, double(in_flight_) - lim);
+  return queue_.size() + static_cast<std::size_t>(over);
+}
+
+std::size_t GroupGate::pending() const {
+  std::lock_guard lock(mu_);
+  return pending_locked();
 }
 
 std::size_t GroupGate::queued(Priority p) const {

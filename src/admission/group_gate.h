@@ -89,6 +89,9 @@ class GroupGate : public std::enable_shared_from_this<GroupGate> {
   double limit() const;
   std::size_t in_flight() const;
   std::size_t queued(Priority p) const;
+  // Work this gate cannot start now: every queued request, plus requests in flight above the current limit
+  // (an adaptive limit that dropped below what already runs). The autoscaling signal, read at scrape time.
+  std::size_t pending() const;
   const GateStats& stats() const { return stats_; }
 
  private:
@@ -97,6 +100,7 @@ class GroupGate : public std::enable_shared_from_this<GroupGate> {
   void release(Clock::duration held);
   void dispatch_locked(Clock::time_point now);  // grants free slots to waiters
   double limit_locked() const;
+  std::size_t pending_locked() const;
   std::chrono::milliseconds estimate_wait_locked(std::size_t ahead) const;
   void apply_config_locked(const config::AdmissionGroup& group, const config::AdmissionConfig& cfg);
 
@@ -112,6 +116,7 @@ class GroupGate : public std::enable_shared_from_this<GroupGate> {
   GateStats stats_;
   GateMetrics metrics_;
   std::uint64_t collector_ = 0;
+  double pending_reported_ = 0;  // this gate's share of sluice_pending_work (set by the collector)
   int logged_limit_ = 0;  // last limit written to the log (changes are logged, at most once a second)
   Clock::time_point logged_at_{};
 };

@@ -29,6 +29,7 @@ struct ServerLimits {
   Duration keepalive_timeout{60'000};  // idle client connection between requests
   Duration write_timeout{30'000};      // one write to a client may block at most this long
   Duration drain_timeout{30'000};      // SIGTERM: wait this long for in-flight requests
+  Duration shutdown_delay{0};          // SIGTERM: keep serving (readyz 503) this long before the drain
 };
 
 struct UpstreamTimeouts {

@@ -23,9 +23,9 @@ constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_le
                                                     "server", "keys",    "upstreams", "models",
                                                     "admin",  "metrics", "cache",     "ledger",
                                                     "pricing", "admission"};
-constexpr std::array<std::string_view, 8> kServerKeys{
-    "max_body_bytes", "max_header_bytes",  "max_response_bytes", "header_timeout",
-    "body_timeout",   "keepalive_timeout", "write_timeout",      "drain_timeout"};
+constexpr std::array<std::string_view, 9> kServerKeys{
+    "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
+    "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay"};
 constexpr std::array<std::string_view, 9> kKeyKeys{"name", "secret_env", "secret_sha256",
                                                    "allowed_models", "priority", "max_priority",
                                                    "limits", "model_limits", "default_max_tokens"};
@@ -110,12 +110,13 @@ void load_server(Reader& r, const Field& field, ServerLimits& limits) {
   const std::pair<std::string_view, Duration*> durations[] = {
       {"header_timeout", &limits.header_timeout},       {"body_timeout", &limits.body_timeout},
       {"keepalive_timeout", &limits.keepalive_timeout}, {"write_timeout", &limits.write_timeout},
-      {"drain_timeout", &limits.drain_timeout},
+      {"drain_timeout", &limits.drain_timeout},         {"shutdown_delay", &limits.shutdown_delay},
   };
   for (const auto& [key, out] : durations) {
     if (const Field* f = map->find(key)) {
-      // drain_timeout 0 means "stop at once"; every other timeout of 0 would fail every request.
-      if (auto v = r.duration(*f, key == "drain_timeout")) {
+      // drain_timeout 0 means "stop at once", shutdown_delay 0 "drain at once"; every other timeout of 0
+      // would fail every request.
+      if (auto v = r.duration(*f, key == "drain_timeout" || key == "shutdown_delay")) {
         *out = *v;
       }
     }

@@ -204,7 +204,8 @@ net::awaitable<void> ProxyHandler::answer_other(http::Request& req, http::Respon
         co_return;
       }
     }
-    bool ready = path == "/healthz" || !state_.draining.load(std::memory_order_relaxed);
+    // Not ready from the first SIGTERM on, including a shutdown delay that still serves (server.h).
+    bool ready = path == "/healthz" || !worker_.shutting_down();
     {
       co_await res.send(json_response(ready ? bhttp::status::ok : bhttp::status::service_unavailable,
                                       ready ? R"({"status":"ok"})" : R"({"status":"draining"})"));

@@ -38,6 +38,7 @@ std::vector<std::string> settings_requiring_restart(const config::Config& runnin
       {"server.keepalive_timeout", a.keepalive_timeout != b.keepalive_timeout},
       {"server.write_timeout", a.write_timeout != b.write_timeout},
       {"server.drain_timeout", a.drain_timeout != b.drain_timeout},
+      {"server.shutdown_delay", a.shutdown_delay != b.shutdown_delay},
   };
   for (const auto& [key, changed] : limits) {
     if (changed) {

@@ -90,8 +90,13 @@ void Worker::set_accepting(bool on, const tcp::endpoint& ep) {
   net::co_spawn(ioc_, accept_loop(), [name = opts_.name](std::exception_ptr e) { log_exception(name + " accept", e); });
 }
 
+void Worker::begin_shutdown() {
+  shutting_down_ = true;  // readiness fails from now on (the handler reads it); accepting goes on
+}
+
 void Worker::begin_drain() {
   draining_ = true;
+  shutting_down_ = true;
   if (acceptor_) {
     error_code ec;
     acceptor_->close(ec);
@@ -220,19 +225,45 @@ std::size_t Server::run() {
       }
     });
   };
+  std::function<void(int)> drain_now = [&](int sig) {
+    spdlog::info("{}: signal {}, draining {} connection(s) for up to {} ms", opts_.name, sig, active(),
+                 opts_.drain_timeout.count());
+    deadline = std::chrono::steady_clock::now() + opts_.drain_timeout;
+    for (auto& w : workers_) {
+      net::post(w->ioc(), [wp = w.get()] { wp->begin_drain(); });
+    }
+    poll_drain();
+  };
+  net::steady_timer delay{main_ioc_};
+  bool delaying = false;
   std::function<void(int)> start_drain = [&](int sig) {
-    if (draining) {
+    if (delaying) {  // a second signal skips the rest of the delay and the drain
+      spdlog::warn("{}: second signal {}, closing now", opts_.name, sig);
+      delaying = false;
+      delay.cancel();
+      drain_now(sig);
+      deadline = std::chrono::steady_clock::now();
+    } else if (draining) {
       spdlog::warn("{}: second signal {}, closing now", opts_.name, sig);
       deadline = std::chrono::steady_clock::now();
+    } else if (opts_.shutdown_delay.count() > 0) {
+      draining = true;
+      delaying = true;
+      spdlog::info("{}: signal {}, not ready; still serving for {} ms before draining", opts_.name, sig,
+                   opts_.shutdown_delay.count());
+      for (auto& w : workers_) {
+        net::post(w->ioc(), [wp = w.get()] { wp->begin_shutdown(); });
+      }
+      delay.expires_after(opts_.shutdown_delay);
+      delay.async_wait([&, sig](error_code ec) {
+        if (!ec && delaying) {
+          delaying = false;
+          drain_now(sig);
+        }
+      });
     } else {
       draining = true;
-      spdlog::info("{}: signal {}, draining {} connection(s) for up to {} ms", opts_.name, sig, active(),
-                   opts_.drain_timeout.count());
-      deadline = std::chrono::steady_clock::now() + opts_.drain_timeout;
-      for (auto& w : workers_) {
-        net::post(w->ioc(), [wp = w.get()] { wp->begin_drain(); });
-      }
-      poll_drain();
+      drain_now(sig);
     }
   };
   std::function<void(error_code, int)> on_signal = [&](error_code ec, int sig) {

@@ -26,6 +26,9 @@ struct ServerOptions {
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds drain_timeout{30'000};
+  // SIGTERM first only marks the server as shutting down (readiness fails, answers say Connection: close)
+  // and keeps accepting for this long, so load balancers take it out before it stops listening.
+  std::chrono::milliseconds shutdown_delay{0};
 };
 
 class Worker;
@@ -59,6 +62,8 @@ class Worker {
   net::io_context& ioc() { return ioc_; }
   const ServerOptions& options() const { return opts_; }
   const bool& draining() const { return draining_; }
+  // From the first SIGTERM on (shutdown delay and drain): not ready for new work.
+  const bool& shutting_down() const { return shutting_down_; }
   std::size_t active_sessions() const { return active_.load(std::memory_order_relaxed); }
 
  private:
@@ -70,10 +75,12 @@ class Worker {
   void set_accepting(bool on, const tcp::endpoint& ep);
   net::awaitable<void> session(tcp::socket socket);
   void begin_drain();
+  void begin_shutdown();
 
   unsigned index_;
   const ServerOptions& opts_;
   bool draining_ = false;
+  bool shutting_down_ = false;
   std::atomic<std::size_t> active_{0};
   SessionEntry* sessions_ = nullptr;  // intrusive list, owned by the worker thread
   // Destruction order matters: ~Worker resets handler_ and acceptor_ (their sockets need a live io_context),
@@ -106,8 +113,9 @@ class Server {
   // on. Requests in flight keep the handler they started with. Thread-safe; no-op once draining.
   void replace_handlers(HandlerFactory factory);
 
-  // Runs until SIGINT/SIGTERM, then drains: stops accepting, lets in-flight requests finish
-  // up to drain_timeout, then closes everything. Returns the number of connections cut by the drain deadline.
+  // Runs until SIGINT/SIGTERM, then (after shutdown_delay) drains: stops accepting, lets in-flight requests
+  // finish up to drain_timeout, then closes everything. Returns the number of connections cut by the drain
+  // deadline.
   std::size_t run();
   // Starts the same drain a SIGTERM would (thread-safe; also before run(), which then drains at once).
   void request_stop();

@@ -283,7 +283,8 @@ net::awaitable<void> Session::run() {
     Request& req = req_;
     // With pipelined bytes already buffered, a close behind them cannot be seen: no watching this request.
     watch_->enable(buffer_.size() == 0);
-    Responder res{stream_, *watch_, req, opts.write_timeout, worker_.draining()};
+    // Shutting down: every answer says Connection: close, so keep-alive clients reconnect elsewhere.
+    Responder res{stream_, *watch_, req, opts.write_timeout, worker_.shutting_down()};
     try {
       std::shared_ptr<Handler> handler = worker_.handler_;  // pinned for this request (hot reload)
       co_await handler->handle(req, res);

@@ -38,6 +38,8 @@ export const CONTRACT = {
   sluice_queue_depth: 'gauge',
   sluice_queue_wait_seconds: 'histogram',
   sluice_concurrency_limit: 'gauge',
+  sluice_pending_work: 'gauge',
+  sluice_group_pending_work: 'gauge',
   sluice_shed_total: 'counter',
   sluice_rate_limited_total: 'counter',
   sluice_cache_requests_total: 'counter',

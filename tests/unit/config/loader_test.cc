@@ -283,7 +283,7 @@ TEST(ConfigLoader, ServerUnknownKey) {
       errors(load(with_tail("server:\n  max_body: 1MiB\n"))),
       ElementsAre("test.yaml:2: server.max_body: unknown key \"max_body\" (expected one of: "
                   "max_body_bytes, max_header_bytes, max_response_bytes, header_timeout, body_timeout, "
-                  "keepalive_timeout, write_timeout, drain_timeout)"));
+                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay)"));
 }
 
 TEST(ConfigLoader, ServerMustBeMap) {
@@ -314,6 +314,9 @@ TEST(ConfigLoader, ServerDurationsValidated) {
   const LoadResult r = load(with_tail("server:\n  drain_timeout: 0s\n"));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->limits.drain_timeout.count(), 0);
+  EXPECT_EQ(r.config->limits.shutdown_delay.count(), 0);  // the default: drain at once
+  EXPECT_EQ(load(with_tail("server:\n  shutdown_delay: 5s\n")).config->limits.shutdown_delay.count(), 5000);
+  EXPECT_EQ(load(with_tail("server:\n  shutdown_delay: 0s\n")).config->limits.shutdown_delay.count(), 0);
   EXPECT_EQ(load(with_tail("server:\n  body_timeout: 2500\n")).config->limits.body_timeout.count(), 2500);
 }
 
@@ -338,7 +341,7 @@ models:
                   "test.yaml:2: workers: must be between 0 and 256, got 999",
                   "test.yaml:5: server.bogus: unknown key \"bogus\" (expected one of: max_body_bytes, "
                   "max_header_bytes, max_response_bytes, header_timeout, body_timeout, "
-                  "keepalive_timeout, write_timeout, drain_timeout)",
+                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay)",
                   "test.yaml:4: server.body_timeout: invalid duration \"soon\": expected a number "
                   "followed by ms, s, m or h",
                   "test.yaml:8: upstreams.up.base_url: unsupported scheme \"ftp\" (expected http or https)",
