@@ -28,6 +28,7 @@ const { values: a } = parseArgs({
     docs: { type: 'boolean' },            // write docs/benchmarks.md (the default unless --ci) ...
     'no-docs': { type: 'boolean' },       // ... or not
     out: { type: 'string', default: path.join(ROOT, 'bench/results') },
+    keep: { type: 'boolean', default: false },  // keep every cell's gateway config, access log and stderr
     render: { type: 'string' },          // only rewrite the docs section from a JSON result of an earlier run
     bin: { type: 'string', default: process.env.SLUICE_BIN ?? path.join(ROOT, 'build/sluice') },
   },
@@ -104,5 +105,6 @@ if (broken.length) {
   for (const s of broken) console.error(`  ${s.cell.name}: ${s.violations.join('; ')}`);
   process.exit(1);
 }
-fs.rmSync(tmp, { recursive: true, force: true });
+if (a.keep) console.error(`[conformance] gateway configs, access logs and stderr kept in ${tmp}`);
+else fs.rmSync(tmp, { recursive: true, force: true });
 console.error('[conformance] invariants held in every cell');
