@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The short fault-conformance run for .ci/run (< 1 min on 2 cores): every fault class at 20 % and 100 %,
+# The short fault-conformance run for .ci/run (≈ 1 min on 2 cores): every fault class at 20 % and 100 %,
 # 64 requests per cell, against build/sluice (or $SLUICE_BIN). Exits 1 only when an invariant breaks:
 # a dishonest answer (a 200 or finished stream with the wrong text, an unparseable 200, a stream cut without
 # an error event, a forwarded malformed chunk), a request dropped without an HTTP answer or left hanging past
