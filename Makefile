@@ -1,5 +1,5 @@
 # Two commands for a new user (see README): `make run` and `make test`. Everything else is for developers.
-.PHONY: all deps build run test test-unit test-integration asan tsan test-asan test-tsan bench clean
+.PHONY: all deps build run test test-unit test-integration asan tsan test-asan test-tsan test-portable check-includes bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -39,9 +39,20 @@ test-tsan:
 	@cmake --build --preset tsan -j $(JOBS)
 	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j 1
 
+# The portable I/O fallback (src/http/ready_read.h), built and tested as a Boost upgrade would build it.
+test-portable:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory tests/integration/node_modules
+	@cmake --preset portable -DBUILD_TESTING=ON >/dev/null
+	@cmake --build --preset portable -j $(JOBS)
+	@ctest --preset portable -j 1
+
+check-includes:
+	@scripts/check-includes.sh
+
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/proxy_vs_nginx.sh
 
 clean:
-	rm -rf build build-debug build-asan build-tsan
+	rm -rf build build-debug build-asan build-tsan build-portable

@@ -13,7 +13,8 @@
 # Usage: bench/proxy_instructions.sh [--top N]
 #   --top N   also print sluice's N most expensive functions (self instructions per request)
 # Environment: SLUICE_BIN (build/sluice), NGINX_BIN (/usr/sbin/nginx), WRK_BIN (wrk), DURATION (5, seconds
-#   of counted load), CONNECTIONS (8), LEDGER (off | on), KEEP_TMP (0)
+#   of counted load), CONNECTIONS (8), LEDGER (off | on), FEATURES (minimal | full: bench/proxy/sluice-full.yaml.in,
+#   every per-request feature on; LEDGER is then ignored), KEEP_TMP (0)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,12 +25,14 @@ WRK_BIN=${WRK_BIN:-wrk}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-8}
 LEDGER=${LEDGER:-off}
+FEATURES=${FEATURES:-minimal}
+case "$FEATURES" in minimal|full) ;; *) echo "FEATURES must be minimal or full, not: $FEATURES" >&2; exit 2 ;; esac
 case "$LEDGER" in on|off) ;; *) echo "LEDGER must be on or off, not: $LEDGER" >&2; exit 2 ;; esac
 TOP=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --top) TOP=${2:?--top needs a number}; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -66,10 +69,14 @@ render_proxy_template "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
 # Under valgrind nginx must be one process: no master, the worker's work is the process's.
 render_proxy_template "$HERE/nginx.conf.in" | sed 's/^daemon off;/daemon off;\nmaster_process off;/' >"$TMP/nginx-proxy.conf"
 grep -q '^master_process off;' "$TMP/nginx-proxy.conf" || die "nginx.conf.in no longer has 'daemon off;'"
-{
-  render_proxy_template "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"
-  [ "$LEDGER" = on ] || echo "  enabled: false"  # the template ends in its `ledger:` block
-} >"$TMP/sluice.yaml"
+if [ "$FEATURES" = full ]; then
+  render_proxy_template "$HERE/sluice-full.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/" >"$TMP/sluice.yaml"
+else
+  {
+    render_proxy_template "$HERE/sluice.yaml.in" | sed "s/127\.0\.0\.1:0/127.0.0.1:$SLUICE_PORT/"
+    [ "$LEDGER" = on ] || echo "  enabled: false"  # the template ends in its `ledger:` block
+  } >"$TMP/sluice.yaml"
+fi
 
 "$NGINX_BIN" -p "$TMP" -c "$TMP/upstream.conf" -e "$TMP/upstream.log" &
 PIDS+=($!)

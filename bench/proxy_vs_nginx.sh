@@ -98,6 +98,7 @@ NGINX_STREAM_PORT=$(free_port)
 render_proxy_template "$HERE/upstream.nginx.conf.in" >"$TMP/upstream.conf"
 render_proxy_template "$HERE/nginx.conf.in" >"$TMP/nginx-proxy.conf"
 render_proxy_template "$HERE/sluice.yaml.in" >"$TMP/sluice.yaml"
+render_proxy_template "$HERE/sluice-full.yaml.in" >"$TMP/sluice-full.yaml"
 { cat "$TMP/sluice.yaml"; echo "  enabled: false"; } >"$TMP/sluice-nl.yaml"  # the template ends in `ledger:`
 
 # --- processes ------------------------------------------------------------------------------------------
@@ -117,6 +118,9 @@ PIDS+=("$SLUICE_PID")
 taskset -c "$PROXY_CPU" "$TMP/sluice" serve -c "$TMP/sluice-nl.yaml" 2>"$TMP/sluice-nl.err" &
 SLUICE_NL_PID=$!
 PIDS+=("$SLUICE_NL_PID")
+taskset -c "$PROXY_CPU" "$TMP/sluice" serve -c "$TMP/sluice-full.yaml" 2>"$TMP/sluice-full.err" &
+SLUICE_FULL_PID=$!
+PIDS+=("$SLUICE_FULL_PID")
 
 wait_listen "$UPSTREAM_PORT" "$UPSTREAM_PID" "upstream nginx"
 wait_listen "$NGINX_CHAT_PORT" "$NGINX_PID" "nginx proxy"
@@ -125,6 +129,7 @@ wait_listen "$NGINX_STREAM_PORT" "$NGINX_PID" "nginx proxy"
 source "$ROOT/bench/lib.sh"
 SLUICE_PORT=$(port_from "$TMP/sluice.err" sluice)
 SLUICE_NL_PORT=$(port_from "$TMP/sluice-nl.err" sluice)
+SLUICE_FULL_PORT=$(port_from "$TMP/sluice-full.err" sluice)
 NGINX_WORKER_PID=""
 for i in $(seq 1 100); do
   NGINX_WORKER_PID=$(ps -o pid= --ppid "$NGINX_PID" | head -1 | tr -d ' ')
@@ -139,16 +144,18 @@ URL[sluice:chat]=http://127.0.0.1:$SLUICE_PORT/v1/chat/completions
 URL[sluice:stream]=http://127.0.0.1:$SLUICE_PORT/v1/chat/completions
 URL[sluice-nl:chat]=http://127.0.0.1:$SLUICE_NL_PORT/v1/chat/completions
 URL[sluice-nl:stream]=http://127.0.0.1:$SLUICE_NL_PORT/v1/chat/completions
+URL[sluice-full:chat]=http://127.0.0.1:$SLUICE_FULL_PORT/v1/chat/completions
+URL[sluice-full:stream]=http://127.0.0.1:$SLUICE_FULL_PORT/v1/chat/completions
 URL[nginx:chat]=http://127.0.0.1:$NGINX_CHAT_PORT/v1/chat/completions
 URL[nginx:stream]=http://127.0.0.1:$NGINX_STREAM_PORT/v1/chat/completions
 URL[direct:chat]=http://127.0.0.1:$UPSTREAM_PORT/plain/chat/completions
 URL[direct:stream]=http://127.0.0.1:$UPSTREAM_PORT/sse/chat/completions
-declare -A WORKPID=([sluice]=$SLUICE_PID [sluice-nl]=$SLUICE_NL_PID [nginx]=$NGINX_WORKER_PID)
+declare -A WORKPID=([sluice]=$SLUICE_PID [sluice-nl]=$SLUICE_NL_PID [sluice-full]=$SLUICE_FULL_PID [nginx]=$NGINX_WORKER_PID)
 
 check() {  # proxy scenario
   local model=deepseek-chat stream=false out
   [ "$2" = stream ] && model=deepseek-chat-stream stream=true
-  out=$(curl -sS --max-time 5 -H 'content-type: application/json' \
+  out=$(curl -sS --max-time 5 -H 'content-type: application/json' -H 'Authorization: Bearer sk-bench-not-checked' \
     -d "{\"model\":\"$model\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":$stream}" \
     -w '\nHTTP %{http_code}' "${URL[$1:$2]}") || die "$1 $2: request failed"
   [[ $out == *"HTTP 200" ]] || die "$1 $2: unexpected answer: $out"
@@ -160,7 +167,7 @@ check() {  # proxy scenario
     [[ $out == *'"chat.completion"'* ]] || die "$1 chat: not a chat completion: $out"
   fi
 }
-for p in sluice sluice-nl nginx direct; do for s in chat stream; do check "$p" "$s"; done; done
+for p in sluice sluice-nl sluice-full nginx direct; do for s in chat stream; do check "$p" "$s"; done; done
 
 # --- measuring ------------------------------------------------------------------------------------------
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -250,8 +257,11 @@ log "proxy on CPU $PROXY_CPU, wrk + upstream on CPU $LOAD_CPU; wrk -t1 -c$CONNEC
 for s in chat stream; do measure direct "$s" 1; done   # the ceiling: wrk straight at the upstream
 for r in $(seq 1 "$ROUNDS"); do
   for s in chat stream; do
-    if [ $((r % 2)) -eq 1 ]; then measure sluice "$s" "$r"; measure sluice-nl "$s" "$r"; measure nginx "$s" "$r"
-    else measure nginx "$s" "$r"; measure sluice-nl "$s" "$r"; measure sluice "$s" "$r"; fi
+    if [ $((r % 2)) -eq 1 ]; then
+      measure sluice "$s" "$r"; measure sluice-nl "$s" "$r"; measure sluice-full "$s" "$r"; measure nginx "$s" "$r"
+    else
+      measure nginx "$s" "$r"; measure sluice-full "$s" "$r"; measure sluice-nl "$s" "$r"; measure sluice "$s" "$r"
+    fi
   done
 done
 ELAPSED=$(( $(date +%s) - START_EPOCH ))
@@ -261,6 +271,7 @@ SLUICE_RSS=$(rss_kb "$SLUICE_PID" VmRSS); SLUICE_HWM=$(rss_kb "$SLUICE_PID" VmHW
 NGINX_RSS=$(rss_kb "$NGINX_WORKER_PID" VmRSS); NGINX_HWM=$(rss_kb "$NGINX_WORKER_PID" VmHWM)
 kill -0 "$SLUICE_PID" 2>/dev/null || die "sluice died during the run"
 kill -0 "$SLUICE_NL_PID" 2>/dev/null || die "sluice (ledger off) died during the run"
+kill -0 "$SLUICE_FULL_PID" 2>/dev/null || die "sluice (every feature on) died during the run"
 
 # --- report ---------------------------------------------------------------------------------------------
 median() {  # proxy scenario column → median over rounds
@@ -319,14 +330,16 @@ SECTION=$TMP/section.md
   echo "${SLUICE_VERSION:-sluice} (${BUILD_TYPE:+$BUILD_TYPE build, }git $GIT_REV): \`workers: 1\`, \`access_log: off\`,"
   echo "upstream pool of up to 64 idle connections, $ALLOCATOR; twice: with the usage ledger on (the default: the worker"
   echo "adds each request to per-second totals, which its own thread on the same CPU writes to SQLite every second) and with \`ledger.enabled: false\` (\"ledger off\","
-  echo "like nginx's \`access_log off\`)."
+  echo "like nginx's \`access_log off\`). A third instance has every per-request feature on (\`bench/proxy/sluice-full.yaml.in\`:"
+  echo "a virtual key with request, token and concurrency limits, an admission group with the adaptive limit, the ledger,"
+  echo "the response cache enabled but bypassed by the request's temperature, retries configured)."
   echo "nginx ($NGINX_VERSION, Debian ${NGINX_PKG:-nginx}): \`worker_processes 1\`, \`access_log off\`, upstream \`keepalive 64\`,"
   echo "\`proxy_http_version 1.1\`, empty \`Connection\` header, \`proxy_buffering off\` for the streaming port."
   echo "Configs and scripts: \`bench/proxy/\`."
   echo
   echo "**Load:** wrk $WRK_VERSION, \`wrk -t1 -c$CONNECTIONS -d${DURATION}s -s bench/proxy/chat.lua\`, POST"
   echo "\`/v1/chat/completions\` with a ${BODY_BYTES[chat]}-byte JSON body (${BODY_BYTES[stream]} bytes with \`\"stream\": true\`)."
-  echo "Each run is preceded by a ${WARMUP} s warm-up; sluice, sluice with the ledger off and nginx alternate (ABC CBA), $ROUNDS rounds each;"
+  echo "Each run is preceded by a ${WARMUP} s warm-up; the sluice instances and nginx alternate (ABCD DCBA), $ROUNDS rounds each;"
   echo "figures are the median over rounds. Latency is wrk's per-request latency (the whole stream for SSE)."
   echo
   echo "| Test (c=$CONNECTIONS) | sluice req/s | nginx req/s | sluice / nginx | p50 sluice / nginx | p99 sluice / nginx | p99 ratio | proxy CPU per request, sluice / nginx |"
@@ -335,6 +348,8 @@ SECTION=$TMP/section.md
   row "Chat completion, non-streaming, ledger off" chat sluice-nl
   row "Chat completion, streaming (16-chunk SSE), streams/s" stream
   row "Streaming, ledger off, streams/s" stream sluice-nl
+  row "Non-streaming, every per-request feature on" chat sluice-full
+  row "Streaming, every per-request feature on, streams/s" stream sluice-full
   echo
   echo "\"Proxy CPU per request\" is the CPU time (user + system) the proxy process used during the measured"
   echo "window divided by the requests completed: the proxy's efficiency, independent of whether the load side"

@@ -9,6 +9,10 @@
 namespace sluice::cache {
 
 namespace {
+// OpenAI's limits: at most 128 tools per request (so as many calls per choice) and n ≤ 128 choices.
+constexpr std::int64_t kMaxToolCalls = 128;
+constexpr std::int64_t kMaxChoices = 128;
+
 namespace json = boost::json;
 
 void append_event(std::string& out, const json::value& v) {
@@ -157,6 +161,9 @@ std::optional<CachedAnswer> answer_from_sse(std::string_view sse) {
       if (const auto* i = c.if_contains("index"); i && i->is_int64()) {
         idx = i->get_int64();
       }
+      if (idx < 0 || idx >= kMaxChoices) {
+        return std::nullopt;
+      }
       ChoiceAcc& ch = acc[idx];
       if (const auto* f = c.if_contains("finish_reason"); f && !f->is_null()) {
         ch.finish = *f;
@@ -185,7 +192,16 @@ std::optional<CachedAnswer> answer_from_sse(std::string_view sse) {
           const auto& tc = tcv.get_object();
           std::size_t ti = ch.tool_calls.size();
           if (const auto* i = tc.if_contains("index"); i && i->is_int64()) {
-            ti = static_cast<std::size_t>(i->get_int64());
+            // Tool calls are numbered from 0 without gaps, at most one per tool a request may offer: any other
+            // index (negative, huge) makes the answer uncacheable instead of an unbounded allocation.
+            const std::int64_t at = i->get_int64();
+            if (at < 0 || at >= kMaxToolCalls || static_cast<std::size_t>(at) > ch.tool_calls.size()) {
+              return std::nullopt;
+            }
+            ti = static_cast<std::size_t>(at);
+          }
+          if (ti >= static_cast<std::size_t>(kMaxToolCalls)) {
+            return std::nullopt;
           }
           while (ch.tool_calls.size() <= ti) {
             ch.tool_calls.push_back(json::object{

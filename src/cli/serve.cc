@@ -69,6 +69,7 @@ int run_serve(const ServeArgs& args) {
   opts.keepalive_timeout = cfg->limits.keepalive_timeout;
   opts.write_timeout = cfg->limits.write_timeout;
   opts.drain_timeout = cfg->limits.drain_timeout;
+  opts.finish_on_half_close = cfg->limits.finish_on_half_close;
   opts.shutdown_delay = cfg->limits.shutdown_delay;
   gateway::Runtime runtime{args.config_path, env, std::move(state)};  // hot reload, admin API (reload.h)
   http::Server server{opts, runtime.handler_factory()};

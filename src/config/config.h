@@ -29,6 +29,9 @@ struct ServerLimits {
   Duration keepalive_timeout{60'000};  // idle client connection between requests
   Duration write_timeout{30'000};      // one write to a client may block at most this long
   Duration drain_timeout{30'000};      // SIGTERM: wait this long for in-flight requests
+  // A client that sends a whole request and then half-closes (FIN): cancel its request like a client that left
+  // (false, nginx's 499), or answer it and close (true). A FIN cannot tell "done sending" from "gone".
+  bool finish_on_half_close = false;
   Duration shutdown_delay{0};          // SIGTERM: keep serving (readyz 503) this long before the drain
 };
 

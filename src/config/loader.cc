@@ -23,9 +23,9 @@ constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_le
                                                     "server", "keys",    "upstreams", "models",
                                                     "admin",  "metrics", "cache",     "ledger",
                                                     "pricing", "admission"};
-constexpr std::array<std::string_view, 9> kServerKeys{
+constexpr std::array<std::string_view, 10> kServerKeys{
     "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
-    "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay"};
+    "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay", "half_close"};
 constexpr std::array<std::string_view, 9> kKeyKeys{"name", "secret_env", "secret_sha256",
                                                    "allowed_models", "priority", "max_priority",
                                                    "limits", "model_limits", "default_max_tokens"};
@@ -118,6 +118,15 @@ void load_server(Reader& r, const Field& field, ServerLimits& limits) {
       // would fail every request.
       if (auto v = r.duration(*f, key == "drain_timeout" || key == "shutdown_delay")) {
         *out = *v;
+      }
+    }
+  }
+  if (const Field* f = map->find("half_close")) {
+    if (auto v = r.string(*f)) {
+      if (*v == "cancel" || *v == "finish") {
+        limits.finish_on_half_close = *v == "finish";
+      } else {
+        r.error(f->value_line(), f->path, "expected cancel or finish, got \"" + *v + "\"");
       }
     }
   }

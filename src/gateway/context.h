@@ -39,6 +39,7 @@ struct RequestContext {
   // `started` while nothing has waited since (routing and key pacing need no finer time); cleared by a wait.
   Clock::time_point fresh;
   Clock::time_point deadline;  // the model's request_timeout, shortened by X-Request-Timeout
+  std::string priority;        // X-Priority, lowercased ("" when absent)
   openai::RequestView view;
   std::string body;  // taken from the request once admitted
   const routing::Group* group =

@@ -38,6 +38,8 @@ class Execution {
   bool start_hedge(routing::Planner& planner, Leg& leg);
   void claimed(const Leg& leg);
   void note(std::string_view why);
+  // The body could not be rewritten for the deployment: a client error, or (a continuation) a stream to end.
+  void cannot_prepare(bool resume);
 
   const ExecutorDeps& deps_;
   const ExecuteInput& in_;
@@ -112,6 +114,28 @@ void Execution::claimed(const Leg& leg) {
   headers_.set("x-sluice-upstream", leg.host->upstream().name);
 }
 
+void Execution::cannot_prepare(bool resume) {
+  if (resume) {
+    result_.out.committed = result_.out.broken_stream = true;
+  } else {
+    result_.out = AttemptOutcome{.failure = routing::UpstreamFailure::kClientError, .detail = "cannot rewrite model"};
+  }
+}
+
+// Sleeps a backoff (cancelled with the scope's kWait hooks); the time slept is not the gateway's overhead.
+net::awaitable<Clock::time_point> backoff(routing::Ms delay, CancelScope& cancel, ExecuteResult& result) {
+  net::steady_timer timer{co_await net::this_coro::executor, delay};
+  auto wake = [&timer] { timer.cancel(); };
+  const CancelScope::Hook hook(cancel, CancelScope::kWait, wake);
+  const auto slept_from = Clock::now();
+  if (!cancel.cancelled(CancelScope::kWait)) {
+    co_await timer.async_wait(use_tuple);
+  }
+  const auto now = Clock::now();
+  result.not_overhead += now - slept_from;
+  co_return now;
+}
+
 void Execution::note(std::string_view why) {
   result_.out.detail += "; ";
   result_.out.detail += why;
@@ -182,15 +206,7 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
       co_return;
     }
     if (a.delay.count() > 0) {
-      net::steady_timer timer{co_await net::this_coro::executor, a.delay};
-      auto wake = [&timer] { timer.cancel(); };
-      const CancelScope::Hook hook(cancel, CancelScope::kWait, wake);
-      const auto slept_from = Clock::now();
-      if (!cancel.cancelled(CancelScope::kWait)) {
-        co_await timer.async_wait(use_tuple);
-      }
-      now = Clock::now();
-      result.not_overhead += now - slept_from;
+      now = co_await backoff(a.delay, cancel, result);
       if (sink.broken()) {
         co_return;
       }
@@ -213,12 +229,7 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
     }
     if (!ex.prepare(a.group, a.host, legs[0], resume ? &*ex.continuation_ : nullptr,
                     resume ? &ex.stitch_ : nullptr)) {
-      if (resume) {
-        result.out.committed = result.out.broken_stream = true;
-      } else {
-        result.out = AttemptOutcome{.failure = routing::UpstreamFailure::kClientError,
-                                    .detail = "cannot rewrite model"};
-      }
+      ex.cannot_prepare(resume);
       co_return;
     }
     result.answered_by = &view.model(a.group);

@@ -111,7 +111,6 @@ ProxyHandler::ProxyHandler(GatewayState& state, http::Worker& worker)
 }
 
 void ProxyHandler::on_drain() {
-  state_.draining = true;
   transport_.on_drain();
 }
 

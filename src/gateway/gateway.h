@@ -39,7 +39,6 @@ struct GatewayState {
   // *fresh.admission).
   std::unique_ptr<admission::Admission> admission;
   SecretScrubber secrets;  // provider keys, redacted from relayed error answers
-  std::atomic<bool> draining{false};
 };
 
 // Null + error when something outside the config is wrong (unreadable CA file, access log path).

@@ -105,7 +105,12 @@ GatewayMetrics::GatewayMetrics(const routing::Router& router, telemetry::Registr
     }
   }
 
-  // Host and group state lives in the router; copy it into gauges at scrape time.
+  add_state_collector(router);
+}
+
+// Host and group state lives in the router; copy it into gauges at scrape time.
+void GatewayMetrics::add_state_collector(const routing::Router& router) {
+  auto& reg = reg_;
   auto& healthy = reg.gauge("sluice_upstream_healthy",
                             "1 when the upstream is healthy (not ejected, not on probation).", {"upstream"});
   auto& ejected = reg.gauge("sluice_upstream_ejected",

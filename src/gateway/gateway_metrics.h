@@ -91,6 +91,7 @@ class GatewayMetrics {
     telemetry::Counter* ejections = nullptr;
   };
   PerModel& add_model(std::string_view name, const routing::Group* g);
+  void add_state_collector(const routing::Router& router);
   PerUpstream& per_upstream(PerModel& m, const config::Upstream* up);
 
   telemetry::Registry& reg_;

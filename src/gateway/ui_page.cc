@@ -5,8 +5,8 @@
 
 namespace sluice::gateway {
 
-std::string_view dashboard_html() {
-  return R"HTML(<!doctype html>
+namespace {
+constexpr std::string_view kDashboardHtml = R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <link rel="icon" href="data:,">
 <title>sluice dashboard</title>
@@ -201,6 +201,8 @@ setInterval(poll, 1000);
 </script>
 </body></html>
 )HTML";
-}
+}  // namespace
+
+std::string_view dashboard_html() { return kDashboardHtml; }
 
 }  // namespace sluice::gateway

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/strings.h"
 #include "gateway/gateway.h"
 #include "gateway/stages.h"
@@ -21,6 +23,21 @@ LocalReply bad(unsigned status, std::string message, std::string_view code, std:
           .message = std::move(message),
           .code = std::string(code),
           .param = std::string(param)};
+}
+// X-Priority names a class in any letter case; anything else is refused rather than quietly made medium.
+std::optional<LocalReply> validate_priority(RequestContext& ctx) {
+  const std::string_view given = trim(ctx.req["x-priority"]);
+  if (given.empty()) {
+    return std::nullopt;
+  }
+  ctx.priority.resize(given.size());
+  std::transform(given.begin(), given.end(), ctx.priority.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c; });
+  if (config::parse_priority(ctx.priority)) {
+    return std::nullopt;
+  }
+  return bad(400, "X-Priority must be high, medium or low, got \"" + std::string(given.substr(0, 64)) + "\"",
+             "invalid_priority", "X-Priority");
 }
 }  // namespace
 
@@ -45,10 +62,16 @@ std::optional<LocalReply> validate(RequestContext& ctx) {
   ctx.metrics.info().model = ctx.group->model;
   ctx.metrics.set_stream(ctx.view.stream);
   ctx.deadline = ctx.started + ctx.group->model->request_timeout;
-  if (auto t = routing::parse_retry_after(ctx.req["x-request-timeout"]); t && t->count() > 0) {
-    ctx.deadline = std::min(ctx.deadline, ctx.started + *t);  // the client's own budget, in seconds
+  if (const std::string_view t = ctx.req["x-request-timeout"]; !t.empty()) {
+    const auto budget = routing::parse_retry_after(t);
+    if (!budget || budget->count() <= 0) {
+      return bad(400, "X-Request-Timeout must be a positive number of seconds (at most 86400), got \"" +
+                          std::string(t.substr(0, 64)) + "\"",
+                 "invalid_request_timeout", "X-Request-Timeout");
+    }
+    ctx.deadline = std::min(ctx.deadline, ctx.started + *budget);  // the client's own budget
   }
-  return std::nullopt;
+  return validate_priority(ctx);
 }
 
 LocalReply rejection_reply(const admission::Rejection& r) {

@@ -110,8 +110,11 @@ void ClientWatch::on_read(const error_code& ec, std::size_t n) {
   if (n > 0) {
     pending_.append(buf_.data(), n);  // the next request (pipelined, or after the answer): stop watching
   } else if (ec && ec != net::error::operation_aborted) {
-    gone_ = true;    // eof, reset or another socket error: nobody reads an answer any more
-    if (on_gone_) {  // a request is watching
+    gone_ = true;  // eof, reset or another socket error: no further request comes
+    // Nobody reads an answer any more, unless it was a half-close the config lets finish (the answer is
+    // written, then the connection closes).
+    const bool half_close = ec == net::error::eof && finish_on_half_close_;
+    if (on_gone_ && !half_close) {  // a request is watching
       auto cb = std::exchange(on_gone_, nullptr);
       cb();
     }

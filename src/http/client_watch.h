@@ -31,7 +31,9 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit ClientWatch(tcp::socket& sock) : sock_(sock), reactor_(sock), timer_(sock.get_executor()) {}
+  // `finish_on_half_close`: a FIN while a request is watched does not call its on_gone (a reset still does).
+  explicit ClientWatch(tcp::socket& sock, bool finish_on_half_close = false)
+      : sock_(sock), reactor_(sock), timer_(sock.get_executor()), finish_on_half_close_(finish_on_half_close) {}
 
   // Calls `on_gone` once, on this thread, if the client closes or resets before unwatch(). Replaces an
   // earlier callback. A no-op while disabled, once bytes are pending, or once the client is gone.
@@ -90,6 +92,7 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   bool gone_ = false;
   bool enabled_ = true;
   bool detached_ = false;
+  bool finish_on_half_close_;
   std::string pending_;
   std::array<char, 4096> buf_;
 };

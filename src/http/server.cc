@@ -11,7 +11,30 @@
 namespace sluice::http {
 
 namespace {
-using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// SO_REUSEPORT as a SettableSocketOption (asio has no public one).
+class reuse_port {
+ public:
+  explicit reuse_port(bool on) : value_(on ? 1 : 0) {}
+  template <class Protocol>
+  int level(const Protocol&) const {
+    return SOL_SOCKET;
+  }
+  template <class Protocol>
+  int name(const Protocol&) const {
+    return SO_REUSEPORT;
+  }
+  template <class Protocol>
+  const int* data(const Protocol&) const {
+    return &value_;
+  }
+  template <class Protocol>
+  std::size_t size(const Protocol&) const {
+    return sizeof value_;
+  }
+
+ private:
+  int value_;
+};
 
 // Every worker listens on the same port (SO_REUSEPORT); the kernel spreads new connections across them.
 error_code open_acceptor(tcp::acceptor& acc, const tcp::endpoint& ep) {

@@ -26,6 +26,7 @@ struct ServerOptions {
   std::chrono::milliseconds keepalive_timeout{60'000};
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds drain_timeout{30'000};
+  bool finish_on_half_close = false;  // a FIN after a whole request: answer it (true) or cancel it
   // SIGTERM first only marks the server as shutting down (readiness fails, answers say Connection: close)
   // and keeps accepting for this long, so load balancers take it out before it stops listening.
   std::chrono::milliseconds shutdown_delay{0};

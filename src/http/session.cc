@@ -42,7 +42,7 @@ class ReadDeadline {
 }  // namespace
 
 Session::Session(Worker& worker, tcp::socket socket)
-    : worker_(worker), stream_(std::move(socket)), watch_(std::make_shared<ClientWatch>(stream_.socket())) {
+    : worker_(worker), stream_(std::move(socket)), watch_(std::make_shared<ClientWatch>(stream_.socket(), worker.options().finish_on_half_close)) {
   error_code ec;
   stream_.socket().non_blocking(true, ec);  // Responder tries a plain send before an asynchronous write
   entry_.stream = &stream_;

@@ -344,16 +344,21 @@ class Attempt {
       }
       co_return;
     }
+    stream_broke(sink);
+  }
+
+  // A stream that ended without [DONE]: why, in the outcome. Only keep-alives before the end is "empty".
+  void stream_broke(const StreamSink& sink) {
     if (sink.cut) {
       keep_conn_ = false;
       fail(UpstreamFailure::kProtocolError,
-           "upstream stream cut (malformed chunk, in-band error or "
-           "insufficient_system_resource)");
+           "upstream stream cut (malformed chunk, in-band error or insufficient_system_resource)");
     }
+    const bool only_keepalives = sink.events == 0 && sink.comments > 0;
     if (out_.failure == UpstreamFailure::kNone) {
-      fail(sink.events == 0 && sink.comments > 0 ? UpstreamFailure::kEmptyResponse : UpstreamFailure::kReset,
+      fail(only_keepalives ? UpstreamFailure::kEmptyResponse : UpstreamFailure::kReset,
            "upstream stream ended without [DONE]");
-    } else if (sink.events == 0 && sink.comments > 0 && out_.failure == UpstreamFailure::kReset) {
+    } else if (only_keepalives && out_.failure == UpstreamFailure::kReset) {
       out_.failure = UpstreamFailure::kEmptyResponse;
     }
     out_.broken_stream = out_.committed;  // the caller continues it elsewhere, or ends it

@@ -19,6 +19,75 @@ void StreamStitch::begin_continuation() {
   chunks_before_leg_ = chunks_;
 }
 
+// What reading one event found, and what it changed.
+struct StreamStitch::Edit {
+  bool changed = false;
+  bool carries = false;  // content, a finish or usage: something the client must see
+  bool cut = false;      // the provider cut the answer short (insufficient_system_resource)
+};
+
+void StreamStitch::on_id(json::object& o, Edit& e) {
+  if (auto* id = o.if_contains("id"); id && id->is_string()) {
+    if (id_.empty()) {
+      id_ = std::string(id->as_string());
+    } else if (continuing() && id->as_string() != id_) {
+      *id = id_;
+      e.changed = true;
+    }
+  }
+}
+
+void StreamStitch::on_choice(json::object& c, Edit& e) {
+  if (auto* d = c.if_contains("delta"); d && d->is_object()) {
+    json::object& delta = d->as_object();
+    if (continuing() && delta.contains("role")) {
+      delta.erase("role");  // the client already had the role chunk
+      e.changed = true;
+    }
+    if (auto* content = delta.if_contains("content"); nonempty_string(content)) {
+      content_.append(content->as_string().c_str(), content->as_string().size());
+      ++chunks_;
+      e.carries = true;
+    }
+    if (nonempty_string(delta.if_contains("reasoning_content")) || delta.contains("tool_calls")) {
+      unresumable_ = true;  // a prefix can continue text, not a half-sent thought or tool call
+      e.carries = true;
+    }
+  }
+  if (auto* fr = c.if_contains("finish_reason"); fr && fr->is_string()) {
+    if (fr->as_string() == "insufficient_system_resource") {
+      *fr = nullptr;  // the answer is not finished: another host completes it
+      e.cut = true;
+      e.changed = true;
+    } else {
+      e.carries = true;
+    }
+  }
+}
+
+void StreamStitch::on_usage(json::object& o, Edit& e) const {
+  auto* u = o.if_contains("usage");
+  if (!u || !u->is_object()) {
+    return;
+  }
+  if (e.cut) {
+    o.erase("usage");  // one final usage, from the leg that really finishes
+    return;
+  }
+  e.carries = true;
+  if (continuing()) {
+    json::object& usage = u->as_object();
+    auto num = [&](std::string_view k) -> std::int64_t {
+      auto* x = usage.if_contains(k);
+      return x && x->is_int64() ? x->as_int64() : x && x->is_uint64() ? std::int64_t(x->as_uint64()) : 0;
+    };
+    const auto completion = num("completion_tokens") + std::int64_t(chunks_before_leg_);
+    usage["completion_tokens"] = completion;
+    usage["total_tokens"] = num("prompt_tokens") + completion;
+    e.changed = true;
+  }
+}
+
 StreamStitch::Verdict StreamStitch::on_event(std::string_view data, std::string& rewritten) {
   rewritten.clear();
   if (data == "[DONE]") {
@@ -33,81 +102,29 @@ StreamStitch::Verdict StreamStitch::on_event(std::string_view data, std::string&
   if (o.contains("error")) {
     return Verdict::kBreak;  // an in-band error event ends this leg
   }
-  bool changed = false;
-  if (auto* id = o.if_contains("id"); id && id->is_string()) {
-    if (id_.empty()) {
-      id_ = std::string(id->as_string());
-    } else if (continuing() && id->as_string() != id_) {
-      *id = id_;
-      changed = true;
-    }
-  }
-  bool carries = false;  // content, a finish or usage: something the client must see
-  bool cut = false;
+  Edit e;
+  on_id(o, e);
   if (auto* choices = o.if_contains("choices"); choices && choices->is_array()) {
     for (json::value& cv : choices->as_array()) {
-      if (!cv.is_object()) {
-        continue;
-      }
-      json::object& c = cv.as_object();
-      if (auto* d = c.if_contains("delta"); d && d->is_object()) {
-        json::object& delta = d->as_object();
-        if (continuing() && delta.contains("role")) {
-          delta.erase("role");  // the client already had the role chunk
-          changed = true;
-        }
-        if (auto* content = delta.if_contains("content"); nonempty_string(content)) {
-          content_.append(content->as_string().c_str(), content->as_string().size());
-          ++chunks_;
-          carries = true;
-        }
-        if (nonempty_string(delta.if_contains("reasoning_content")) || delta.contains("tool_calls")) {
-          unresumable_ = true;  // a prefix can continue text, not a half-sent thought or tool call
-          carries = true;
-        }
-      }
-      if (auto* fr = c.if_contains("finish_reason"); fr && fr->is_string()) {
-        if (fr->as_string() == "insufficient_system_resource") {
-          *fr = nullptr;  // the answer is not finished: another host completes it
-          cut = true;
-          changed = true;
-        } else {
-          carries = true;
-        }
+      if (cv.is_object()) {
+        on_choice(cv.as_object(), e);
       }
     }
   }
-  if (auto* u = o.if_contains("usage"); u && u->is_object()) {
-    if (cut) {
-      o.erase("usage");  // one final usage, from the leg that really finishes
-    } else {
-      carries = true;
-      if (continuing()) {
-        json::object& usage = u->as_object();
-        auto num = [&](std::string_view k) -> std::int64_t {
-          auto* x = usage.if_contains(k);
-          return x && x->is_int64() ? x->as_int64() : x && x->is_uint64() ? std::int64_t(x->as_uint64()) : 0;
-        };
-        const auto completion = num("completion_tokens") + std::int64_t(chunks_before_leg_);
-        usage["completion_tokens"] = completion;
-        usage["total_tokens"] = num("prompt_tokens") + completion;
-        changed = true;
-      }
-    }
+  on_usage(o, e);
+  if (!continuing() && !e.cut) {
+    e.carries = true;  // the first leg passes through untouched (its role chunk included)
   }
-  if (!continuing() && !cut) {
-    carries = true;  // the first leg passes through untouched (its role chunk included)
-  }
-  if (cut) {
-    if (carries) {
+  if (e.cut) {
+    if (e.carries) {
       rewritten = json::serialize(v);
     }
     return Verdict::kBreak;
   }
-  if (!carries) {
+  if (!e.carries) {
     return Verdict::kDrop;  // e.g. a continuation's role-only chunk
   }
-  if (changed) {
+  if (e.changed) {
     rewritten = json::serialize(v);
     return Verdict::kRewritten;
   }

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
+
 #include "config/config.h"
 
 namespace sluice::upstream {
@@ -41,6 +43,11 @@ class StreamStitch {
                                                config::FailoverConfig::Mode mode) const;
 
  private:
+  struct Edit;
+  void on_id(boost::json::object& o, Edit& e);
+  void on_choice(boost::json::object& c, Edit& e);
+  void on_usage(boost::json::object& o, Edit& e) const;
+
   std::string content_;
   std::string id_;            // the first leg's completion id
   std::uint64_t chunks_ = 0;  // content chunks sent (about one token each)

@@ -73,5 +73,22 @@ TEST(Shape, RejectsErrorsAndNonAnswers) {
   EXPECT_FALSE(answer_from_json("[]"));
 }
 
+// An upstream's tool-call or choice index is bounded and gapless: a huge or negative one makes the answer
+// uncacheable instead of growing a vector to its size.
+TEST(Shape, ToolCallAndChoiceIndicesAreBounded) {
+  auto stream = [](std::string_view choice_index, std::string_view call_index) {
+    return "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"m\",\"choices\":[{\"index\":" +
+           std::string(choice_index) + ",\"delta\":{\"tool_calls\":[{\"index\":" + std::string(call_index) +
+           ",\"id\":\"t\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n"
+           "data: [DONE]\n\n";
+  };
+  EXPECT_TRUE(answer_from_sse(stream("0", "0")));
+  EXPECT_FALSE(answer_from_sse(stream("0", "4000000000")));
+  EXPECT_FALSE(answer_from_sse(stream("0", "-1")));
+  EXPECT_FALSE(answer_from_sse(stream("0", "2")));  // a gap: call 2 before calls 0 and 1
+  EXPECT_FALSE(answer_from_sse(stream("-5", "0")));
+  EXPECT_FALSE(answer_from_sse(stream("100000", "0")));
+}
+
 }  // namespace
 }  // namespace sluice::cache

@@ -283,7 +283,15 @@ TEST(ConfigLoader, ServerUnknownKey) {
       errors(load(with_tail("server:\n  max_body: 1MiB\n"))),
       ElementsAre("test.yaml:2: server.max_body: unknown key \"max_body\" (expected one of: "
                   "max_body_bytes, max_header_bytes, max_response_bytes, header_timeout, body_timeout, "
-                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay)"));
+                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay, half_close)"));
+}
+
+TEST(ConfigLoader, ServerHalfClose) {
+  EXPECT_FALSE(load(kMinimalTail).config->limits.finish_on_half_close);  // the default: cancel, like nginx
+  EXPECT_TRUE(load(with_tail("server:\n  half_close: finish\n")).config->limits.finish_on_half_close);
+  EXPECT_FALSE(load(with_tail("server:\n  half_close: cancel\n")).config->limits.finish_on_half_close);
+  EXPECT_THAT(errors(load(with_tail("server:\n  half_close: wait\n"))),
+              ElementsAre("test.yaml:2: server.half_close: expected cancel or finish, got \"wait\""));
 }
 
 TEST(ConfigLoader, ServerMustBeMap) {
@@ -341,7 +349,7 @@ models:
                   "test.yaml:2: workers: must be between 0 and 256, got 999",
                   "test.yaml:5: server.bogus: unknown key \"bogus\" (expected one of: max_body_bytes, "
                   "max_header_bytes, max_response_bytes, header_timeout, body_timeout, "
-                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay)",
+                  "keepalive_timeout, write_timeout, drain_timeout, shutdown_delay, half_close)",
                   "test.yaml:4: server.body_timeout: invalid duration \"soon\": expected a number "
                   "followed by ms, s, m or h",
                   "test.yaml:8: upstreams.up.base_url: unsupported scheme \"ftp\" (expected http or https)",
