@@ -11,7 +11,7 @@ namespace sluice::plan {
 namespace {
 
 constexpr const char* kOffPeakDeferral = "off-peak windows";
-constexpr const char* kMixedDeferral = "engine's quiet hours; API models to off-peak windows";
+constexpr const char* kMixedDeferral = "the engine's quiet hours (API-only models: off-peak windows)";
 
 double prefill_tokens(const Engine& e, const Tokens& t) { return e.prefix_cache ? t.cache_miss : t.prompt(); }
 

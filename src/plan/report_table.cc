@@ -150,7 +150,7 @@ void settings_lines(std::string& out, const PlanConfig& cfg, const PlanResult& r
   for (const auto& o : r.options) {
     if (o.kind == "hybrid" && !o.deferred && o.hybrid_rate_limit > 0) {
       out += fmt::format(
-          "  hybrid: keep {} self-hosted replicas; send them up to {:.2f} req/s (about {:.0f} requests in "
+          "  hybrid: keep {} self-hosted replica(s); send them up to {:.2f} req/s (about {:.0f} requests in "
           "flight), "
           "the rest to the API\n",
           o.max_replicas, o.hybrid_rate_limit, o.hybrid_in_flight);
