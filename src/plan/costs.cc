@@ -6,6 +6,10 @@
 
 namespace sluice::plan {
 
+std::string gpu_count(int replicas, int gpus_per_replica) {
+  return gpus_per_replica > 1 ? fmt::format(" ({} GPUs)", replicas * gpus_per_replica) : "";
+}
+
 double api_cost(const config::Price& p, const Tokens& t, bool off_peak) {
   const double usd =
       (t.cache_hit * p.input_cache_hit + t.cache_miss * p.input_cache_miss + t.completion * p.output) / 1e6;
@@ -49,9 +53,10 @@ FleetCost fleet_cost(const std::vector<int>& billed, int gpus_per_replica, const
   if (fixed == 0) {
     c.name = rates.burst_name;
   } else if (burst_minutes == 0) {
-    c.name = fmt::format("{} {}", fixed, fixed_name);
+    c.name = fmt::format("{} {}{}", fixed, fixed_name, gpu_count(fixed, gpus_per_replica));
   } else {
-    c.name = fmt::format("{} {} + {}", fixed, fixed_name, rates.burst_name);
+    c.name =
+        fmt::format("{} {}{} + {}", fixed, fixed_name, gpu_count(fixed, gpus_per_replica), rates.burst_name);
   }
   return c;
 }

@@ -14,6 +14,9 @@ namespace sluice::plan {
 
 inline constexpr double kWeeksPerMonth = 365.25 / 12.0 / 7.0;
 
+// " (16 GPUs)" after a replica count when replicas have several GPUs, else "".
+std::string gpu_count(int replicas, int gpus_per_replica);
+
 // USD for `t` at `p`: prices are per 1M tokens; off-peak tokens get the off-peak multiplier.
 double api_cost(const config::Price& p, const Tokens& t, bool off_peak);
 double api_cost(const config::Price& p, const HourLoad& h);

@@ -29,7 +29,15 @@ json::object tokens_json(const Tokens& t) {
           {"completion_tokens", t.completion}};
 }
 
-json::object option_json(const OptionPlan& o) {
+HourValues scaled(const HourValues& v, double f) {
+  HourValues out{};
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    out[i] = v[i] * f;
+  }
+  return out;
+}
+
+json::object option_json(const OptionPlan& o, int gpus) {
   json::object j{
       {"kind", o.kind},
       {"deferred", o.deferred},
@@ -58,10 +66,13 @@ json::object option_json(const OptionPlan& o) {
                     {"month_usd", a.total_usd() * kWeeksPerMonth}});
   }
   j["alternatives"] = std::move(alts);
-  j["hours"] =
-      json::object{{"requests", series(o.requests)},          {"load_replicas", series(o.load)},
-                   {"required_replicas", series(o.required)}, {"capacity_replicas", series(o.capacity)},
-                   {"api_share", series(o.api_share)},        {"p99_ttft_s", series(o.p99_ttft)}};
+  j["hours"] = json::object{{"requests", series(o.requests)},
+                            {"load_replicas", series(o.load)},
+                            {"required_replicas", series(o.required)},
+                            {"capacity_replicas", series(o.capacity)},
+                            {"capacity_gpus", series(scaled(o.capacity, gpus))},
+                            {"api_share", series(o.api_share)},
+                            {"p99_ttft_s", series(o.p99_ttft)}};
   return j;
 }
 
@@ -162,7 +173,7 @@ std::string format_json(const PlanConfig& cfg, const PlanResult& r) {
       json::object{{"p99_first_token_s", cfg.slo.p99_first_token_s}, {"headroom", cfg.slo.headroom}};
   json::array options;
   for (const auto& o : r.options) {
-    options.push_back(option_json(o));
+    options.push_back(option_json(o, cfg.engine ? cfg.engine->gpus : 1));
   }
   root["options"] = std::move(options);
   root["break_even"] = break_even_json(r.break_even);

@@ -113,10 +113,13 @@ OptionPlan plan_hybrid(const PlanConfig& cfg, const Profile& p, bool deferred) {
   const HourValues served_cost = hourly_api_cost(cfg, p, true);
   const double other_cost = sum_hours(hourly_api_cost(cfg, p, false));
   std::array<HourTraffic, kHoursPerWeek> traffic{};
+  std::array<int, kHoursPerWeek> enough{};  // replicas that take the whole hour
   int most = 0;
   for (int h = 0; h < kHoursPerWeek; ++h) {
-    traffic[static_cast<std::size_t>(h)] = engine_traffic(cfg, p, h);
-    most = std::max(most, size_hour(m, traffic[static_cast<std::size_t>(h)], cfg.slo, 0).replicas);
+    const auto i = static_cast<std::size_t>(h);
+    traffic[i] = engine_traffic(cfg, p, h);
+    enough[i] = size_hour(m, traffic[i], cfg.slo, 0).replicas;
+    most = std::max(most, enough[i]);
   }
   const auto [rate, tier] = always_on_rate(cfg.gpu);
   // Share of each hour's self-hostable requests a base of k replicas cannot take within the SLO.
@@ -125,7 +128,9 @@ OptionPlan plan_hybrid(const PlanConfig& cfg, const Profile& p, bool deferred) {
     for (int h = 0; h < kHoursPerWeek; ++h) {
       const auto i = static_cast<std::size_t>(h);
       const double lambda = traffic[i].arrival_rate;
-      const double taken = lambda > 0 ? std::min(lambda, max_rate(m, traffic[i], cfg.slo, k)) : 0;
+      const double taken = lambda <= 0      ? 0
+                           : k >= enough[i] ? lambda
+                                            : std::min(lambda, max_rate(m, traffic[i], cfg.slo, k));
       out[i] = lambda > 0 ? 1.0 - taken / lambda : 0;
       usd += out[i] * served_cost[i];
     }
@@ -145,7 +150,8 @@ OptionPlan plan_hybrid(const PlanConfig& cfg, const Profile& p, bool deferred) {
   overflow(best_k, shares);
   o.gpu_usd = best_k * e.gpus * rate * kHoursPerWeek;
   o.api_usd = best_usd - o.gpu_usd + other_cost;
-  o.fleet = best_k > 0 ? fmt::format("{} {} + API bursts", best_k, tier) : "API only (no base pays off)";
+  o.fleet = best_k > 0 ? fmt::format("{} {}{} + API bursts", best_k, tier, gpu_count(best_k, e.gpus))
+                       : "API only (no base pays off)";
   o.min_replicas = o.max_replicas = best_k;
   o.mean_replicas = best_k;
   HourValues api_requests{};
@@ -156,7 +162,7 @@ OptionPlan plan_hybrid(const PlanConfig& cfg, const Profile& p, bool deferred) {
     const double served_requests = traffic[i].arrival_rate * 3600.0;
     api_requests[i] = not_served[i] + served_requests * shares[i];
     o.capacity[i] = best_k;
-    o.required[i] = size_hour(m, traffic[i], cfg.slo, 0).replicas;
+    o.required[i] = enough[i];
     o.load[i] =
         admitted.arrival_rate * m.service_s(admitted.mean_prefill, admitted.mean_completion) / e.batch;
     o.p99_ttft[i] = admitted.arrival_rate > 0 && best_k > 0 ? p99_ttft(m, admitted, best_k) : 0;
