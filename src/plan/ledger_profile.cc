@@ -81,9 +81,60 @@ int fill_uncovered(ModelProfile& m, const std::array<double, kHoursPerWeek>& cov
 
 }  // namespace
 
+namespace {
+
+// Adds one upstream row to the observed period (priced at its minute) and to its hour of the week.
+void add_upstream_row(const LedgerMinute& r, const std::map<std::string, config::Price>& pricing,
+                      Observed& obs, std::map<std::string, ModelProfile>& models) {
+  (r.ok ? obs.upstream_requests : obs.failed_requests) += static_cast<double>(r.requests);
+  openai::Usage u;
+  u.prompt_tokens = r.prompt;
+  u.completion_tokens = r.completion;
+  u.prompt_cache_hit_tokens = r.cache_hit;
+  u.prompt_cache_miss_tokens = r.cache_miss;
+  const auto t = static_cast<std::time_t>(r.minute * 60);
+  obs.api_cost_usd += ledger::cost_usd(pricing, r.model, u, t);
+  const Tokens tokens{r.ok ? static_cast<double>(r.requests) : 0.0, static_cast<double>(r.cache_hit),
+                      static_cast<double>(r.cache_miss), static_cast<double>(r.completion)};
+  obs.tokens.add(tokens);
+  auto& m = models[r.model];
+  m.name = r.model;
+  auto price = pricing.find(r.model);
+  const bool off = price != pricing.end() && ledger::is_off_peak(price->second, t);
+  auto& hour = m.hours[static_cast<std::size_t>(minute_of_week(r.minute) / 60)];
+  (off ? hour.off_peak : hour.peak).add(tokens);
+}
+
+// Sums of covered hours → full-hour means; p99 sizes from the rows of this model.
+void average_model(ModelProfile& m, const std::array<double, kHoursPerWeek>& covered,
+                   const std::vector<LedgerSizes>& sizes) {
+  for (std::size_t i = 0; i < m.hours.size(); ++i) {
+    if (covered[i] > 0) {
+      const double f = 60.0 / covered[i];
+      m.hours[i].peak = m.hours[i].peak.scaled(f);
+      m.hours[i].off_peak = m.hours[i].off_peak.scaled(f);
+      m.hours[i].cached_requests *= f;
+    }
+  }
+  std::vector<std::pair<double, double>> prompt, completion;
+  for (const auto& s : sizes) {
+    if (s.model == m.name) {
+      prompt.emplace_back(s.prompt, s.requests);
+      completion.emplace_back(s.completion, s.requests);
+    }
+  }
+  m.prompt_p99 = weighted_p99(std::move(prompt));
+  m.completion_p99 = weighted_p99(std::move(completion));
+}
+
+}  // namespace
+
 Profile profile_from_minutes(const std::vector<LedgerMinute>& rows, const std::vector<LedgerSizes>& sizes,
                              const std::map<std::string, config::Price>& pricing, double deferrable_share) {
   Profile p;
+  if (rows.empty()) {
+    return p;
+  }
   Observed obs;
   std::int64_t first = INT64_MAX;
   std::int64_t last = INT64_MIN;
@@ -92,36 +143,17 @@ Profile profile_from_minutes(const std::vector<LedgerMinute>& rows, const std::v
     first = std::min(first, r.minute);
     last = std::max(last, r.minute);
     obs.ledger_cost_usd += r.cost_usd;
-    if (r.source != "upstream") {
+    if (r.source == "upstream") {
+      add_upstream_row(r, pricing, obs, models);
+    } else {
       obs.cached_requests += static_cast<double>(r.requests);
-      continue;
     }
-    (r.ok ? obs.upstream_requests : obs.failed_requests) += static_cast<double>(r.requests);
-    openai::Usage u;
-    u.prompt_tokens = r.prompt;
-    u.completion_tokens = r.completion;
-    u.prompt_cache_hit_tokens = r.cache_hit;
-    u.prompt_cache_miss_tokens = r.cache_miss;
-    const auto t = static_cast<std::time_t>(r.minute * 60);
-    obs.api_cost_usd += ledger::cost_usd(pricing, r.model, u, t);
-    Tokens tokens{r.ok ? static_cast<double>(r.requests) : 0.0, static_cast<double>(r.cache_hit),
-                  static_cast<double>(r.cache_miss), static_cast<double>(r.completion)};
-    obs.tokens.add(tokens);
-    auto& m = models[r.model];
-    m.name = r.model;
-    auto price = pricing.find(r.model);
-    const bool off = price != pricing.end() && ledger::is_off_peak(price->second, t);
-    auto& hour = m.hours[static_cast<std::size_t>(minute_of_week(r.minute) / 60)];
-    (off ? hour.off_peak : hour.peak).add(tokens);
   }
   for (const auto& r : rows) {  // cached answers: gateway load of the model they stand in for
     if (r.source != "upstream" && models.contains(r.model)) {
       models[r.model].hours[static_cast<std::size_t>(minute_of_week(r.minute) / 60)].cached_requests +=
           static_cast<double>(r.requests);
     }
-  }
-  if (rows.empty()) {
-    return p;
   }
   obs.from_ms = first * 60000;
   obs.to_ms = (last + 1) * 60000;
@@ -130,28 +162,11 @@ Profile profile_from_minutes(const std::vector<LedgerMinute>& rows, const std::v
   int filled = 0;
   int from_period = 0;
   for (auto& [name, m] : models) {
-    for (int h = 0; h < kHoursPerWeek; ++h) {
-      const auto i = static_cast<std::size_t>(h);
-      if (covered[i] > 0) {
-        const double f = 60.0 / covered[i];
-        m.hours[i].peak = m.hours[i].peak.scaled(f);
-        m.hours[i].off_peak = m.hours[i].off_peak.scaled(f);
-        m.hours[i].cached_requests *= f;
-      }
-    }
+    average_model(m, covered, sizes);
     auto price = pricing.find(name);
     from_period = 0;
     filled = fill_uncovered(m, covered, price == pricing.end() ? kNoPrice : price->second, from_period);
     m.deferrable_share = deferrable_share;
-    std::vector<std::pair<double, double>> prompt, completion;
-    for (const auto& s : sizes) {
-      if (s.model == name) {
-        prompt.emplace_back(s.prompt, s.requests);
-        completion.emplace_back(s.completion, s.requests);
-      }
-    }
-    m.prompt_p99 = weighted_p99(std::move(prompt));
-    m.completion_p99 = weighted_p99(std::move(completion));
     if (price == pricing.end() && m.week_total().requests > 0) {
       p.notes.push_back(
           fmt::format("model \"{}\" has no price: its API cost counts as 0, as in the ledger", name));
@@ -159,12 +174,11 @@ Profile profile_from_minutes(const std::vector<LedgerMinute>& rows, const std::v
     p.models.push_back(std::move(m));
   }
   if (filled > 0) {
-    p.notes.push_back(
-        fmt::format("the ledger covers {:.1f} h; {} of the week's 168 hours lie outside it and take the mean "
-                    "of the same hour "
-                    "of the day inside it{}",
-                    obs.hours, filled,
-                    from_period > 0 ? fmt::format(" ({} the mean of the whole period)", from_period) : ""));
+    p.notes.push_back(fmt::format(
+        "the ledger covers {:.1f} h; {} of the week's 168 hours lie outside it and take the mean of the same "
+        "hour of the day inside it{}",
+        obs.hours, filled,
+        from_period > 0 ? fmt::format(" ({} the mean of the whole period)", from_period) : ""));
   }
   p.observed = obs;
   return p;

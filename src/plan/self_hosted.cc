@@ -105,80 +105,98 @@ OptionPlan plan_self_hosted(const PlanConfig& cfg, const Profile& p, bool deferr
   return o;
 }
 
+namespace {
+
+// The engine's traffic per hour and the replicas that take each whole hour within the SLO.
+struct EngineWeek {
+  std::array<HourTraffic, kHoursPerWeek> traffic{};
+  std::array<int, kHoursPerWeek> enough{};
+  int most = 0;
+};
+
+EngineWeek engine_week(const PlanConfig& cfg, const Profile& p, const EngineModel& m) {
+  EngineWeek w;
+  for (int h = 0; h < kHoursPerWeek; ++h) {
+    const auto i = static_cast<std::size_t>(h);
+    w.traffic[i] = engine_traffic(cfg, p, h);
+    w.enough[i] = size_hour(m, w.traffic[i], cfg.slo, 0).replicas;
+    w.most = std::max(w.most, w.enough[i]);
+  }
+  return w;
+}
+
+// Share of each hour's self-hostable requests that k base replicas cannot take within the SLO (into
+// `shares`); returns what those cost at API prices.
+double overflow(const EngineWeek& w, const EngineModel& m, const Slo& slo, const HourValues& served_cost,
+                int k, HourValues& shares) {
+  double usd = 0;
+  for (std::size_t i = 0; i < w.traffic.size(); ++i) {
+    const double lambda = w.traffic[i].arrival_rate;
+    const double taken = lambda <= 0        ? 0
+                         : k >= w.enough[i] ? lambda
+                                            : std::min(lambda, max_rate(m, w.traffic[i], slo, k));
+    shares[i] = lambda > 0 ? 1.0 - taken / lambda : 0;
+    usd += shares[i] * served_cost[i];
+  }
+  return usd;
+}
+
+// Per-hour series, utilisation and the overflow thresholds of a base of k replicas.
+void describe_hybrid(OptionPlan& o, const EngineWeek& w, const EngineModel& m, const Slo& slo, int k,
+                     const HourValues& shares, const HourValues& not_served) {
+  HourValues api_requests{};
+  for (std::size_t i = 0; i < w.traffic.size(); ++i) {
+    HourTraffic admitted = w.traffic[i];
+    admitted.arrival_rate *= 1.0 - shares[i];
+    api_requests[i] = not_served[i] + w.traffic[i].arrival_rate * 3600.0 * shares[i];
+    o.capacity[i] = k;
+    o.required[i] = w.enough[i];
+    o.load[i] =
+        admitted.arrival_rate * m.service_s(admitted.mean_prefill, admitted.mean_completion) / m.batch;
+    o.p99_ttft[i] = admitted.arrival_rate > 0 && k > 0 ? p99_ttft(m, admitted, k) : 0;
+  }
+  o.min_replicas = o.max_replicas = k;
+  o.mean_replicas = k;
+  o.utilisation = k > 0 ? sum_hours(o.load) / (k * static_cast<double>(kHoursPerWeek)) : 0;
+  // What to configure: the base's request rate and in-flight requests at the busiest hour's mix.
+  const auto peak = std::max_element(w.traffic.begin(), w.traffic.end(), [](const auto& a, const auto& b) {
+    return a.arrival_rate < b.arrival_rate;
+  });
+  if (k > 0 && peak->arrival_rate > 0) {
+    o.hybrid_rate_limit = max_rate(m, *peak, slo, k);
+    const double s = m.service_s(peak->mean_prefill, peak->mean_completion);
+    o.hybrid_in_flight = o.hybrid_rate_limit * (s + mean_wait(k * m.batch, o.hybrid_rate_limit, 1.0 / s));
+  }
+  finish_shares(o, api_requests);
+}
+
+}  // namespace
+
 OptionPlan plan_hybrid(const PlanConfig& cfg, const Profile& p, bool deferred) {
   const Engine& e = *cfg.engine;
   const EngineModel m = engine_model(e);
   HourValues not_served{};
   OptionPlan o = new_option("hybrid", deferred, cfg, p, not_served);
   const HourValues served_cost = hourly_api_cost(cfg, p, true);
-  const double other_cost = sum_hours(hourly_api_cost(cfg, p, false));
-  std::array<HourTraffic, kHoursPerWeek> traffic{};
-  std::array<int, kHoursPerWeek> enough{};  // replicas that take the whole hour
-  int most = 0;
-  for (int h = 0; h < kHoursPerWeek; ++h) {
-    const auto i = static_cast<std::size_t>(h);
-    traffic[i] = engine_traffic(cfg, p, h);
-    enough[i] = size_hour(m, traffic[i], cfg.slo, 0).replicas;
-    most = std::max(most, enough[i]);
-  }
+  const EngineWeek w = engine_week(cfg, p, m);
   const auto [rate, tier] = always_on_rate(cfg.gpu);
-  // Share of each hour's self-hostable requests a base of k replicas cannot take within the SLO.
-  auto overflow = [&](int k, HourValues& out) {
-    double usd = 0;
-    for (int h = 0; h < kHoursPerWeek; ++h) {
-      const auto i = static_cast<std::size_t>(h);
-      const double lambda = traffic[i].arrival_rate;
-      const double taken = lambda <= 0      ? 0
-                           : k >= enough[i] ? lambda
-                                            : std::min(lambda, max_rate(m, traffic[i], cfg.slo, k));
-      out[i] = lambda > 0 ? 1.0 - taken / lambda : 0;
-      usd += out[i] * served_cost[i];
-    }
-    return usd;
-  };
-  const int step = std::max(1, most / 200);  // large fleets: every step-th size
+  const int step = std::max(1, w.most / 200);  // large fleets: every step-th size
   int best_k = 0;
   double best_usd = INFINITY;
   HourValues shares{};
-  for (int k = 0; k <= most; k = k == most ? most + 1 : std::min(most, k + step)) {
-    const double usd = k * e.gpus * rate * kHoursPerWeek + overflow(k, shares);
+  for (int k = 0; k <= w.most; k = k == w.most ? w.most + 1 : std::min(w.most, k + step)) {
+    const double usd = k * e.gpus * rate * kHoursPerWeek + overflow(w, m, cfg.slo, served_cost, k, shares);
     if (usd < best_usd - 1e-9) {
       best_usd = usd;
       best_k = k;
     }
   }
-  overflow(best_k, shares);
+  overflow(w, m, cfg.slo, served_cost, best_k, shares);
   o.gpu_usd = best_k * e.gpus * rate * kHoursPerWeek;
-  o.api_usd = best_usd - o.gpu_usd + other_cost;
+  o.api_usd = best_usd - o.gpu_usd + sum_hours(hourly_api_cost(cfg, p, false));
   o.fleet = best_k > 0 ? fmt::format("{} {}{} + API bursts", best_k, tier, gpu_count(best_k, e.gpus))
                        : "API only (no base pays off)";
-  o.min_replicas = o.max_replicas = best_k;
-  o.mean_replicas = best_k;
-  HourValues api_requests{};
-  for (int h = 0; h < kHoursPerWeek; ++h) {
-    const auto i = static_cast<std::size_t>(h);
-    HourTraffic admitted = traffic[i];
-    admitted.arrival_rate *= 1.0 - shares[i];
-    const double served_requests = traffic[i].arrival_rate * 3600.0;
-    api_requests[i] = not_served[i] + served_requests * shares[i];
-    o.capacity[i] = best_k;
-    o.required[i] = enough[i];
-    o.load[i] =
-        admitted.arrival_rate * m.service_s(admitted.mean_prefill, admitted.mean_completion) / e.batch;
-    o.p99_ttft[i] = admitted.arrival_rate > 0 && best_k > 0 ? p99_ttft(m, admitted, best_k) : 0;
-  }
-  o.utilisation = best_k > 0 ? sum_hours(o.load) / (best_k * static_cast<double>(kHoursPerWeek)) : 0;
-  // What to configure: the base's request rate and in-flight requests at the busiest hour's mix.
-  const auto peak = std::max_element(traffic.begin(), traffic.end(), [](const auto& a, const auto& b) {
-    return a.arrival_rate < b.arrival_rate;
-  });
-  if (best_k > 0 && peak->arrival_rate > 0) {
-    o.hybrid_rate_limit = max_rate(m, *peak, cfg.slo, best_k);
-    const double s = m.service_s(peak->mean_prefill, peak->mean_completion);
-    o.hybrid_in_flight =
-        o.hybrid_rate_limit * (s + mean_wait(best_k * e.batch, o.hybrid_rate_limit, 1.0 / s));
-  }
-  finish_shares(o, api_requests);
+  describe_hybrid(o, w, m, cfg.slo, best_k, shares, not_served);
   return o;
 }
 
