@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   sluice::cli::add_check(app, exit_code);
   sluice::cli::add_sim(app, exit_code);
   sluice::cli::add_bench(app, exit_code);
+  sluice::cli::add_plan(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -91,7 +91,7 @@ int run_bench(const BenchOptions& options) {
     }
   }
   // Outputs are checked before the run so a typo does not waste it.
-  for (const auto* path : {&cfg.json_out, &cfg.html_out}) {
+  for (const auto* path : {&cfg.json_out, &cfg.html_out, &cfg.engine_out}) {
     if (!path->empty() && *path != "-") {
       std::ofstream probe(*path, std::ios::app);
       if (!probe) {
@@ -147,6 +147,12 @@ int run_bench(const BenchOptions& options) {
   }
   if (!cfg.html_out.empty() && !write_file(cfg.html_out, format_html(info), err)) {
     return fail(1, err);
+  }
+  if (!cfg.engine_out.empty()) {
+    const std::string engine = format_engine_file(info, err);
+    if (engine.empty() || !write_file(cfg.engine_out, engine, err)) {
+      return fail(1, err);
+    }
   }
   return 0;
 }

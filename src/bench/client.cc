@@ -212,6 +212,8 @@ net::awaitable<RequestResult> run_request(TargetPool& pool, std::string_view req
   } else if (sse) {
     finish(check.finish());
     r.tokens = check.completion_tokens();
+    r.prompt_tokens = check.prompt_tokens();
+    r.cached_prompt_tokens = check.cached_prompt_tokens();
   } else {
     auto bc = check_body(body);
     finish(bc.outcome);

@@ -101,6 +101,8 @@ struct RequestResult {
   std::optional<Clock::duration> ttft;  // streams: first content chunk
   Clock::duration e2e{};
   std::int64_t tokens = 0;            // completion tokens (usage, else content chunks)
+  std::int64_t prompt_tokens = -1;    // streams with a usage chunk: prompt tokens, -1 without
+  std::int64_t cached_prompt_tokens = 0;
   std::vector<std::uint32_t> itl_us;  // gaps between content chunks
 };
 

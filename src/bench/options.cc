@@ -228,6 +228,15 @@ std::string validate(const BenchOptions& in, BenchConfig& out) {
       return err;
     }
   }
+  if (!in.engine_out.empty() && (!out.stream || out.open_loop || !out.include_usage)) {
+    return "--engine-out needs --stream and --concurrency N (closed loop: N is the batch size measured) "
+           "with usage in streams";
+  }
+  if (in.engine_gpus == 0 || in.engine_gpus > 1024) {
+    return "--engine-gpus must be between 1 and 1024";
+  }
+  out.engine_out = in.engine_out;
+  out.engine_gpus = in.engine_gpus;
   return {};
 }
 

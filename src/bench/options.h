@@ -32,6 +32,8 @@ struct BenchOptions {
   bool no_include_usage = false;
   // "Name: v1=w1,v2=w2": each request gets header Name with value v_i, chosen with weight w_i (seeded).
   std::string mix;
+  std::string engine_out;    // engine throughput file for `sluice plan`
+  unsigned engine_gpus = 1;  // GPUs of the engine replica measured
 };
 
 struct Target {
@@ -76,6 +78,8 @@ struct BenchConfig {
   bool include_usage = true;
   std::string mix_header;        // empty = no mix
   std::vector<MixClass> mix;     // weights normalized to sum 1
+  std::string engine_out;
+  unsigned engine_gpus = 1;
 };
 
 // "http[s]://host[:port][/path]". An empty path or "/" means /v1/chat/completions; a path ending in

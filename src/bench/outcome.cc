@@ -136,6 +136,8 @@ void StreamCheck::on_event(const http::SseEvent& ev) {
   }
   if (chunk.usage) {
     usage_tokens_ = chunk.usage->completion_tokens;
+    usage_prompt_ = chunk.usage->prompt_tokens;
+    usage_cached_ = chunk.usage->prompt_cache_hit_tokens;
   }
   if (finished_insufficient(data)) {
     insufficient_ = true;

@@ -58,6 +58,9 @@ class StreamCheck : private http::SseSink {
   std::int64_t completion_tokens() const {
     return usage_tokens_ >= 0 ? usage_tokens_ : static_cast<std::int64_t>(content_chunks_);
   }
+  // From the usage chunk: prompt tokens (-1 without one) and those the provider served from its cache.
+  std::int64_t prompt_tokens() const { return usage_prompt_; }
+  std::int64_t cached_prompt_tokens() const { return usage_cached_; }
   bool done() const { return done_; }
   std::uint64_t comments() const { return comments_; }
 
@@ -70,6 +73,8 @@ class StreamCheck : private http::SseSink {
   std::uint64_t content_chunks_ = 0;
   std::uint64_t comments_ = 0;
   std::int64_t usage_tokens_ = -1;
+  std::int64_t usage_prompt_ = -1;
+  std::int64_t usage_cached_ = 0;
   bool done_ = false;
   bool malformed_ = false;
   bool error_event_ = false;

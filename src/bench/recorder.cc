@@ -38,6 +38,17 @@ void Recorder::add(const RequestResult& r) {
   e2e_.record(us(r.e2e));
   if (r.ttft) {
     ttft_.record(us(*r.ttft));
+    if (r.prompt_tokens >= 0) {
+      const double ttft = std::chrono::duration<double>(*r.ttft).count();
+      const double e2e = std::chrono::duration<double>(r.e2e).count();
+      ++engine_.requests;
+      engine_.prompt_tokens += static_cast<double>(r.prompt_tokens);
+      engine_.cached_prompt_tokens += static_cast<double>(r.cached_prompt_tokens);
+      engine_.completion_tokens += static_cast<double>(tokens);
+      engine_.ttft_s += ttft;
+      engine_.decode_s += std::max(0.0, e2e - ttft);
+      engine_.e2e_s += e2e;
+    }
   }
   for (auto gap : r.itl_us) {
     itl_.record(gap);

@@ -19,6 +19,18 @@ struct TimeBucket {
   std::uint64_t tokens = 0;  // completion tokens of successful requests
 };
 
+// Sums over successful streams that reported usage: what `--engine-out` derives the engine's prefill and
+// decode rates from.
+struct EngineSums {
+  std::uint64_t requests = 0;
+  double prompt_tokens = 0;
+  double cached_prompt_tokens = 0;
+  double completion_tokens = 0;
+  double ttft_s = 0;    // start to first token
+  double decode_s = 0;  // first token to the end
+  double e2e_s = 0;
+};
+
 class Recorder {
  public:
   explicit Recorder(Clock::time_point start) : start_(start) {}
@@ -32,6 +44,7 @@ class Recorder {
   std::uint64_t ok() const { return counts_[0]; }
   std::uint64_t count(Outcome o) const { return counts_[static_cast<std::size_t>(o)]; }
   std::uint64_t ok_tokens() const { return ok_tokens_; }
+  const EngineSums& engine_sums() const { return engine_; }
 
   // Successful requests only: a fast error must not make latency look good.
   const Histogram& e2e() const { return e2e_; }
@@ -59,6 +72,7 @@ class Recorder {
   Histogram queued_;
   Histogram failed_e2e_;
   std::vector<TimeBucket> slices_;  // kSliceSeconds each
+  EngineSums engine_;
 };
 
 }  // namespace sluice::bench

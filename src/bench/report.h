@@ -17,6 +17,8 @@ struct RunInfo {
 std::string format_table(const RunInfo& run);
 std::string format_json(const RunInfo& run);
 std::string format_html(const RunInfo& run);
+// --engine-out: the engine file `sluice plan` reads (engine_file.cc); empty + error when the run cannot say.
+std::string format_engine_file(const RunInfo& run, std::string& error);
 
 // "1.2 ms", "850 µs", "2.40 s": µs in, human units out.
 std::string format_us(std::uint64_t us);

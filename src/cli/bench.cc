@@ -36,6 +36,11 @@ void add_bench(CLI::App& app, int& exit_code) {
   sub->add_option("--html", o->html_out, "Write an HTML report with charts to FILE");
   sub->add_option("--connections", o->connections,
                   "Max connections per target (default: concurrency, or 256 in open loop)");
+  sub->add_option("--engine-out", o->engine_out,
+                  "Write the engine's prefill and decode rates at this concurrency to FILE for `sluice plan` "
+                  "(needs --stream and --concurrency)");
+  sub->add_option("--engine-gpus", o->engine_gpus, "GPUs of the engine replica measured (for --engine-out)")
+      ->capture_default_str();
   sub->add_flag("--insecure", o->insecure, "Do not verify TLS certificates");
   sub->add_flag("--quiet", o->quiet, "No progress line");
   sub->add_flag("--no-include-usage", o->no_include_usage,

@@ -8,16 +8,6 @@
 
 namespace sluice::config::detail {
 
-namespace {
-constexpr std::array<std::string_view, 8> kCacheKeys{
-    "enabled",   "max_bytes", "max_entry_bytes",        "ttl",
-    "stale_ttl", "coalesce",  "cache_nondeterministic", "opt_in_keys"};
-constexpr std::array<std::string_view, 4> kLedgerKeys{"enabled", "path", "flush_interval", "admin_key_env"};
-constexpr std::array<std::string_view, 7> kPriceKeys{
-    "input_cache_hit", "input_cache_miss",   "output", "off_peak", "peak",
-    "weekdays_only",   "off_peak_multiplier"};
-
-// A plain (unquoted) non-negative decimal number.
 std::optional<double> number(Reader& r, const Field& f, double max) {
   const YAML::Node& v = f.value;
   double d = 0;
@@ -37,6 +27,15 @@ std::optional<double> number(Reader& r, const Field& f, double max) {
   }
   return d;
 }
+
+namespace {
+constexpr std::array<std::string_view, 8> kCacheKeys{
+    "enabled",   "max_bytes", "max_entry_bytes",        "ttl",
+    "stale_ttl", "coalesce",  "cache_nondeterministic", "opt_in_keys"};
+constexpr std::array<std::string_view, 4> kLedgerKeys{"enabled", "path", "flush_interval", "admin_key_env"};
+constexpr std::array<std::string_view, 7> kPriceKeys{
+    "input_cache_hit", "input_cache_miss",   "output", "off_peak", "peak",
+    "weekdays_only",   "off_peak_multiplier"};
 
 // "HH:MM" → minutes of the day.
 std::optional<int> clock_minutes(std::string_view s) {
@@ -140,6 +139,8 @@ void load_ledger(Reader& r, const Field& field, LedgerConfig& l) {
   }
 }
 
+}  // namespace
+
 void load_pricing(Reader& r, const Field& field, std::map<std::string, Price>& out) {
   auto models = r.map(field, {});
   if (!models) {
@@ -177,7 +178,6 @@ void load_pricing(Reader& r, const Field& field, std::map<std::string, Price>& o
     out.emplace(mf.key, std::move(p));
   }
 }
-}  // namespace
 
 void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg) {
   if (const Field* f = top.find("cache")) {

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <span>
@@ -111,6 +112,10 @@ void load_admin(Reader& r, const Field& field, Config& cfg);
 void load_metrics_section(Reader& r, const Field& field, Config& cfg);
 // The optional `cache`, `ledger` and `pricing` sections (loader_cache.cc).
 void load_cache_sections(Reader& r, const FieldMap& top, Config& cfg);
+// A `pricing` map (by upstream model id); `sluice plan` reads its price cards with it too.
+void load_pricing(Reader& r, const Field& field, std::map<std::string, Price>& out);
+// A plain (unquoted) decimal number in [0, max].
+std::optional<double> number(Reader& r, const Field& f, double max);
 // Admission (loader_admission.cc): a key's allowed models, priority and limits; the `admission` section;
 // model references in both, checked after the models are loaded.
 void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& policy);
