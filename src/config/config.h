@@ -96,12 +96,11 @@ struct RetryPolicy {
   std::uint32_t max_attempts = 3;  // per model group, first try included
   Duration backoff_base{100};      // full jitter: U(0, min(cap, base * 2^n))
   Duration backoff_cap{2'000};
-  double budget_ratio = 0.2;       // concurrent retries <= max(budget_min, ratio * active requests)
-  std::uint32_t budget_min = 3;
-  // Token throttle (gRPC A6 shape): 10 tokens, -1 per failed attempt, +throttle_ratio per success, retries only
-  // above 5. 0.5 keeps retrying while fewer than about a third of attempts fail, and stops in an outage.
-  double throttle_ratio = 0.5;
-  std::uint32_t throttle_tokens = 10;  // bucket size; busy groups want more (a burst of failures drains 10 at once)
+  // Retry admission (routing/retry_budget.h): adaptive throttling over the group's recent attempts. A retry,
+  // hedge or resume goes with probability 1 - max(0, (requests - k * accepts) / (requests + 1)).
+  double throttle_k = 2.0;
+  Duration throttle_window{120'000};
+  std::uint32_t throttle_min_attempts = 10;  // fewer attempts in the window: every retry goes
 };
 
 enum class Balancer : std::uint8_t { kRoundRobin, kWeightedRandom, kLeastRequest, kPeakEwma, kLoadAware };

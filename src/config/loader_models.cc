@@ -7,13 +7,14 @@
 namespace sluice::config::detail {
 namespace {
 
-constexpr std::array<std::string_view, 12> kModelKeys{"upstream", "model",   "owned_by",  "deployments",
-                                                     "balancer", "retry",   "fallbacks", "request_timeout",
-                                                     "weight",   "hedge",   "failover",  "affinity"};
+constexpr std::array<std::string_view, 12> kModelKeys{"upstream", "model", "owned_by",  "deployments",
+                                                      "balancer", "retry", "fallbacks", "request_timeout",
+                                                      "weight",   "hedge", "failover",  "affinity"};
 constexpr std::array<std::string_view, 3> kDeploymentKeys{"upstream", "model", "weight"};
-constexpr std::array<std::string_view, 7> kRetryKeys{"max_attempts", "backoff_base", "backoff_cap",
-                                                     "budget_ratio", "budget_min",   "throttle_ratio",
-                                                     "throttle_tokens"};
+constexpr std::array<std::string_view, 10> kRetryKeys{
+    "max_attempts", "backoff_base", "backoff_cap", "throttle_k", "throttle_window", "throttle_min_attempts",
+    // Retired with the concurrency budget and the token throttle: accepted with a warning, no effect.
+    "budget_ratio", "budget_min", "throttle_ratio", "throttle_tokens"};
 constexpr std::array<std::pair<std::string_view, Balancer>, 5> kBalancers{{
     {"round_robin", Balancer::kRoundRobin},
     {"weighted_random", Balancer::kWeightedRandom},
@@ -44,7 +45,8 @@ struct Context {
 void check_upstream(Context& c, const Field& f, const std::string& name) {
   // With no upstream declared the `upstreams` error already explains the problem.
   if (!c.upstream_names.empty() && c.upstream_names.count(name) == 0) {
-    c.r.error(f.value_line(), f.path, "unknown upstream \"" + name + "\" (defined upstreams: " + c.known + ")");
+    c.r.error(f.value_line(), f.path,
+              "unknown upstream \"" + name + "\" (defined upstreams: " + c.known + ")");
   }
 }
 
@@ -94,24 +96,29 @@ void load_retry(Context& c, const Field& field, RetryPolicy& p) {
       p.backoff_cap = *d;
     }
   }
-  if (const Field* f = m->find("budget_ratio")) {
-    if (auto pct = c.r.integer(*f, 0, 100)) {
-      p.budget_ratio = double(*pct) / 100.0;
+  if (const Field* f = m->find("throttle_k")) {
+    if (auto k = number(c.r, *f, 100); k && *k < 1) {
+      c.r.error(f->value_line(), f->path,
+                "must be at least 1 (1 stops retrying as soon as any attempt fails)");
+    } else if (k) {
+      p.throttle_k = *k;
     }
   }
-  if (const Field* f = m->find("budget_min")) {
-    if (auto n = c.r.integer(*f, 0, 100'000)) {
-      p.budget_min = static_cast<std::uint32_t>(*n);
+  if (const Field* f = m->find("throttle_window")) {
+    if (auto d = c.r.duration(*f, false)) {
+      p.throttle_window = *d;
     }
   }
-  if (const Field* f = m->find("throttle_ratio")) {
-    if (auto pct = c.r.integer(*f, 1, 1000)) {
-      p.throttle_ratio = double(*pct) / 100.0;
+  if (const Field* f = m->find("throttle_min_attempts")) {
+    if (auto n = c.r.integer(*f, 0, 1'000'000)) {
+      p.throttle_min_attempts = static_cast<std::uint32_t>(*n);
     }
   }
-  if (const Field* f = m->find("throttle_tokens")) {
-    if (auto n = c.r.integer(*f, 2, 10'000)) {
-      p.throttle_tokens = static_cast<std::uint32_t>(*n);
+  for (const std::string_view retired : {"budget_ratio", "budget_min", "throttle_ratio", "throttle_tokens"}) {
+    if (const Field* f = m->find(retired)) {
+      c.r.warning(f->key_line, f->path,
+                  "no longer used: retries are admitted by adaptive throttling (retry.throttle_k, "
+                  "retry.throttle_window; docs/routing.md)");
     }
   }
   if (p.backoff_cap < p.backoff_base) {
@@ -131,7 +138,8 @@ void load_model(Context& c, const Field& entry, Model& model) {
   } else if (list) {
     for (const char* k : {"model", "weight"}) {
       if (const Field* f = m->find(k)) {
-        c.r.error(f->key_line, f->path, std::string(k) + " belongs inside each deployment when deployments is used");
+        c.r.error(f->key_line, f->path,
+                  std::string(k) + " belongs inside each deployment when deployments is used");
       }
     }
     if (!list->value.IsSequence() || list->value.size() == 0) {
@@ -166,9 +174,10 @@ void load_model(Context& c, const Field& entry, Model& model) {
         }
       }
       if (!found) {
-        c.r.error(f->value_line(), f->path,
-                  "unknown balancer \"" + *v +
-                      "\" (expected one of: round_robin, weighted_random, least_request, peak_ewma, load_aware)");
+        c.r.error(
+            f->value_line(), f->path,
+            "unknown balancer \"" + *v +
+                "\" (expected one of: round_robin, weighted_random, least_request, peak_ewma, load_aware)");
       }
     }
   }

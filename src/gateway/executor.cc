@@ -7,6 +7,7 @@
 #include "gateway/hedge_stats.h"
 #include "openai/request_view.h"
 #include "routing/plan_view.h"
+#include "upstream/answer_stitch.h"
 #include "upstream/race.h"
 #include "upstream/request_head.h"
 
@@ -40,6 +41,15 @@ class Execution {
   void note(std::string_view why);
   // The body could not be rewritten for the deployment: a client error, or (a continuation) a stream to end.
   void cannot_prepare(bool resume);
+  // A non-stream chat answer the provider cuts short is held back and continued elsewhere (failover).
+  bool holds_answers(const config::Model& model) const {
+    return !in_.stream && model.failover.enabled && in_.path == "/chat/completions" && !in_.tap;
+  }
+  // A held piece: into the answer's stitch; the continuation request when it was cut short.
+  void take_piece(AttemptOutcome& out, const config::Model& model, routing::AttemptReport& r);
+  // What was gathered of a non-stream answer, to the client: the stitched pieces or a held answer as it is.
+  bool has_held_answer() const { return !pieces_.empty() || !held_.empty(); }
+  net::awaitable<void> send_held_answer();
 
   const ExecutorDeps& deps_;
   const ExecuteInput& in_;
@@ -49,7 +59,9 @@ class Execution {
   ExecuteResult& result_;
   routing::RouterPlanView& view_;
   StreamStitch stitch_;                      // the stream on the wire, carried across continuations
-  std::optional<std::string> continuation_;  // the next continuation's body, when the stream broke
+  upstream::AnswerStitch pieces_;            // a non-stream answer cut short, gathered across hosts
+  std::optional<std::string> continuation_;  // the next continuation's body, when the answer broke
+  std::string held_;                         // a held answer that could not be stitched: sent as it is
 };
 
 bool Execution::prepare(std::size_t g, std::size_t host, Leg& leg, const std::string* continuation,
@@ -92,6 +104,9 @@ bool Execution::prepare(std::size_t g, std::size_t host, Leg& leg, const std::st
   if (in_.stream && model.failover.enabled && in_.path == "/chat/completions" && !in_.tap) {
     leg.spec->stitch = stitch ? stitch : &leg.stitch;
   }
+  if (holds_answers(model)) {
+    leg.spec->hold = continuation ? upstream::AttemptSpec::Hold::kAlways : upstream::AttemptSpec::Hold::kCutShort;
+  }
   ++result_.attempts;
   headers_.set("x-sluice-model", model.name);  // which group answered (fallbacks change it)
   headers_.set("x-sluice-upstream", up.name);
@@ -109,15 +124,45 @@ bool Execution::start_hedge(routing::Planner& planner, Leg& leg) {
   return h && prepare(planner.group(), *h, leg);
 }
 
+void Execution::take_piece(AttemptOutcome& out, const config::Model& model, routing::AttemptReport& r) {
+  continuation_.reset();
+  if (!pieces_.add(out.held_body)) {
+    held_ = std::move(out.held_body);  // cannot be continued (tool calls, reasoning): it goes as it came
+    return;
+  }
+  out.held_body.clear();
+  if (r.cut_short) {
+    continuation_ = pieces_.continuation_body(in_.body, model.failover.mode);
+    r.resumable = continuation_.has_value();
+  }
+}
+
+net::awaitable<void> Execution::send_held_answer() {
+  AttemptOutcome& out = result_.out;
+  std::string body = pieces_.empty() ? std::move(held_) : pieces_.merged();
+  if (!pieces_.empty()) {
+    out.usage = pieces_.usage();
+    headers_.set("x-sluice-resumes", std::to_string(pieces_.resumes()));
+  }
+  out.failure = routing::UpstreamFailure::kNone;  // an answer, complete or honestly cut short
+  out.committed = true;
+  if (!sink_.send_body_now(body)) {
+    co_await sink_.send_body_rest(body);
+  }
+  if (!sink_.broken()) {
+    sink_.answered();
+  }
+}
+
 void Execution::claimed(const Leg& leg) {
   result_.upstream = &leg.host->upstream();
   headers_.set("x-sluice-upstream", leg.host->upstream().name);
 }
 
 void Execution::cannot_prepare(bool resume) {
-  if (resume) {
+  if (resume && in_.stream) {
     result_.out.committed = result_.out.broken_stream = true;
-  } else {
+  } else if (!resume) {
     result_.out = AttemptOutcome{.failure = routing::UpstreamFailure::kClientError, .detail = "cannot rewrite model"};
   }
 }
@@ -159,6 +204,15 @@ routing::AttemptReport Execution::finish(std::size_t g, Leg* legs, std::size_t c
   r.committed = out.committed;
   r.broken_stream = out.broken_stream;
   r.host = won.idx;
+  r.cut_short = out.cut_short && !out.held_body.empty();
+  if (!r.client_gone && !out.held_body.empty()) {
+    take_piece(result_.out, view_.model(g), r);
+    return r;
+  }
+  if (!r.client_gone && !in_.stream && !pieces_.empty()) {
+    r.resumable = continuation_.has_value();  // a continuation failed: the answer so far may go elsewhere
+    return r;
+  }
   StreamStitch* stitch = won.spec ? won.spec->stitch : nullptr;
   if (!r.client_gone && stitch != nullptr && (out.broken_stream || stitch_.continuing())) {
     if (stitch == &won.stitch) {
@@ -189,7 +243,8 @@ std::string ExecuteResult::upstream_model() const {
 net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, upstream::ClientSink& sink,
                              CancelScope& cancel, http::AnswerHeaders& headers, ExecuteResult& result) {
   routing::RouterPlanView view(deps.router, in.group, deps.rng, in.affinity_key);
-  routing::Planner planner(view, {in.deadline, in.tap == nullptr, in.stream && in.tap == nullptr}, deps.rng);
+  const bool chat = in.path == "/chat/completions";
+  routing::Planner planner(view, {in.deadline, in.tap == nullptr, chat && in.tap == nullptr}, deps.rng);
   Execution ex(deps, in, sink, cancel, headers, result, view);
   auto hedge = [&](Leg& leg) { return ex.start_hedge(planner, leg); };
   auto claimed = [&](const Leg& leg) { ex.claimed(leg); };
@@ -200,7 +255,9 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
       if (!a.note.empty()) {
         ex.note(a.note);
       }
-      if (a.step == Step::kEndStream) {
+      if (ex.has_held_answer() && !sink.broken()) {
+        co_await ex.send_held_answer();  // non-stream failover: the stitched answer, or what there is of it
+      } else if (a.step == Step::kEndStream) {
         result.out.committed = result.out.broken_stream = true;  // the writer ends it with the error
       }
       co_return;
@@ -224,12 +281,15 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
       }
     }
     const bool resume = a.step == Step::kResume;
-    if (resume) {
+    if (resume && in.stream) {
       ex.stitch_.begin_continuation();
     }
     if (!ex.prepare(a.group, a.host, legs[0], resume ? &*ex.continuation_ : nullptr,
-                    resume ? &ex.stitch_ : nullptr)) {
+                    resume && in.stream ? &ex.stitch_ : nullptr)) {
       ex.cannot_prepare(resume);
+      if (ex.has_held_answer() && !sink.broken()) {
+        co_await ex.send_held_answer();
+      }
       co_return;
     }
     result.answered_by = &view.model(a.group);
@@ -251,7 +311,8 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
     const routing::AttemptReport report =
         ex.finish(a.group, legs, race.hedged ? 2 : 1, race.answer, race_end);
     if (resume) {
-      ex.note("resumed mid-stream (" + std::to_string(ex.stitch_.resumes()) + ")");
+      ex.note(in.stream ? "resumed mid-stream (" + std::to_string(ex.stitch_.resumes()) + ")"
+                        : "continued a cut-short answer");
     }
     a = planner.next(report, race_end);
   }

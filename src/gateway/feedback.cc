@@ -19,6 +19,20 @@ std::optional<double> ttft_sample(const AttemptOutcome& out, const config::Upstr
   }
   return std::nullopt;
 }
+// The mean recent success rate of the group's other hosts that have a record (nullopt without one).
+std::optional<double> peer_success(const routing::Group& group, const routing::HostState& host) {
+  double sum = 0;
+  int n = 0;
+  for (const routing::HostState* h : group.hosts) {
+    if (h != &host) {
+      if (const auto s = h->recent_success()) {
+        sum += *s;
+        ++n;
+      }
+    }
+  }
+  return n > 0 ? std::optional<double>(sum / n) : std::nullopt;
+}
 }  // namespace
 
 void record_attempt(const ExecutorDeps& deps, const routing::Group& group, upstream::Leg& leg,
@@ -40,15 +54,13 @@ void record_attempt(const ExecutorDeps& deps, const routing::Group& group, upstr
   if (ttft && group.hedge) {
     group.hedge->observe(*ttft);
   }
-  if (leg.host->record(!routing::host_failure(out.failure), ttft, ended)) {
+  const bool ok = !routing::host_failure(out.failure);
+  if (leg.host->record(ok, ttft, ended, ok ? std::nullopt : peer_success(group, *leg.host))) {
     deps.metrics.on_ejection(up);
     spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name, to_string(out.failure));
   }
-  if (out.failure == routing::UpstreamFailure::kNone) {
-    group.budget->record_success();
-  } else if (routing::retriable(out.failure)) {
-    group.budget->record_failure();
-  }
+  // Accepted: anything the upstream answered usefully, a refusal of the request itself included.
+  group.budget->record(!routing::retriable(out.failure), ended);
 }
 
 }  // namespace sluice::gateway

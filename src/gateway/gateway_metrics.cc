@@ -122,13 +122,22 @@ void GatewayMetrics::add_state_collector(const routing::Router& router) {
   auto& available = reg.gauge("sluice_group_upstreams_available",
                               "Deployments of the model group whose upstream is not ejected.", {"group"});
   auto& total = reg.gauge("sluice_group_upstreams", "Deployments of the model group.", {"group"});
+  auto& reject_p = reg.gauge("sluice_retry_reject_probability",
+                             "Adaptive retry throttling: the share of retries, hedges and resumes the group "
+                             "refuses now, max(0, (attempts - k * accepted) / (attempts + 1)) over its window.",
+                             {"group"});
+  auto& throttled = reg.counter("sluice_retries_throttled_total",
+                                "Retries, hedges and resumes refused by adaptive throttling (since the model "
+                                "group was last configured).",
+                                {"group"});
   struct HostGauges {
     const routing::HostState* host;
     Gauge *healthy, *ejected, *in_flight, *ewma;
   };
   struct GroupGauges {
     const routing::Group* group;
-    Gauge *available, *total;
+    Gauge *available, *total, *reject_p;
+    telemetry::Counter* throttled;
   };
   std::vector<HostGauges> hg;
   for (const auto& [name, host] : router.hosts()) {
@@ -137,7 +146,8 @@ void GatewayMetrics::add_state_collector(const routing::Router& router) {
   }
   std::vector<GroupGauges> gg;
   for (const auto& [name, g] : router.groups()) {
-    gg.push_back({g.get(), &available.with({name}), &total.with({name})});
+    gg.push_back({g.get(), &available.with({name}), &total.with({name}), &reject_p.with({name}),
+                  &throttled.with({name})});
   }
   collector_ = reg.add_collector([hg = std::move(hg), gg = std::move(gg)] {
     auto now = routing::Clock::now();
@@ -155,6 +165,8 @@ void GatewayMetrics::add_state_collector(const routing::Router& router) {
       }
       g.available->set(double(up));
       g.total->set(double(g.group->hosts.size()));
+      g.reject_p->set(g.group->budget->reject_probability(now));
+      g.throttled->set(double(g.group->budget->throttled()));
     }
   });
 }

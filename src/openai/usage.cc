@@ -27,11 +27,7 @@ std::int64_t int_or_zero(simdjson::dom::element e, std::string_view key) {
 
 // One pass over the usage object (a lookup per field would rescan it for each): the first occurrence of a
 // key counts, as with at_key; a missing or non-integer count is 0.
-static std::optional<Usage> usage_of(simdjson::dom::element root) {
-  simdjson::dom::object u;
-  if (root.at_key("usage").get(u)) {
-    return std::nullopt;  // absent, null or not an object
-  }
+static Usage usage_from(simdjson::dom::object u) {
   Usage out;
   bool have_miss = false;
   unsigned seen = 0;
@@ -86,6 +82,29 @@ static std::optional<Usage> usage_of(simdjson::dom::element root) {
   return out;
 }
 
+static std::optional<Usage> usage_of(simdjson::dom::element root) {
+  simdjson::dom::object u;
+  if (root.at_key("usage").get(u)) {
+    return std::nullopt;  // absent, null or not an object
+  }
+  return usage_from(u);
+}
+
+// Whether any choice says the provider cut the answer short.
+static bool cut_short(simdjson::dom::element choices) {
+  simdjson::dom::array arr;
+  if (choices.get(arr)) {
+    return false;
+  }
+  for (simdjson::dom::element c : arr) {
+    std::string_view reason;
+    if (!c.at_key("finish_reason").get(reason) && reason == "insufficient_system_resource") {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::optional<Usage> extract_usage(std::string_view json) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
@@ -95,17 +114,40 @@ std::optional<Usage> extract_usage(std::string_view json) {
   return usage_of(root);
 }
 
-bool validate_response(std::string& body, std::optional<Usage>& usage) {
+ResponseFacts inspect_response(std::string& body) {
   thread_local simdjson::dom::parser parser;
   if (body.capacity() < body.size() + simdjson::SIMDJSON_PADDING) {
     body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
   }
+  ResponseFacts facts;
   simdjson::dom::element root;
   if (parser.parse(body.data(), body.size(), false).get(root)) {
-    return false;
+    return facts;
   }
-  usage = usage_of(root);
-  return true;
+  facts.valid = true;
+  simdjson::dom::object o;
+  if (root.get(o)) {
+    return facts;
+  }
+  bool answer = false;  // "choices" (chat, completions) or "data" (embeddings)
+  bool error = false;
+  for (auto field : o) {  // one pass: the first occurrence of a key counts, as with at_key
+    const std::string_view k = field.key;
+    if (k == "usage" && !facts.usage) {
+      if (simdjson::dom::object u; !field.value.get(u)) {
+        facts.usage = usage_from(u);
+      }
+    } else if (k == "choices" && !answer) {
+      answer = true;
+      facts.cut_short = cut_short(field.value);
+    } else if (k == "data") {
+      answer = true;
+    } else if (k == "error") {
+      error = !field.value.is_null();
+    }
+  }
+  facts.error_object = error && !answer;
+  return facts;
 }
 
 ChunkInfo inspect_chunk(std::string_view json) {

@@ -29,8 +29,15 @@ std::optional<Usage> extract_usage(std::string_view json);
 // True when `json` (with any surrounding whitespace) is a complete, valid JSON document.
 bool is_valid_json(std::string_view json);
 
-// One parse for a buffered upstream answer: validates it and reads its usage. Pads `body` in place (no copy
-// when it already has spare capacity).
-bool validate_response(std::string& body, std::optional<Usage>& usage);
+// What one parse of a buffered upstream answer tells: whether it is JSON, its usage, whether it is an error
+// object sent with status 200 (no "choices" or "data"), and whether the provider cut it short
+// (finish_reason insufficient_system_resource). Pads `body` in place (no copy when it has spare capacity).
+struct ResponseFacts {
+  bool valid = false;
+  bool error_object = false;
+  bool cut_short = false;
+  std::optional<Usage> usage;
+};
+ResponseFacts inspect_response(std::string& body);
 
 }  // namespace sluice::openai

@@ -24,15 +24,18 @@ void OutlierDetector::eject(const OutlierPolicy& p, Clock::time_point now) {
   consecutive_ = 0;
 }
 
-bool OutlierDetector::on_failure(const OutlierPolicy& p, Clock::time_point now) {
+bool OutlierDetector::on_failure(const OutlierPolicy& p, Clock::time_point now, bool may_eject) {
   switch (state(now)) {
     case State::kEjected:
       return false;  // a late result from before the ejection
     case State::kProbation:
+      if (!may_eject) {
+        return false;
+      }
       eject(p, now);
       return true;
     case State::kHealthy:
-      if (++consecutive_ >= p.consecutive_failures) {
+      if (++consecutive_ >= p.consecutive_failures && may_eject) {
         eject(p, now);
         return true;
       }

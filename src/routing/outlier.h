@@ -22,8 +22,9 @@ class OutlierDetector {
 
   State state(Clock::time_point now) const;
   bool available(Clock::time_point now) const { return state(now) != State::kEjected; }
-  // Returns true when this failure ejected the host.
-  bool on_failure(const OutlierPolicy& p, Clock::time_point now);
+  // Returns true when this failure ejected the host. `may_eject` false (the host does no worse than its peers):
+  // the run of failures is counted, but the host stays in rotation.
+  bool on_failure(const OutlierPolicy& p, Clock::time_point now, bool may_eject = true);
   void on_success(Clock::time_point now);
   // Operator-forced ejection (admin API): same length as the next automatic one would be.
   void force_eject(const OutlierPolicy& p, Clock::time_point now) { eject(p, now); }

@@ -34,10 +34,9 @@ class RouterPlanView final : public PlanView {
   bool key_headroom(std::size_t g, std::size_t host, Clock::time_point now) const override {
     return chain_[g]->hosts[host]->keys().has_headroom(now);
   }
-  bool acquire_retry(std::size_t g) override { return chain_[g]->budget->try_acquire_retry(); }
-  void release_retry(std::size_t g) override { chain_[g]->budget->retry_finished(); }
-  void enter(std::size_t g) override { chain_[g]->budget->request_started(); }
-  void leave(std::size_t g) override { chain_[g]->budget->request_finished(); }
+  bool admit_retry(std::size_t g, Clock::time_point now) override {
+    return chain_[g]->budget->try_acquire_retry(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+  }
   std::optional<Clock::duration> hedge_delay(std::size_t g) const override {
     const Group& grp = *chain_[g];
     if (!grp.hedge) {

@@ -4,22 +4,7 @@
 
 namespace sluice::routing {
 
-Planner::~Planner() {
-  release_slots();
-  if (entered_) {
-    view_.leave(group_);
-  }
-}
-
-void Planner::release_slots() {
-  for (; slots_ > 0; --slots_) {
-    view_.release_retry(group_);
-  }
-}
-
 Action Planner::start(Clock::time_point now) {
-  view_.enter(group_);
-  entered_ = true;
   tried_.assign(view_.hosts(group_), false);
   return plan_attempt(now, {});
 }
@@ -38,16 +23,21 @@ HostMask Planner::avoid_paced(Clock::time_point now) const {
   return any_open ? avoid : tried_;
 }
 
+bool Planner::any_key_headroom(Clock::time_point now) const {
+  for (std::size_t i = 0; i < view_.hosts(group_); ++i) {
+    if (view_.key_headroom(group_, i, now)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The next group of the chain, once this one used its attempts; false at the end of the chain.
 bool Planner::advance_group() {
-  view_.leave(group_);
-  entered_ = false;
   if (group_ + 1 >= view_.groups()) {
     return false;
   }
   ++group_;
-  view_.enter(group_);
-  entered_ = true;
   tries_ = 0;
   tried_.assign(view_.hosts(group_), false);
   return true;
@@ -64,10 +54,9 @@ Action Planner::plan_attempt(Clock::time_point now, std::string_view retry_after
   Action a{.step = Step::kAttempt, .group = group_, .host = idx, .retry = attempts_ > 0};
   if (a.retry) {
     // A retry (or the first try of a fallback group) must fit the budget and the deadline.
-    if (!view_.acquire_retry(group_)) {
-      return {.note = "retry budget exhausted"};
+    if (!view_.admit_retry(group_, now)) {
+      return {.note = "retry throttled (most recent attempts failed)"};
     }
-    ++slots_;
     const auto after = parse_retry_after(retry_after);
     if (after && tried_[idx] && !view_.key_headroom(group_, idx, now)) {
       a.delay = retry_after_jitter(*after, rng_);  // the same host asked us to wait
@@ -90,10 +79,9 @@ Action Planner::plan_attempt(Clock::time_point now, std::string_view retry_after
 
 std::optional<std::size_t> Planner::hedge(Clock::time_point now) {
   const std::size_t h = view_.pick(group_, tried_, now, false);
-  if (tried_[h] || !view_.available(group_, h, now) || !view_.acquire_retry(group_)) {
-    return std::nullopt;  // only an untried healthy host, and only within the retry budget
+  if (tried_[h] || !view_.available(group_, h, now) || !view_.admit_retry(group_, now)) {
+    return std::nullopt;  // only an untried healthy host, and only when retries are admitted
   }
-  ++slots_;
   tried_[h] = true;
   return h;
 }
@@ -102,38 +90,39 @@ Action Planner::plan_resume(const AttemptReport& r, Clock::time_point now) {
   const config::Model& model = view_.model(group_);
   const bool may = r.resumable && resumes_ < model.failover.max_resumes && now < limits_.deadline;
   const std::size_t h = view_.pick(group_, tried_, now, false);
-  if (!may || !view_.acquire_retry(group_)) {
+  if (!may || !view_.admit_retry(group_, now)) {
     return {.step = Step::kEndStream};
   }
-  ++slots_;
   tried_[h] = true;
   ++resumes_;
   return {.step = Step::kResume, .group = group_, .host = h};
 }
 
 Action Planner::next(const AttemptReport& r, Clock::time_point now) {
-  release_slots();
   if (r.client_gone) {
     return {};  // the client left; that says nothing about the host
   }
-  if (resuming_ || r.broken_stream) {
-    // Mid-stream failover: the client's stream is open and unfinished. After a continuation, any failure
-    // leaves it so.
+  if (resuming_ || r.broken_stream || r.cut_short) {
+    // Failover of a partial answer: a stream open and unfinished, or a non-stream answer cut short. After a
+    // continuation, any failure leaves it so.
     if (!limits_.may_resume || !view_.model(group_).failover.enabled) {
       return {.step = Step::kEndStream};
     }
     resuming_ = true;
-    if (r.failure == UpstreamFailure::kNone) {
+    if (r.failure == UpstreamFailure::kNone && !r.cut_short) {
       return {};
     }
     return plan_resume(r, now);
   }
-  // A 402/401 speaks about the key, not the request: another key of the same upstream may answer it.
-  const bool key_refused = (r.status == 402 || r.status == 401) && view_.key_headroom(group_, r.host, now);
-  if (key_refused) {
+  // A 401/402/403 speaks about the gateway's credentials at that upstream, not about the request: another key
+  // of the same upstream may answer it, else another host.
+  const bool credentials = r.status == 401 || r.status == 402 || r.status == 403;
+  if (credentials && view_.key_headroom(group_, r.host, now)) {
     tried_[r.host] = false;
+  } else if (credentials && !any_key_headroom(now) && !advance_group()) {
+    return {};  // every key of every host of the chain is refused or spent: trying one again answers the same
   }
-  if (r.failure == UpstreamFailure::kNone || r.committed || (!retriable(r.failure) && !key_refused)) {
+  if (r.failure == UpstreamFailure::kNone || r.committed || (!retriable(r.failure) && !credentials)) {
     return {};
   }
   return plan_attempt(now, r.retry_after);

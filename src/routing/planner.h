@@ -38,13 +38,8 @@ class PlanView {
   virtual bool available(std::size_t g, std::size_t host, Clock::time_point now) const = 0;
   // Some provider key of the host can take a request now (key pacing).
   virtual bool key_headroom(std::size_t g, std::size_t host, Clock::time_point now) const = 0;
-  // The group's retry admission: a slot for a retry, fallback, hedge or resume; each true is paired with
-  // release_retry once that attempt ends.
-  virtual bool acquire_retry(std::size_t g) = 0;
-  virtual void release_retry(std::size_t g) = 0;
-  // The request starts or stops counting as active in the group (the retry budget's base).
-  virtual void enter(std::size_t g) = 0;
-  virtual void leave(std::size_t g) = 0;
+  // The group's retry admission (routing/retry_budget.h): may a retry, fallback, hedge or resume go now?
+  virtual bool admit_retry(std::size_t g, Clock::time_point now) = 0;
   // How long an attempt may go without content before a hedge; nullopt: the group does not hedge.
   virtual std::optional<Clock::duration> hedge_delay(std::size_t g) const = 0;
 };
@@ -52,14 +47,15 @@ class PlanView {
 struct PlanLimits {
   Clock::time_point deadline = Clock::time_point::max();
   bool may_hedge = true;   // false for a coalescing leader: its tap follows one attempt
-  bool may_resume = true;  // mid-stream failover possible for this request (a chat stream, no tap), where the
-                           // group's failover is enabled
+  bool may_resume = true;  // failover possible for this request (a chat completion, no tap), where the group's
+                           // failover is enabled: streams that break, answers cut short
 };
 
 enum class Step : std::uint8_t {
   kAttempt,    // send the request to `host` of `group` after `delay`
-  kResume,     // continue the broken stream on `host` of `group` (no delay, no key wait, no hedge)
-  kEndStream,  // the stream cannot be continued: end it with an error event
+  kResume,     // continue the broken stream (or the cut-short answer) on `host` of `group` (no delay, no key
+               // wait, no hedge)
+  kEndStream,  // it cannot be continued: end the stream with an error event, or send the answer as it is
   kDone,       // nothing more to try: the last outcome answers the request
 };
 
@@ -80,7 +76,8 @@ struct AttemptReport {
   std::string_view retry_after;  // the upstream's Retry-After
   bool committed = false;        // the client's answer has started
   bool broken_stream = false;    // the client's stream is open and unfinished
-  bool resumable = false;        // with broken_stream: a continuation request can be built
+  bool cut_short = false;  // a non-stream answer the provider cut short, held back from the client
+  bool resumable = false;  // with broken_stream or cut_short: a continuation request can be built
   bool client_gone = false;
   std::size_t host = 0;  // the answering attempt's host
 };
@@ -89,14 +86,14 @@ class Planner {
  public:
   Planner(PlanView& view, PlanLimits limits, std::mt19937_64& rng)
       : view_(view), limits_(limits), rng_(rng) {}
-  ~Planner();
+  ~Planner() = default;
   Planner(const Planner&) = delete;
   Planner& operator=(const Planner&) = delete;
 
   Action start(Clock::time_point now);
   Action next(const AttemptReport& report, Clock::time_point now);
   // While an attempt runs without content past its hedge delay: an untried healthy host for a second attempt,
-  // with a retry slot taken; nullopt when none may go (one hedge per attempt).
+  // admitted like a retry; nullopt when none may go (one hedge per attempt).
   std::optional<std::size_t> hedge(Clock::time_point now);
 
   std::size_t group() const { return group_; }
@@ -107,18 +104,16 @@ class Planner {
   Action plan_resume(const AttemptReport& report, Clock::time_point now);
   bool advance_group();
   HostMask avoid_paced(Clock::time_point now) const;
-  void release_slots();
+  bool any_key_headroom(Clock::time_point now) const;
 
   PlanView& view_;
   PlanLimits limits_;
   std::mt19937_64& rng_;
   std::size_t group_ = 0;
-  bool entered_ = false;
   unsigned tries_ = 0;     // attempts started in the current group
   unsigned attempts_ = 0;  // attempts started by the request (any group)
   unsigned resumes_ = 0;
   bool resuming_ = false;  // a stream broke: from now on only continuations
-  unsigned slots_ = 0;     // retry slots held for the running attempt (a retry and a hedge: at most 2)
   HostMask tried_;
 };
 

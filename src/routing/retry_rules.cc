@@ -13,6 +13,9 @@ bool retriable(UpstreamFailure f) {
   }
 }
 
-bool host_failure(UpstreamFailure f) { return f != UpstreamFailure::kNone && f != UpstreamFailure::kClientError; }
+bool host_failure(UpstreamFailure f) {
+  // A 429 is the provider pacing a key (the key pacer honours it), not the host failing.
+  return f != UpstreamFailure::kNone && f != UpstreamFailure::kClientError && f != UpstreamFailure::kRateLimited;
+}
 
 }  // namespace sluice::routing

@@ -1,5 +1,7 @@
 #include "routing/router.h"
 
+#include <bit>
+
 #include <algorithm>
 #include <boost/container/small_vector.hpp>
 
@@ -20,6 +22,10 @@ BalancerKind kind_of(config::Balancer b) {
   return BalancerKind::kPeakEwma;
 }
 constexpr double kSuccessAlpha = 0.1;
+// Fewer recent attempts than this say nothing about a host's success rate.
+constexpr std::uint32_t kMinRecent = 8;
+// A host is ejected for a run of failures only when its recent success rate is this far below its peers'.
+constexpr double kEjectMargin = 0.3;
 constexpr double kFailurePenaltyMinMs = 250;
 constexpr double kFailurePenaltyMaxMs = 30'000;
 
@@ -47,9 +53,25 @@ bool HostState::available(Clock::time_point now) const {
   return outlier_.available(now);
 }
 
-bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_point now) {
+std::optional<double> HostState::recent_success() const {
+  std::lock_guard lock(mu_);
+  return recent_locked();
+}
+
+std::optional<double> HostState::recent_locked() const {
+  if (recent_n_ < kMinRecent) {
+    return std::nullopt;
+  }
+  const std::uint32_t mask = recent_n_ >= 32 ? ~0u : (1u << recent_n_) - 1;
+  return double(std::popcount(recent_ & mask)) / double(recent_n_);
+}
+
+bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_point now,
+                       std::optional<double> peer_success) {
   std::lock_guard lock(mu_);
   success_ewma_ += kSuccessAlpha * ((success ? 1.0 : 0.0) - success_ewma_);
+  recent_ = (recent_ << 1) | (success ? 1u : 0u);
+  recent_n_ = std::min<std::uint32_t>(recent_n_ + 1, 32);
   if (ttft_ms) {
     ttft_.observe(*ttft_ms, now);
   } else if (!success) {
@@ -64,7 +86,9 @@ bool HostState::record(bool success, std::optional<double> ttft_ms, Clock::time_
     outlier_.on_success(now);
     return false;
   }
-  return outlier_.on_failure(policy_, now);
+  const std::optional<double> own = recent_locked();
+  const bool worse_than_peers = !peer_success || !own || *own < *peer_success - kEjectMargin;
+  return outlier_.on_failure(policy_, now, worse_than_peers);
 }
 
 HostLoad HostState::load(std::uint32_t weight) const {
@@ -129,8 +153,7 @@ Router::Router(const config::Config& cfg) {
     }
     g->balancer = std::make_unique<Balancer>(kind_of(model.balancer));
     g->budget = std::make_unique<RetryBudget>(
-        RetryBudgetPolicy{model.retry.budget_ratio, model.retry.budget_min, double(model.retry.throttle_tokens),
-                          model.retry.throttle_ratio});
+        RetryBudgetPolicy{model.retry.throttle_k, model.retry.throttle_window, model.retry.throttle_min_attempts});
     if (model.hedge.enabled) {
       g->hedge = std::make_unique<HedgeDelay>(hedge_policy(model.hedge));
     }

@@ -47,8 +47,13 @@ class HostState {
   HostStatus status(Clock::time_point now) const;
   // Takes over outlier state, latency estimate and drain flag from the same host of a previous router.
   void adopt(const HostState& old);
-  // Records one finished attempt; returns true when it ejected the host.
-  bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now);
+  // Records one finished attempt; returns true when it ejected the host. A run of failures ejects the host only
+  // while it does clearly worse than its peers (`peer_success`: their mean recent success rate; nullopt when
+  // unknown): a fault rate every host shares is for retries to absorb, not a reason to lose capacity.
+  bool record(bool success, std::optional<double> ttft_ms, Clock::time_point now,
+              std::optional<double> peer_success = std::nullopt);
+  // Success rate over the host's last 32 attempts; nullopt with fewer than 8.
+  std::optional<double> recent_success() const;
   HostLoad load(std::uint32_t weight) const;
   // With slow start applied and, when `with_report`, the load-aware cost from a fresh metrics report.
   HostLoad load(std::uint32_t weight, bool with_report, Clock::time_point now) const;
@@ -84,6 +89,9 @@ class HostState {
   PeakEwma ttft_;
   KeyPacer keys_;  // the upstream's provider keys
   double success_ewma_ = 1.0;  // per attempt, alpha 0.1: steers P2C balancers away from hosts that fail fast
+  std::uint32_t recent_ = 0;    // the last 32 attempts, newest in bit 0: 1 = success
+  std::uint32_t recent_n_ = 0;  // how many of those bits are real (up to 32)
+  std::optional<double> recent_locked() const;
   LoadReport report_;
   ActiveHealth health_;
   std::atomic<std::int64_t> returned_ms_{0};

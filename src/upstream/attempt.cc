@@ -130,6 +130,12 @@ class Attempt {
     if (a.lost()) {
       co_return;
     }
+    if (spec.cancel != nullptr && spec.cancel->cancelled(CancelScope::kUpstream)) {
+      // Cancelled before it began (the client left while it was being prepared): nothing to close, so the
+      // hook above could not stop it.
+      a.fail(UpstreamFailure::kReset, "cancelled before the upstream call");
+      co_return;
+    }
     if (co_await a.connect_and_send()) {
       unsigned status = a.conn_->head().status();
       out.upstream_status = status;
@@ -435,8 +441,21 @@ class Attempt {
       fail(UpstreamFailure::kEmptyResponse, "upstream body had no content");
       return Relay::kDone;
     }
-    if (!openai::validate_response(body_, out_.usage)) {
+    openai::ResponseFacts facts = openai::inspect_response(body_);
+    if (!facts.valid) {
       fail(UpstreamFailure::kProtocolError, "upstream body is not valid JSON");
+      return Relay::kDone;
+    }
+    if (facts.error_object) {  // DeepSeek's in-band failure: a 200 whose body is an error, never an answer
+      keep_conn_ = false;
+      fail(UpstreamFailure::kServerError, "upstream answered 200 with an error object");
+      return Relay::kDone;
+    }
+    out_.usage = facts.usage;
+    out_.cut_short = facts.cut_short;
+    if (spec_.hold == AttemptSpec::Hold::kAlways ||
+        (spec_.hold == AttemptSpec::Hold::kCutShort && facts.cut_short)) {
+      out_.held_body = std::move(body_);  // the caller continues it elsewhere, or sends it
       return Relay::kDone;
     }
     if (spec_.tap) {

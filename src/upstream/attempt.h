@@ -39,6 +39,9 @@ struct AttemptSpec {
   const SecretScrubber* scrubber = nullptr;
   // Cancelling its kUpstream hooks closes the attempt's connection at once (the client left, a hedge lost).
   CancelScope* cancel = nullptr;
+  // A complete non-stream answer goes to the sink, unless it is held in the outcome (held_body) for the caller to
+  // continue elsewhere: when the provider cut it short (non-stream failover), or always (a continuation piece).
+  enum class Hold : std::uint8_t { kNever, kCutShort, kAlways } hold = Hold::kNever;
 };
 
 struct AttemptOutcome {
@@ -54,8 +57,10 @@ struct AttemptOutcome {
   std::size_t keepalives = 0;  // keep-alive lines/comments seen while the upstream queued us
   routing::RateSignals rate;   // what the answer said about the API key's limits
   bool lost_race = false;      // another attempt of the same request claimed the client first
-  bool broken_stream =
-      false;  // the client's stream is open and unfinished: continue it, or end it with an error
+  // The client's stream is open and unfinished: continue it, or end it with an error.
+  bool broken_stream = false;
+  bool cut_short = false;  // a complete answer with finish_reason insufficient_system_resource
+  std::string held_body;   // a non-stream answer not sent to the client (AttemptSpec::hold)
 };
 
 // `out` is filled as the attempt goes, so a caller that abandons it (client gone) still knows what happened.

@@ -53,6 +53,7 @@ UpstreamConnection::~UpstreamConnection() {
 }
 
 void UpstreamConnection::close() {
+  closed_ = true;
   error_code ec;
   tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
   tcp().socket().close(ec);
@@ -262,9 +263,19 @@ net::awaitable<AcquireResult> UpstreamPool::acquire(Clock::time_point deadline, 
     r.detail = "resolve " + up_.host + ": " + ec.message();
     co_return r;
   }
+  if (c->closed()) {  // cancelled while resolving: the socket is not open yet, so close() stopped nothing
+    r.failure = UpstreamFailure::kReset;
+    r.detail = "cancelled before connecting";
+    co_return r;
+  }
   auto& tcp_stream = c->tcp();
   tcp_stream.expires_at(deadline);
   auto [ec, ep] = co_await tcp_stream.async_connect(endpoints_, use_tuple);
+  if (c->closed()) {  // cancelled while connecting (a range connect may have opened the next address's socket)
+    r.failure = UpstreamFailure::kReset;
+    r.detail = "cancelled while connecting";
+    co_return r;
+  }
   if (ec) {
     r.failure =
         ec == beast::error::timeout ? UpstreamFailure::kConnectTimeout : UpstreamFailure::kConnectFailed;

@@ -43,6 +43,8 @@ class UpstreamConnection {
   static constexpr std::size_t kScratchBytes = 16 * 1024;
   bool reused() const { return requests_ > 0; }
   void close();  // aborts every pending operation on it at once
+  // close() was called: a connection still being set up (resolve, connect) must not open after it.
+  bool closed() const { return closed_; }
 
   // Reads and writes from now on fail with beast::error::timeout once `deadline` passes. Moving a deadline
   // later costs nothing (the watchdog timer re-arms itself when it fires early), so a stream can push it
@@ -115,6 +117,7 @@ class UpstreamConnection {
   h1::ResponseHead head_;  // reused: its storage is allocated once per connection
   h1::BodyDecoder body_;
   bool head_read_ = false;
+  bool closed_ = false;
   std::size_t head_scan_ = 0;  // where the search for the head's end resumes
   std::unique_ptr<char[]> scratch_;
   net::steady_timer watchdog_timer_;

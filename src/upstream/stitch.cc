@@ -131,10 +131,10 @@ StreamStitch::Verdict StreamStitch::on_event(std::string_view data, std::string&
   return Verdict::kForward;
 }
 
-std::optional<std::string> StreamStitch::continuation_body(std::string_view original,
-                                                           config::FailoverConfig::Mode mode) const {
-  if (content_.empty()) {
-    return std::string(original);  // nothing to continue: ask again (the role chunk will be dropped)
+std::optional<std::string> continuation_request(std::string_view original, std::string_view answered,
+                                                std::int64_t used_tokens, config::FailoverConfig::Mode mode) {
+  if (answered.empty()) {
+    return std::string(original);  // nothing to continue: ask again
   }
   boost::system::error_code ec;
   json::value v = json::parse(original, ec);
@@ -148,8 +148,7 @@ std::optional<std::string> StreamStitch::continuation_body(std::string_view orig
   }
   for (std::string_view key : {"max_tokens", "max_completion_tokens"}) {
     if (auto* m = o.if_contains(key); m && (m->is_int64() || m->is_uint64())) {
-      std::int64_t left =
-          (m->is_int64() ? m->as_int64() : std::int64_t(m->as_uint64())) - std::int64_t(chunks_);
+      const std::int64_t left = (m->is_int64() ? m->as_int64() : std::int64_t(m->as_uint64())) - used_tokens;
       if (left <= 0) {
         return std::nullopt;
       }
@@ -157,7 +156,7 @@ std::optional<std::string> StreamStitch::continuation_body(std::string_view orig
     }
   }
   json::array& msgs = messages->as_array();
-  json::object prefix{{"role", "assistant"}, {"content", content_}};
+  json::object prefix{{"role", "assistant"}, {"content", answered}};
   if (mode == config::FailoverConfig::Mode::kPrefix) {
     prefix["prefix"] = true;
     msgs.emplace_back(std::move(prefix));
@@ -166,6 +165,11 @@ std::optional<std::string> StreamStitch::continuation_body(std::string_view orig
     msgs.emplace_back(json::object{{"role", "user"}, {"content", kContinuePrompt}});
   }
   return json::serialize(v);
+}
+
+std::optional<std::string> StreamStitch::continuation_body(std::string_view original,
+                                                           config::FailoverConfig::Mode mode) const {
+  return continuation_request(original, content_, std::int64_t(chunks_), mode);
 }
 
 }  // namespace sluice::upstream

@@ -15,6 +15,13 @@
 
 namespace sluice::upstream {
 
+// The request that continues a partial answer on another host: the conversation plus `answered` as an
+// assistant prefix (DeepSeek chat prefix completion) or followed by a "continue" instruction; max_tokens reduced
+// by `used_tokens`. Without an answer so far it is the original request. nullopt when the body cannot be rebuilt,
+// or max_tokens is used up.
+std::optional<std::string> continuation_request(std::string_view original, std::string_view answered,
+                                                std::int64_t used_tokens, config::FailoverConfig::Mode mode);
+
 class StreamStitch {
  public:
   enum class Verdict : std::uint8_t {

@@ -1,6 +1,6 @@
 // Hedging against real `sluice sim` upstreams: a request whose first token is late gets a second attempt on
 // another host; the first to produce content answers, the other attempt is cancelled (the sim sees its client
-// leave); hedges take retry-budget slots; the learned delay follows the group's first-token latency.
+// leave); hedges are admitted by the retry throttle like retries; the learned delay follows the group's first-token latency.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway, curl, tempDir, parseSse, waitFor } from './lib/gateway.mjs';
@@ -73,26 +73,41 @@ test('a late first token is hedged: the faster host answers, the other attempt i
   assert.ok(gw.logs.every((l) => l.status === 200 && l.attempts === 2 && l.upstream === 'a'));
 });
 
-test('no hedges when the retry budget is empty', { timeout: 60000 }, async () => {
+test('no hedges while the retry throttle refuses retries (after an outage of the group)', { timeout: 60000 }, async () => {
   const a = await sim('a2', '10ms');
   const b = await sim('b2', '1500ms');
-  const gw = await gateway({ a: upstream(a.port), b: upstream(b.port) }, {
+  const up = (port) => ({ ...upstream(port), outlier: { consecutive_failures: 1000 } });
+  const gw = await gateway({ a: up(a.port), b: up(b.port) }, {
     balancer: 'round_robin',
     deployments: [{ upstream: 'a' }, { upstream: 'b' }],
     hedge: { delay: '100ms' },
-    retry: { budget_ratio: 0, budget_min: 0 },
+    retry: { max_attempts: 1, throttle_k: 1 },
   });
+  // 800 failed attempts in the window: p = max(0, (R − A)/(R + 1)) ≥ 0.99 for what follows.
+  const body = JSON.stringify({ model: 'deepseek-chat', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] });
+  for (let i = 0; i < 800; i++) {
+    const r = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST', body, headers: { 'content-type': 'application/json', 'x-sim-fault': 'status=503' } });
+    assert.equal(r.status, 503);
+    await r.arrayBuffer();
+  }
+  const metrics = (await curl(`${gw.url}/metrics`)).body;
+  const p = Number(metrics.match(/sluice_retry_reject_probability\{group="deepseek-chat"\} ([0-9.e-]+)/)[1]);
+  assert.ok(p > 0.99, `reject probability ${p}`);
   const n = 4;
   const upstreams = [];
+  let hedged = 0;
   for (let i = 0; i < n; i++) {
     const r = await chat(gw, true);
     assert.equal(r.status, 200, r.body);
-    assert.equal(r.headers['x-sluice-attempts'], '1', 'the budget refused the hedge');
+    hedged += r.headers['x-sluice-attempts'] === '1' ? 0 : 1;
     upstreams.push(r.headers['x-sluice-upstream']);
   }
-  assert.deepEqual(upstreams.sort(), ['a', 'a', 'b', 'b'], 'slow requests were left on the slow host');
-  assert.equal((await simStats(b)).client_disconnects, 0);
-  assert.equal((await simStats(a)).requests + (await simStats(b)).requests, n);
+  // Two requests start on the slow host; each hedge goes with probability 1 − p ≤ 1 %.
+  assert.ok(hedged <= 1, `${hedged} hedges went although the throttle refuses 99 % of them`);
+  if (hedged === 0) assert.deepEqual(upstreams.sort(), ['a', 'a', 'b', 'b'], 'slow requests were left on the slow host');
+  const m2 = (await curl(`${gw.url}/metrics`)).body;
+  assert.match(m2, /sluice_retries_throttled_total\{group="deepseek-chat"\} [1-9]/);
 });
 
 test('the learned delay (p95 of first-token time) replaces the cold max_delay', { timeout: 60000 }, async () => {

@@ -103,12 +103,17 @@ test('client errors are answered at once, never retried', { timeout: 30000 }, as
   const gw = await gateway({ a: upstream(a.port), b: upstream(b.port) }, {
     'deepseek-chat': { deployments: [{ upstream: 'a' }, { upstream: 'b' }] },
   });
-  for (const status of [400, 402, 422]) {
+  for (const status of [400, 404, 422]) {
     const r = await chat(gw, 'deepseek-chat', { 'x-sim-fault': `status=${status}` });
     assert.equal(r.status, status, r.body);
   }
   const total = (await simStats(a)).requests + (await simStats(b)).requests;
   assert.equal(total, 3, 'one attempt per request');
+  // 402 (a provider key out of balance) is the key's fault, not the request's: the other upstream is tried.
+  const r = await chat(gw, 'deepseek-chat', { 'x-sim-fault': 'status=402' });
+  assert.equal(r.status, 402, r.body);
+  assert.equal(r.headers['x-sluice-attempts'], '2');
+  assert.equal((await simStats(a)).requests + (await simStats(b)).requests, 5);
 });
 
 test('during a total outage the retry budget keeps upstream attempts near the request count', { timeout: 60000 }, async () => {

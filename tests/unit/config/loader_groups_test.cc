@@ -11,6 +11,7 @@ namespace {
 using ::testing::ElementsAre;
 using testing::errors;
 using testing::load;
+using testing::warnings;
 
 constexpr std::string_view kUpstreams =
     "upstreams:\n"
@@ -30,8 +31,7 @@ TEST(ConfigGroups, DeploymentsBalancerRetryFallbacks) {
       "    deployments:\n"
       "      - {upstream: a, model: real-a, weight: 3}\n"
       "      - {upstream: b}\n"
-      "    retry: {max_attempts: 5, backoff_base: 10ms, backoff_cap: 1s, budget_ratio: 50, budget_min: 7,"
-      " throttle_ratio: 20, throttle_tokens: 40}\n"
+      "    retry: {max_attempts: 5, backoff_base: 10ms, backoff_cap: 1s, throttle_k: 1.5, throttle_window: 30s}\n"
       "    request_timeout: 90s\n"
       "    fallbacks: [small]\n"
       "  small:\n"
@@ -47,16 +47,16 @@ TEST(ConfigGroups, DeploymentsBalancerRetryFallbacks) {
   EXPECT_EQ(big.retry.max_attempts, 5u);
   EXPECT_EQ(big.retry.backoff_base.count(), 10);
   EXPECT_EQ(big.retry.backoff_cap.count(), 1000);
-  EXPECT_DOUBLE_EQ(big.retry.budget_ratio, 0.5);
-  EXPECT_EQ(big.retry.budget_min, 7u);
-  EXPECT_DOUBLE_EQ(big.retry.throttle_ratio, 0.2);
-  EXPECT_EQ(big.retry.throttle_tokens, 40u);
+  EXPECT_DOUBLE_EQ(big.retry.throttle_k, 1.5);
+  EXPECT_EQ(big.retry.throttle_window.count(), 30'000);
   EXPECT_EQ(big.request_timeout.count(), 90'000);
   EXPECT_THAT(big.fallbacks, ElementsAre("small"));
   EXPECT_EQ(big.owned_by, "a");
   const Model& small = r.config->models.at("small");
   EXPECT_EQ(small.balancer, Balancer::kPeakEwma) << "default";
   EXPECT_EQ(small.retry.max_attempts, 3u);
+  EXPECT_DOUBLE_EQ(small.retry.throttle_k, 2.0) << "default";
+  EXPECT_EQ(small.retry.throttle_window.count(), 120'000) << "default";
   const Upstream& b = r.config->upstreams.at("b");
   EXPECT_EQ(b.outlier_consecutive_failures, 3u);
   EXPECT_EQ(b.outlier_base_ejection.count(), 10'000);
@@ -89,8 +89,8 @@ TEST(ConfigGroups, Errors) {
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    retry: {max_attempts: 0}\n")).size(), 1u);
   EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    retry: {tries: 2}\n")),
               ElementsAre("test.yaml:10: models.m.retry.tries: unknown key \"tries\" (expected one of: "
-                          "max_attempts, backoff_base, backoff_cap, budget_ratio, budget_min, throttle_ratio, "
-                          "throttle_tokens)"));
+                          "max_attempts, backoff_base, backoff_cap, throttle_k, throttle_window, throttle_min_attempts, "
+                          "budget_ratio, budget_min, throttle_ratio, throttle_tokens)"));
 }
 
 TEST(ConfigGroups, OutlierErrors) {
@@ -104,6 +104,16 @@ TEST(ConfigGroups, OutlierErrors) {
   EXPECT_THAT(errors(r), ElementsAre(::testing::HasSubstr("upstreams.a.outlier.consecutive_failures"),
                                      "test.yaml:4: upstreams.a.outlier: max_ejection must not be shorter than "
                                      "base_ejection"));
+}
+
+// The concurrency budget and the token throttle are gone; their keys still load, with a warning.
+TEST(ConfigGroups, RetiredRetryBudgetKeysWarn) {
+  const LoadResult r = load_models("models:\n  m:\n    upstream: a\n    retry: {budget_ratio: 20, budget_min: 3}\n");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(errors(r));
+  EXPECT_THAT(warnings(r), ElementsAre(::testing::HasSubstr("retry.budget_ratio: no longer used"),
+                                       ::testing::HasSubstr("retry.budget_min: no longer used")));
+  EXPECT_THAT(errors(load_models("models:\n  m:\n    upstream: a\n    retry: {throttle_k: 0.5}\n")),
+              ElementsAre(::testing::HasSubstr("retry.throttle_k: must be at least 1")));
 }
 
 }  // namespace

@@ -178,8 +178,7 @@ models:
   EXPECT_EQ(r.attempts, 2u);
 }
 
-TEST_F(ExecutorTest, ABrokenStreamContinuesOnAnotherHostAsOneStream) {
-  load(R"(
+constexpr std::string_view kFailover = R"(
 upstreams:
   a: {base_url: "http://a.test/v1"}
   b: {base_url: "http://b.test/v1"}
@@ -188,7 +187,10 @@ models:
     deployments: [{upstream: a}, {upstream: b}]
     balancer: round_robin
     failover: {enabled: true, mode: prefix, max_resumes: 2}
-)");
+)";
+
+TEST_F(ExecutorTest, ABrokenStreamContinuesOnAnotherHostAsOneStream) {
+  load(std::string(kFailover));
   const Scripted cut{.events = {chunk("Hello"), chunk(" wor")}, .done = false};
   const Scripted rest{.events = {chunk("ld"), chunk("", "stop")}};
   transport.in_order = {cut, rest};
@@ -215,6 +217,61 @@ TEST_F(ExecutorTest, ABrokenStreamWithoutFailoverIsLeftForTheWriterToEnd) {
   EXPECT_TRUE(r.out.committed);
   EXPECT_TRUE(r.out.broken_stream);
   EXPECT_EQ(r.out.failure, routing::UpstreamFailure::kReset);
+}
+
+std::string answer(std::string_view id, std::string_view content, std::string_view finish, int completion) {
+  return R"({"id":")" + std::string(id) +
+         R"(","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":")" +
+         std::string(content) + R"("},"finish_reason":")" + std::string(finish) +
+         R"("}],"usage":{"prompt_tokens":5,"completion_tokens":)" + std::to_string(completion) +
+         R"(,"total_tokens":)" + std::to_string(5 + completion) + "}}";
+}
+
+
+TEST_F(ExecutorTest, ANonStreamAnswerCutShortIsContinuedAndJoined) {
+  load(std::string(kFailover));
+  transport.in_order = {Scripted{.body = answer("c1", "Hello wor", "insufficient_system_resource", 3)},
+                        Scripted{.body = answer("c2", "ld!", "stop", 2)}};
+  RecordingSink sink;
+  http::AnswerHeaders headers;
+  CancelScope cancel;
+  const ExecuteResult r = run("m", kChat, false, sink, headers, cancel);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_NE(transport.sent[0].upstream, transport.sent[1].upstream);
+  EXPECT_NE(transport.sent[1].body.find("Hello wor"), std::string::npos) << transport.sent[1].body;
+  EXPECT_EQ(r.out.failure, routing::UpstreamFailure::kNone);
+  EXPECT_NE(sink.bytes.find("\"Hello world!\""), std::string::npos) << sink.bytes;
+  EXPECT_NE(sink.bytes.find("\"finish_reason\":\"stop\""), std::string::npos) << sink.bytes;
+  EXPECT_EQ(sink.bytes.find("insufficient_system_resource"), std::string::npos) << sink.bytes;
+  EXPECT_NE(sink.bytes.find("\"id\":\"c1\""), std::string::npos) << "one completion, the first piece's id";
+  ASSERT_TRUE(r.out.usage);
+  EXPECT_EQ(r.out.usage->completion_tokens, 5u);
+  std::map<std::string, std::string> h;
+  for (const auto& [k, v] : headers) {
+    h[std::string(k)] = v;
+  }
+  EXPECT_EQ(h["x-sluice-resumes"], "1");
+}
+
+TEST_F(ExecutorTest, ACutShortAnswerWithoutFailoverGoesAsItCame) {
+  load(std::string(kTwoHosts));
+  transport.in_order = {Scripted{.body = answer("c1", "Hel", "insufficient_system_resource", 1)}};
+  RecordingSink sink;
+  const ExecuteResult r = run("m", kChat, false, sink);
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_NE(sink.bytes.find("insufficient_system_resource"), std::string::npos) << sink.bytes;
+}
+
+TEST_F(ExecutorTest, A200ErrorObjectIsRetriedElsewhere) {
+  load(std::string(kTwoHosts));
+  transport.in_order = {Scripted{.body = R"({"error":{"message":"Service busy","type":"server_error"}})"},
+                        Scripted{}};
+  RecordingSink sink;
+  const ExecuteResult r = run("m", kChat, false, sink);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_NE(transport.sent[0].upstream, transport.sent[1].upstream);
+  EXPECT_EQ(r.out.failure, routing::UpstreamFailure::kNone);
+  EXPECT_NE(sink.bytes.find("chat.completion"), std::string::npos);
 }
 
 TEST_F(ExecutorTest, TheClientLeavingStopsABackoffAtOnce) {

@@ -52,9 +52,40 @@ TEST(Usage, UsageThatIsNotAnObject) {
   EXPECT_FALSE(extract_usage(R"({"usage":[1,2]})"));
   EXPECT_FALSE(extract_usage(R"({"usage":3})"));
   std::string body = R"({"id":"x","usage":"n/a"})";
-  std::optional<Usage> u;
-  EXPECT_TRUE(validate_response(body, u));  // valid JSON, no usage
-  EXPECT_FALSE(u);
+  const ResponseFacts f = inspect_response(body);
+  EXPECT_TRUE(f.valid);  // valid JSON, no usage
+  EXPECT_FALSE(f.usage);
+}
+
+// A buffered answer in one parse: usage, an error object sent with 200, an answer the provider cut short.
+TEST(Usage, InspectsABufferedAnswer) {
+  std::string ok = R"({"id":"x","choices":[{"index":0,"message":{"content":"hi"},"finish_reason":"stop"}],)"
+                   R"("usage":{"prompt_tokens":3,"completion_tokens":1}})";
+  ResponseFacts f = inspect_response(ok);
+  EXPECT_TRUE(f.valid);
+  EXPECT_FALSE(f.error_object);
+  EXPECT_FALSE(f.cut_short);
+  ASSERT_TRUE(f.usage);
+  EXPECT_EQ(f.usage->completion_tokens, 1);
+
+  std::string error = R"({"error":{"message":"overloaded","type":"server_error"}})";
+  f = inspect_response(error);
+  EXPECT_TRUE(f.valid);
+  EXPECT_TRUE(f.error_object);
+
+  std::string cut = R"({"choices":[{"index":0,"message":{"content":"half"},)"
+                    R"("finish_reason":"insufficient_system_resource"}]})";
+  f = inspect_response(cut);
+  EXPECT_TRUE(f.cut_short);
+  EXPECT_FALSE(f.error_object);
+
+  std::string embeddings = R"({"object":"list","data":[{"embedding":[0.1]}],"error":null})";
+  f = inspect_response(embeddings);
+  EXPECT_FALSE(f.error_object);
+  std::string both = R"({"choices":[],"error":{"message":"x"}})";
+  EXPECT_FALSE(inspect_response(both).error_object);  // an answer that mentions an error is still an answer
+  std::string broken = R"({"choices":[)";
+  EXPECT_FALSE(inspect_response(broken).valid);
 }
 
 TEST(Usage, InspectsAStreamChunkInOneParse) {

@@ -34,6 +34,54 @@ TEST(HostState, SlowStartRampsAfterReturn) {
   EXPECT_DOUBLE_EQ(h.weight_factor(t + std::chrono::seconds(10)), 1.0);
 }
 
+// Ejection fits the fault: a run of failures ejects a host that does clearly worse than its peers, not one that
+// shares the group's fault rate.
+TEST(HostState, ARunOfFailuresEjectsOnlyAHostWorseThanItsPeers) {
+  config::Upstream up;
+  up.outlier_consecutive_failures = 5;
+  auto t = Clock::now();
+  HostState shared{up};
+  for (int i = 0; i < 27; ++i) {
+    shared.record(i % 5 != 0, 100.0, t);  // 80 % success, like its peers
+  }
+  bool ejected = false;
+  for (int i = 0; i < 5; ++i) {
+    ejected = shared.record(false, std::nullopt, t, 0.8) || ejected;
+  }
+  EXPECT_FALSE(ejected) << "five in a row at a 20 % fault rate every host has";
+  EXPECT_TRUE(shared.available(t));
+
+  HostState down{up};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_FALSE(down.record(false, std::nullopt, t, 0.8));
+  }
+  EXPECT_TRUE(down.record(false, std::nullopt, t, 0.8)) << "a host that fails while its peers succeed";
+  EXPECT_FALSE(down.available(t));
+
+  HostState alone{up};
+  for (int i = 0; i < 4; ++i) {
+    alone.record(false, std::nullopt, t);
+  }
+  EXPECT_TRUE(alone.record(false, std::nullopt, t)) << "no peers to compare with: the plain consecutive rule";
+}
+
+TEST(HostState, RecentSuccessNeedsEightAttemptsAndKeepsThirtyTwo) {
+  config::Upstream up;
+  up.outlier_consecutive_failures = 1000;
+  HostState h{up};
+  auto t = Clock::now();
+  for (int i = 0; i < 7; ++i) {
+    h.record(true, 10.0, t);
+  }
+  EXPECT_FALSE(h.recent_success());
+  h.record(false, std::nullopt, t);
+  EXPECT_DOUBLE_EQ(*h.recent_success(), 7.0 / 8.0);
+  for (int i = 0; i < 40; ++i) {
+    h.record(false, std::nullopt, t);
+  }
+  EXPECT_DOUBLE_EQ(*h.recent_success(), 0.0);
+}
+
 }  // namespace
 }  // namespace sluice::routing
 

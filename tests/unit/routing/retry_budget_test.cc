@@ -1,51 +1,95 @@
+// Adaptive retry throttling: partial failure keeps every retry, an outage stops them, the window forgets, and
+// the decision is a seeded draw against p = max(0, (requests − K·accepts) / (requests + 1)).
 #include "routing/retry_budget.h"
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace sluice::routing {
 namespace {
 
-TEST(RoutingRetryBudget, ConcurrencyIsMaxOfMinimumAndRatio) {
-  RetryBudget b{{0.2, 3, 10, 0.1}};
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(b.try_acquire_retry());
+using namespace std::chrono_literals;
+const RetryBudget::Clock::time_point kT0 = RetryBudget::Clock::time_point{} + 1h;
+
+// Share of 10,000 retry questions let through, after `n` attempts of which `ok_share` were accepted.
+double admitted_share(double ok_share, int n = 1000, double k = 2.0) {
+  RetryBudget b{{k, 120s, 0}};
+  for (int i = 0; i < n; ++i) {
+    b.record(i < n * ok_share, kT0);
   }
-  EXPECT_FALSE(b.try_acquire_retry()) << "minimum of 3 with no active requests";
-  for (int i = 0; i < 50; ++i) {
-    b.request_started();
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int admitted = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    admitted += b.try_acquire_retry(kT0, u(rng)) ? 1 : 0;
   }
-  // 20 % of 50 = 10 concurrent retries.
-  int granted = 0;
-  while (b.try_acquire_retry()) {
-    ++granted;
-  }
-  EXPECT_EQ(granted, 7);
-  b.retry_finished();
-  EXPECT_TRUE(b.try_acquire_retry());
+  return admitted / 10'000.0;
 }
 
-TEST(RoutingRetryBudget, TokenThrottleStopsRetriesDuringAnOutage) {
-  RetryBudget b{{1.0, 1000, 10, 0.1}};
-  for (int i = 0; i < 5; ++i) {
-    b.record_failure();
+TEST(RetryBudget, PartialFailureKeepsRetrying) {
+  EXPECT_EQ(admitted_share(0.95), 1.0);
+  EXPECT_EQ(admitted_share(0.80), 1.0) << "a 20 % fault rate must not starve retries";
+  EXPECT_EQ(admitted_share(0.50), 1.0) << "K = 2: p stays 0 while half the attempts are accepted";
+}
+
+TEST(RetryBudget, AnOutageStopsAmplifying) {
+  EXPECT_LT(admitted_share(0.0), 0.01);
+  const double at_75 = admitted_share(0.25);  // p = (1 − 0.5) ≈ 0.5
+  EXPECT_GT(at_75, 0.45);
+  EXPECT_LT(at_75, 0.55);
+}
+
+TEST(RetryBudget, RejectProbabilityFollowsTheFormula) {
+  RetryBudget b{{2.0, 120s, 0}};
+  EXPECT_EQ(b.reject_probability(kT0), 0.0);  // no history: retries go
+  for (int i = 0; i < 9; ++i) {
+    b.record(false, kT0);
   }
-  EXPECT_DOUBLE_EQ(b.tokens(), 5.0);
-  EXPECT_FALSE(b.try_acquire_retry()) << "retries only while tokens > max/2";
-  for (int i = 0; i < 20; ++i) {
-    b.record_failure();
+  b.record(true, kT0);
+  EXPECT_DOUBLE_EQ(b.reject_probability(kT0), (10.0 - 2.0 * 1.0) / 11.0);
+  EXPECT_FALSE(b.try_acquire_retry(kT0, 0.5));
+  EXPECT_TRUE(b.try_acquire_retry(kT0, 0.99));
+  EXPECT_EQ(b.throttled(), 1u);
+}
+
+TEST(RetryBudget, TheWindowForgetsOldAttempts) {
+  RetryBudget b{{2.0, 120s}};
+  for (int i = 0; i < 100; ++i) {
+    b.record(false, kT0);
   }
-  EXPECT_DOUBLE_EQ(b.tokens(), 0.0);
-  for (int i = 0; i < 50; ++i) {
-    b.record_success();
+  EXPECT_GT(b.reject_probability(kT0 + 100s), 0.9);
+  EXPECT_EQ(b.reject_probability(kT0 + 130s), 0.0) << "an outage two minutes ago says nothing now";
+  b.record(true, kT0 + 130s);
+  EXPECT_EQ(b.reject_probability(kT0 + 131s), 0.0);
+}
+
+TEST(RetryBudget, AHealthyWindowAbsorbsTheStartOfAnOutage) {
+  RetryBudget b{{2.0, 120s}};
+  for (int i = 0; i < 100; ++i) {
+    b.record(true, kT0);
   }
-  EXPECT_DOUBLE_EQ(b.tokens(), 5.0);
-  EXPECT_FALSE(b.try_acquire_retry());
-  b.record_success();
-  EXPECT_TRUE(b.try_acquire_retry());
-  for (int i = 0; i < 1000; ++i) {
-    b.record_success();
+  for (int i = 0; i < 100; ++i) {
+    b.record(false, kT0 + 60s);
   }
-  EXPECT_DOUBLE_EQ(b.tokens(), 10.0) << "capped at max";
+  EXPECT_EQ(b.reject_probability(kT0 + 61s), 0.0);  // 200 − 2·100 = 0
+  for (int i = 0; i < 100; ++i) {
+    b.record(false, kT0 + 70s);
+  }
+  EXPECT_NEAR(b.reject_probability(kT0 + 71s), 100.0 / 301.0, 1e-9);
+}
+
+TEST(RetryBudget, TooFewAttemptsSayNothing) {
+  RetryBudget b{{2.0, 120s, 10}};
+  for (int i = 0; i < 9; ++i) {
+    b.record(false, kT0);  // a quiet group's first failures
+  }
+  EXPECT_EQ(b.reject_probability(kT0), 0.0);
+  EXPECT_TRUE(b.try_acquire_retry(kT0, 0.0));
+  b.record(false, kT0);
+  EXPECT_DOUBLE_EQ(b.reject_probability(kT0), 10.0 / 11.0);
+  EXPECT_FALSE(b.try_acquire_retry(kT0, 0.0));
+  EXPECT_EQ(b.reject_probability(kT0 + 130s), 0.0) << "the window forgot them";
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "openai/usage.h"
 #include "upstream/transport.h"
 
 namespace sluice::upstream::testing {
@@ -72,9 +73,23 @@ class FakeTransport final : public Transport {
       co_return;
     }
     if (!spec.stream) {
+      // As the socket attempt: a 200 error object fails, a cut-short answer may be held for the caller.
+      std::string body = s.body;
+      const openai::ResponseFacts facts = openai::inspect_response(body);
+      if (facts.error_object) {
+        out.failure = UpstreamFailure::kServerError;
+        co_return;
+      }
+      out.usage = facts.usage;
+      out.cut_short = facts.cut_short;
+      if (spec.hold == AttemptSpec::Hold::kAlways ||
+          (spec.hold == AttemptSpec::Hold::kCutShort && facts.cut_short)) {
+        out.held_body = std::move(body);
+        co_return;
+      }
       out.committed = true;
-      if (!sink.send_body_now(s.body)) {
-        co_await sink.send_body_rest(s.body);
+      if (!sink.send_body_now(body)) {
+        co_await sink.send_body_rest(body);
       }
       sink.answered();
       co_return;
