@@ -11,7 +11,7 @@ SLUICE_BIN=${SLUICE_BIN:-$ROOT/build/sluice}
 TTFT=${TTFT:-60s}
 [[ $N =~ ^[0-9]+$ ]] || { echo "N must be a number" >&2; exit 2; }
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" -ge $((2 * N + 100)) ] || { echo "need $((2 * N + 100)) file descriptors, have $(ulimit -n)" >&2; exit 1; }
+[ "$(ulimit -n)" -ge $((2 * N + 50)) ] || { echo "need $((2 * N + 50)) file descriptors, have $(ulimit -n)" >&2; exit 1; }
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-mem.XXXXXX")
 PIDS=()
 cleanup() {

@@ -66,7 +66,10 @@ test('streaming: TTFT and inter-token latency are measured', T, async () => {
   assert.ok(j.latency_ms.ttft.p50 >= 15, `ttft p50 ${j.latency_ms.ttft.p50}`);
   assert.ok(j.latency_ms.e2e.p50 > j.latency_ms.ttft.p50);
   assert.ok(j.latency_ms.itl.count >= 40 * 8, `itl count ${j.latency_ms.itl.count}`);
-  assert.ok(j.latency_ms.itl.p50 >= 1, `itl p50 ${j.latency_ms.itl.p50}`);
+  // 9 gaps of 2 ms per answer. A loaded machine (sanitizers) delivers some tokens together, which moves the
+  // median gap, not their sum or the upper quantiles.
+  assert.ok(j.latency_ms.itl.p90 >= 1, `itl p90 ${j.latency_ms.itl.p90}`);
+  assert.ok(j.latency_ms.e2e.p50 - j.latency_ms.ttft.p50 >= 9, `e2e ${j.latency_ms.e2e.p50} ttft ${j.latency_ms.ttft.p50}`);
 });
 
 test('keep-alive comments are not tokens: TTFT counts from the first content chunk', T, async () => {

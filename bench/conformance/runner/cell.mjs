@@ -43,7 +43,7 @@ export async function runCell({ cell, fixtures, bin, tmp, requests, concurrency,
   await Promise.all(fixtures.map((f) => f.control('/config', { faults, seed })));
   const accessLog = path.join(tmp, `${cell.name}.access.jsonl`);
   const configFile = path.join(tmp, `${cell.name}.yaml`);
-  fs.writeFileSync(configFile, gatewayYaml({ ports: fixtures.map((f) => f.port), accessLog, hedge: cell.hedge }));
+  fs.writeFileSync(configFile, gatewayYaml({ ports: fixtures.map((f) => f.port), accessLog, hedge: cell.hedge, maxAttempts: cell.maxAttempts, maxResumes: cell.maxResumes }));
   const gw = await startGateway(bin, configFile, gatewayEnv(fixtures.length), path.join(tmp, `${cell.name}.stderr`));
   const reqs = requestsOf(cell, requests, seed);
   const outcomes = new Array(reqs.length);

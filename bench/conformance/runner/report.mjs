@@ -55,7 +55,7 @@ export function section({ summaries, meta }) {
 
 Each fault class of \`bench/conformance/fixture/faults.mjs\` injected on every one of ${meta.hosts} fixture hosts at a
 per-attempt rate (\`refused\`: the share of 250 ms slots a host is down), a fresh gateway per cell (one worker,
-round robin, \`retry: {max_attempts: 3}\`, \`failover: {mode: prefix, max_resumes: 3}\`, upstream timeouts
+round robin, \`retry: {max_attempts: ${meta.maxAttempts ?? 3}}\`, \`failover: {mode: prefix, max_resumes: ${meta.maxResumes ?? 3}}\`, upstream timeouts
 connect 1 s / first token 10 s / idle 1 s, request timeout 20 s; hedging only for \`slow_first_token\`),
 ${meta.requests} requests per cell from ${meta.concurrency} concurrent \`openai\` SDK clients (\`maxRetries: 0\`), half streamed
 (half of those with \`include_usage\`), a third capped by \`max_tokens\`. Every answer is checked word for word
