@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "ledger/pricing.h"
+
 namespace sluice::admission {
 
 NanoUsd to_nano_usd(double usd) { return static_cast<NanoUsd>(std::llround(usd * 1e9)); }
@@ -97,6 +99,18 @@ NanoUsd estimate_cost(const PriceCeiling& p, std::uint64_t prompt_tokens, std::u
   // USD per 1M tokens = 1000 nano-USD per token.
   return static_cast<NanoUsd>(
       std::llround((double(prompt_tokens) * p.input + double(completion_tokens) * p.output) * 1000.0));
+}
+
+std::optional<double> answer_cost_usd(const config::Config& cfg, unsigned attempts, const std::string& upstream_model,
+                                      const std::optional<openai::Usage>& usage) {
+  if (attempts == 0) {
+    return 0.0;
+  }
+  if (!usage) {
+    return std::nullopt;
+  }
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return ledger::cost_usd(cfg.pricing, upstream_model, *usage, now);
 }
 
 std::string format_wait(std::int64_t ms) {

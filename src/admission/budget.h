@@ -6,11 +6,13 @@
 // Pure: the caller passes the wall clock (unix ms) and holds any lock.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config/admission_config.h"
 #include "config/config.h"
+#include "openai/usage.h"
 
 namespace sluice::admission {
 
@@ -89,6 +91,12 @@ struct PriceCeiling {
 std::map<std::string, PriceCeiling, std::less<>> price_ceilings(const config::Config& cfg);
 // Estimated cost of `prompt_tokens` in and `completion_tokens` out at the ceiling price (no off-peak discount).
 NanoUsd estimate_cost(const PriceCeiling& p, std::uint64_t prompt_tokens, std::uint64_t completion_tokens);
+
+// What an upstream answer cost by the price table (`upstream_model` priced, usage at this moment's peak or
+// off-peak price): 0 without an attempt, nullopt when attempts were made but no usage came back (a budget then
+// keeps its estimate).
+std::optional<double> answer_cost_usd(const config::Config& cfg, unsigned attempts, const std::string& upstream_model,
+                                      const std::optional<openai::Usage>& usage);
 
 // "2h14m", "3d4h": time until a budget resets, for error messages.
 std::string format_wait(std::int64_t ms);

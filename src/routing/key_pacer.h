@@ -51,6 +51,28 @@ class KeyPacer {
   };
   KeyView view(std::size_t k, Clock::time_point now) const;
 
+  // The view other replicas share (state backend; docs/scale-out.md): what the provider last said about a key,
+  // with times on the wall clock (replicas' steady clocks differ).
+  struct Observation {
+    std::int64_t observed_ms = 0;  // unix ms of the answer; 0 = nothing seen yet
+    std::int64_t limit = -1;
+    std::int64_t remaining = -1;
+    std::int64_t reset_ms = 0;  // absolute unix ms (0 = none)
+    std::int64_t tokens_remaining = -1;
+    std::int64_t tokens_reset_ms = 0;
+    std::int64_t blocked_ms = 0;
+    std::int64_t disabled_ms = 0;
+    std::string encode() const;
+    static Observation decode(std::string_view s);  // observed_ms 0 when malformed
+  };
+  // This replica's latest observation of key k and its requests in flight on it.
+  Observation observation(std::size_t k, Clock::time_point now, std::int64_t unix_ms) const;
+  std::uint32_t pending(std::size_t k) const;
+  // Adopts another replica's observation when it is newer than this replica's, and counts the other replicas'
+  // requests in flight on the key against its headroom.
+  void merge(std::size_t k, const Observation& o, std::uint32_t others_pending, Clock::time_point now,
+             std::int64_t unix_ms);
+
  private:
   struct Key {
     std::string name;
@@ -62,6 +84,8 @@ class KeyPacer {
     Clock::time_point blocked_until{};  // after a 429
     Clock::time_point disabled_until{};  // after a 402/401
     std::uint32_t pending = 0;           // sent, answer not seen yet
+    std::uint32_t remote_pending = 0;    // other replicas' (shared state)
+    std::int64_t observed_ms = 0;        // unix ms of the newest answer learnt from (this or another replica)
     telemetry::Counter* rate_limited = nullptr;  // sluice_upstream_key_events_total{event=...}
     telemetry::Counter* disabled = nullptr;
   };
