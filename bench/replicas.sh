@@ -69,7 +69,7 @@ start_redis() {
 SIM_PID=$!
 SIM_PORT=$(port_from "$TMP/sim.err" sluice-sim)
 
-# $1 backend, $2 limits (YAML flow map), $3 budget (YAML flow map or {}), $4 run name
+# $1 backend, $2 limits (YAML flow map), $3 budget (", budget: {...}" or ""), $4 run name
 start_gateways() {
   local backend=$1 limits=$2 budget=$3 name=$4 i
   local state="state: {backend: local}"
@@ -82,7 +82,7 @@ workers: 1
 access_log: "off"
 log_level: warn
 keys:
-  - {name: bench, secret_env: BENCH_KEY, limits: $limits, budget: $budget}
+  - {name: bench, secret_env: BENCH_KEY, limits: $limits$budget}
 upstreams:
   sim: {base_url: "http://127.0.0.1:$SIM_PORT"}
 models:
@@ -134,7 +134,7 @@ start_redis
 
 # ---- 1. accuracy -------------------------------------------------------------------------------------------
 OFFERED=$(python3 -c "print(round($LIMIT / $WINDOW_S * $OVERLOAD))")
-start_gateways redis "{rpm: $LIMIT, window: ${WINDOW_S}s, request_burst: $((LIMIT / 10))}" "{}" acc
+start_gateways redis "{rpm: $LIMIT, window: ${WINDOW_S}s, request_burst: $((LIMIT / 10))}" "" acc
 ACC_S=$((WINDOW_S * 5))
 log "accuracy: $OFFERED req/s offered for ${ACC_S}s against $LIMIT per ${WINDOW_S}s on 3 replicas"
 bench "$OUT_DIR/accuracy.json" "$OFFERED" "$ACC_S" &
@@ -155,7 +155,7 @@ stop_gateways
 # ---- 2. CPU per request: local vs redis ---------------------------------------------------------------------
 BIG="{rpm: 100000000, tpm: 100000000000, max_concurrent: 100000}"
 for backend in local redis; do
-  start_gateways "$backend" "$BIG" "{daily_usd: 1000000}" "cpu$backend"
+  start_gateways "$backend" "$BIG" ", budget: {daily_usd: 1000000}" "cpu$backend"
   GW_PIDS=("${PIDS[@]:0:3}")
   bench "$OUT_DIR/warm-$backend.json" 100 3
   before=$(cpu_ticks "${GW_PIDS[@]}")
@@ -170,7 +170,7 @@ for backend in local redis; do
 done
 
 # ---- 3. Redis killed and restarted under load ---------------------------------------------------------------
-start_gateways redis "$BIG" "{daily_usd: 1000000}" outage
+start_gateways redis "$BIG" ", budget: {daily_usd: 1000000}" outage
 OUT_RATE=$((RATE / 2))
 log "outage: $OUT_RATE req/s for 30s; redis-server killed at 10s, restarted at 20s"
 bench "$OUT_DIR/outage.json" "$OUT_RATE" 30 &

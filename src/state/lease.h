@@ -61,6 +61,10 @@ class RateLease {
   // Everything held or owed, now (shutdown, store restarted): zeroes the balance.
   std::int64_t take_all();
   std::int64_t balance() const { return balance_; }
+  // What the shared bucket had left at the last reply (nullopt before any).
+  std::optional<std::uint64_t> remaining_seen() const {
+    return seen_ ? std::optional<std::uint64_t>(remaining_) : std::nullopt;
+  }
 
  private:
   std::int64_t balance_ = 0;  // units held; negative = owed to the shared bucket

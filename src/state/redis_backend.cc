@@ -143,6 +143,19 @@ redis::Command RedisBackend::presence_command() const {
   return c;
 }
 
+void RedisBackend::note_call(redis::CallError err) {
+  if (err == redis::CallError::kNone) {
+    slow_calls_ = 0;
+    set_up(true);
+    return;
+  }
+  // Gone (connection refused or lost, breaker open): at once. Slow: only when it stays slow (two timeouts in a
+  // row), so one late reply on a busy machine does not switch every limit to its local share.
+  if (err != redis::CallError::kTimeout || ++slow_calls_ >= 2) {
+    set_up(false);
+  }
+}
+
 net::awaitable<bool> RedisBackend::heartbeat_once() {
   redis::CallResult r = co_await bg_->call(redis::one(presence_command()));
   const bool ok = r.ok() && !r.replies.empty() && !r.replies[0].is_error();
@@ -151,7 +164,7 @@ net::awaitable<bool> RedisBackend::heartbeat_once() {
     replicas_.store(n, std::memory_order_relaxed);
     metrics_.replicas->set(n);
   }
-  set_up(ok);
+  note_call(ok ? redis::CallError::kNone : (r.ok() ? redis::CallError::kConnection : r.error));
   co_return ok;
 }
 
@@ -241,8 +254,8 @@ net::awaitable<void> RedisBackend::sync_once(Nanos as_of) {
     }
     counters[i]->on_sync(mine, r.error, after);
   }
-  if (r.error == redis::CallError::kTimeout || r.error == redis::CallError::kConnection) {
-    set_up(false);  // the heartbeat brings it back
+  if (r.error != redis::CallError::kUnavailable) {
+    note_call(r.error);
   }
 }
 

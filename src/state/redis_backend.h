@@ -81,6 +81,7 @@ class RedisBackend : public Backend {
   net::awaitable<bool> heartbeat_once();
   redis::Command presence_command() const;
   void set_up(bool up);
+  void note_call(redis::CallError err);  // the state thread's calls decide whether Redis is up
   template <class T>
   std::vector<std::shared_ptr<T>> live(std::vector<std::weak_ptr<T>>& v);
   // The counter registered under `id`, made (and synced from now on) when there is none.
@@ -119,6 +120,7 @@ class RedisBackend : public Backend {
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   bool in_sync_ = false;  // state thread only
+  int slow_calls_ = 0;    // timeouts in a row (state thread only)
 };
 
 // Points a client setup's call counters at the state metrics.

@@ -48,13 +48,19 @@ Verdict RedisRate::reserve_local(const GcraParams& p, std::uint64_t units, Nanos
     v.outcome = Outcome::kUnavailable;
     return v;
   }
+  const GcraParams s = share(p);
   if (!fallback_ || fallback_outage_ != b_.outage()) {
     fallback_ = std::make_unique<LocalRate>();
     fallback_outage_ = b_.outage();
     fallback_units_ = 0;
+    // This replica's share of what the shared bucket had left (not a fresh bucket: an outage, or a flapping
+    // connection, must not hand every replica a new burst).
+    if (auto seen = lease_.remaining_seen()) {
+      const std::uint64_t room = std::min<std::uint64_t>(s.burst, *seen / std::max<std::uint32_t>(1, b_.replicas()));
+      fallback_->settle(s, 0, s.burst - room, now);
+    }
   }
   b_.metrics().fallback->inc();
-  const GcraParams s = share(p);
   v = fallback_->reserve(s, units, now);
   v.limit = p.limit;
   if (v.taken()) {
