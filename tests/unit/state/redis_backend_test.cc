@@ -8,6 +8,7 @@
 
 #include "admission/key_limits.h"
 #include "cache/tiered_cache.h"
+#include "routing/router.h"
 #include "state/flight_lock.h"
 #include "redis_server.h"
 #include "run_util.h"
@@ -254,6 +255,32 @@ TEST_F(SharedStateTest, OneReplicaLeadsAFlightAndWakesTheOthers) {
   redis_.kill9();
   wait_for([&] { return !redis_backend(2).usable(); });
   EXPECT_EQ(role(*backends_[2]->flight_lock(), "req2"), FlightLock::Role::kAlone);
+}
+
+TEST_F(SharedStateTest, AProviderKeyLimitedOnOneReplicaIsPacedOnTheOthers) {
+  make_replicas(policy(0, 0, 0));
+  config::Config cfg;
+  config::Upstream up;
+  up.name = "ds";
+  up.api_key_envs = {"DS_KEY"};
+  up.api_keys = {"sk"};
+  cfg.upstreams["ds"] = up;
+  routing::Router ra(cfg), rb(cfg);
+  auto link_a = backends_[0]->attach_router(ra);
+  auto link_b = backends_[1]->attach_router(rb);
+  routing::KeyPacer& pa = ra.host("ds")->keys();
+  routing::KeyPacer& pb = rb.host("ds")->keys();
+  const auto now = routing::KeyPacer::Clock::now();
+  routing::RateSignals s;
+  s.retry_after = std::chrono::milliseconds(30'000);
+  pa.release(pa.pick(now).key.value(), 429, s, now);  // replica a's request met a 429
+  EXPECT_TRUE(pb.has_headroom(routing::KeyPacer::Clock::now()));
+  wait_for([&] { return !pb.has_headroom(routing::KeyPacer::Clock::now()); });  // within a sync or two
+  const auto c = pb.pick(routing::KeyPacer::Clock::now());
+  EXPECT_FALSE(c.key);
+  EXPECT_GT(c.ready_at - routing::KeyPacer::Clock::now(), std::chrono::seconds(25));
+  link_a.reset();  // detached: the syncs no longer touch the routers
+  link_b.reset();
 }
 
 }  // namespace
