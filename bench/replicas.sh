@@ -54,6 +54,8 @@ cp "$SLUICE_BIN" "$TMP/sluice"  # others may rebuild the binary while we measure
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 REDIS_PORT=$(free_port)
+ADMIN_KEY=bench-admin-key-0123456789
+metrics() { curl -s -H "authorization: Bearer $ADMIN_KEY" "http://127.0.0.1:$1/metrics"; }
 start_redis() {
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$TMP" --save "" --appendonly no --loglevel warning \
     >/dev/null &
@@ -91,11 +93,12 @@ pricing:
   deepseek-chat: {input_cache_hit: 0.07, input_cache_miss: 0.27, output: 1.10}
 cache: {enabled: false}
 ledger: {enabled: false}
+admin: {key_env: ADMIN_KEY}
 $state
 CONF
   GW_PORTS=()
   for i in 1 2 3; do
-    BENCH_KEY=sk-bench "$TMP/sluice" serve -c "$TMP/$name.yaml" 2>"$TMP/$name-$i.err" &
+    BENCH_KEY=sk-bench ADMIN_KEY=$ADMIN_KEY "$TMP/sluice" serve -c "$TMP/$name.yaml" 2>"$TMP/$name-$i.err" &
     PIDS+=($!)
     GW_PORTS+=("$(port_from "$TMP/$name-$i.err" sluice)")
   done
@@ -144,12 +147,12 @@ BENCH_PID=$!
 sleep $((WINDOW_S + 1))
 for _ in 1 2 3 4; do
   sleep "$WINDOW_S"
-  curl -s "http://127.0.0.1:${GW_PORTS[0]}/metrics" |
+  metrics "${GW_PORTS[0]}" |
     sed -n 's/^sluice_limit_overshoot_ratio{key="bench",kind="requests",model=""} \(.*\)$/\1/p' \
       >>"$OUT_DIR/accuracy-windows.txt"
 done
 wait "$BENCH_PID"
-curl -s "http://127.0.0.1:${GW_PORTS[0]}/metrics" >"$OUT_DIR/accuracy-metrics.txt"
+metrics "${GW_PORTS[0]}" >"$OUT_DIR/accuracy-metrics.txt"
 stop_gateways
 
 # ---- 2. CPU per request: local vs redis ---------------------------------------------------------------------
@@ -165,7 +168,7 @@ for backend in local redis; do
   after=$(cpu_ticks "${GW_PIDS[@]}")
   rafter=$(cpu_ticks "$REDIS_PID")
   echo "$((after - before)) $((rafter - rbefore))" >"$OUT_DIR/cpu-$backend.ticks"
-  curl -s "http://127.0.0.1:${GW_PORTS[0]}/metrics" >"$OUT_DIR/cpu-$backend-metrics.txt"
+  metrics "${GW_PORTS[0]}" >"$OUT_DIR/cpu-$backend-metrics.txt"
   stop_gateways
 done
 
@@ -180,7 +183,7 @@ stop_redis
 sleep 10
 start_redis
 wait "$BENCH_PID"
-curl -s "http://127.0.0.1:${GW_PORTS[0]}/metrics" >"$OUT_DIR/outage-metrics.txt"
+metrics "${GW_PORTS[0]}" >"$OUT_DIR/outage-metrics.txt"
 stop_gateways
 
 TICK=$(getconf CLK_TCK)

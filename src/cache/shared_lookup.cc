@@ -1,5 +1,6 @@
 #include "cache/shared_lookup.h"
 
+#include "cache/shape.h"
 #include "cache/tiered_cache.h"
 #include "state/flight_lock.h"
 

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { startGateway, sleep, waitFor, baseConfig } from './lib/gateway.mjs';
 import { startFakeUpstream } from './lib/fake_upstream.mjs';
 import { startRedis, redisAvailable } from './lib/redis.mjs';
-import { scrape, sum } from './lib/prom.mjs';
+import { parseMetrics, sum } from './lib/prom.mjs';
 
 const skip = !redisAvailable() && 'redis-server is not installed';
 const ADMIN_KEY = 'admin-key-0123456789abcdef';
@@ -76,6 +76,13 @@ function chat(gw, body, headers = {}) {
   });
 }
 
+// /metrics is served with the admin routes, behind the admin key.
+async function metricsOf(gw) {
+  const r = await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+  assert.equal(r.status, 200);
+  return parseMetrics(await r.text());
+}
+
 const body = (content, extra = {}) => ({ model: 'deepseek-chat', messages: [{ role: 'user', content }], ...extra });
 
 test('a key with rpm 600 across three replicas gets 600 ± 2 % per window', { skip, timeout: 90000 }, async (t) => {
@@ -107,7 +114,7 @@ test('a key with rpm 600 across three replicas gets 600 ± 2 % per window', { sk
   for (const n of measured) {
     assert.ok(Math.abs(n - 600) <= 12, `per-window admissions ${JSON.stringify(measured)} (offered ${i} in ${duration} ms)`);
   }
-  const m = (await scrape(gws[0].url)).samples;
+  const m = await metricsOf(gws[0]);
   assert.equal(sum(m, 'sluice_state_backend_up', { backend: 'redis' }), 1);
   // Leases keep Redis off most requests: far fewer refills than admitted requests on this replica.
   const refills = sum(m, 'sluice_state_lease_refills_total');
@@ -261,7 +268,7 @@ test('kill -9 of redis-server mid-run loses no request', { skip, timeout: 90000 
   await sleep(1000);
   await redis.kill9();
   await sleep(1500);
-  const down = (await scrape(gws[1].url)).samples;
+  const down = await metricsOf(gws[1]);
   assert.equal(sum(down, 'sluice_state_backend_up', { backend: 'redis' }), 0);
   await redis.start();
   await load;
@@ -272,9 +279,9 @@ test('kill -9 of redis-server mid-run loses no request', { skip, timeout: 90000 
   let up = 0;
   for (let i = 0; i < 50 && up !== 1; i++) {
     await sleep(100);
-    up = sum((await scrape(gws[1].url)).samples, 'sluice_state_backend_up', { backend: 'redis' });
+    up = sum(await metricsOf(gws[1]), 'sluice_state_backend_up', { backend: 'redis' });
   }
   assert.equal(up, 1);
-  const m = (await scrape(gws[1].url)).samples;
+  const m = await metricsOf(gws[1]);
   assert.ok(sum(m, 'sluice_state_fallback_total') > 0, 'decisions from the local share while Redis was down');
 });
