@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "key_policy_util.h"
+
 #include "state/local.h"
 
 namespace sluice::admission {
@@ -13,11 +15,7 @@ constexpr Nanos kNow = 1'000'000'000'000;
 constexpr std::int64_t kUnixMs = 1743465600000;  // 2025-04-01T00:00:00Z
 
 config::KeyPolicy policy(std::uint64_t rpm, std::uint32_t conc, double daily_usd) {
-  config::KeyPolicy p;
-  p.limits.rpm = rpm;
-  p.limits.max_concurrent = conc;
-  p.budget.daily_usd = daily_usd;
-  return p;
+  return admission::testing::key_policy(rpm, conc, daily_usd);
 }
 
 TEST(KeyLimits, ABudgetRefusalGivesBackTheOtherCharges) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../admission/key_policy_util.h"
+
 #include <thread>
 
 #include "admission/key_limits.h"
@@ -44,11 +46,7 @@ config::StateConfig redis_config(std::uint16_t port, config::FailMode mode = con
 }
 
 config::KeyPolicy policy(std::uint64_t rpm, std::uint32_t conc, double daily_usd) {
-  config::KeyPolicy p;
-  p.limits.rpm = rpm;
-  p.limits.max_concurrent = conc;
-  p.budget.daily_usd = daily_usd;
-  return p;
+  return admission::testing::key_policy(rpm, conc, daily_usd);
 }
 
 class SharedStateTest : public ::testing::Test {
