@@ -96,7 +96,9 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
     return nullptr;
   }
   st->admission = std::make_unique<admission::Admission>(*cfg, st->state);
-  st->state_link = st->state->attach_router(*st->router);  // provider-key pacing shared between replicas
+  for (const auto& [name, host] : st->router->hosts()) {  // provider-key pacing shared between replicas
+    st->state_links.push_back(st->state->attach_pacing(name, host->keys()));
+  }
   st->config = std::move(cfg);
   return st;
 }

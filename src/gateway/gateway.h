@@ -42,7 +42,8 @@ struct GatewayState {
   // *fresh.admission).
   std::unique_ptr<admission::Admission> admission;
   SecretScrubber secrets;  // provider keys, redacted from relayed error answers
-  std::shared_ptr<void> state_link;  // shares the router's provider-key pacing; last, so it goes first
+  // Share each upstream's provider-key pacing through the state backend; last, so they go first.
+  std::vector<std::shared_ptr<void>> state_links;
 };
 
 // Null + error when something outside the config is wrong (unreadable CA file, access log path).

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <limits>
 
@@ -190,27 +189,6 @@ KeyPacer::Clock::time_point to_steady(std::int64_t ms, KeyPacer::Clock::time_poi
   return now + std::chrono::milliseconds(ms - unix_ms);
 }
 }  // namespace
-
-std::string KeyPacer::Observation::encode() const {
-  return fmt::format("{},{},{},{},{},{},{},{}", observed_ms, limit, remaining, reset_ms, tokens_remaining,
-                     tokens_reset_ms, blocked_ms, disabled_ms);
-}
-
-KeyPacer::Observation KeyPacer::Observation::decode(std::string_view s) {
-  Observation o;
-  std::int64_t* fields[] = {&o.observed_ms, &o.limit,           &o.remaining,  &o.reset_ms,
-                            &o.tokens_remaining, &o.tokens_reset_ms, &o.blocked_ms, &o.disabled_ms};
-  for (std::int64_t* f : fields) {
-    const auto comma = s.find(',');
-    const std::string_view part = s.substr(0, comma);
-    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), *f);
-    if (ec != std::errc() || end != part.data() + part.size()) {
-      return {};
-    }
-    s = comma == std::string_view::npos ? std::string_view{} : s.substr(comma + 1);
-  }
-  return o;
-}
 
 KeyPacer::Observation KeyPacer::observation(std::size_t key, Clock::time_point now, std::int64_t unix_ms) const {
   std::lock_guard lock(mu_);

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "routing/rate_signals.h"
+#include "state/pacing.h"
 #include "telemetry/metrics.h"
 
 namespace sluice::routing {
 
-class KeyPacer {
+class KeyPacer : public state::PacingView {
  public:
   using Clock = std::chrono::steady_clock;
   // How long a key stays skipped after 402/401 before one request probes it again (balance topped up).
@@ -39,8 +40,8 @@ class KeyPacer {
   std::string release(std::size_t key, unsigned status, const RateSignals& s, Clock::time_point now);
 
   bool has_headroom(Clock::time_point now) const;
-  std::size_t size() const { return keys_.size(); }
-  const std::string& name(std::size_t k) const { return keys_[k].name; }
+  std::size_t size() const override { return keys_.size(); }
+  const std::string& name(std::size_t k) const override { return keys_[k].name; }
   // Counted by the caller when a request waited for a key to have headroom.
   void count_wait() { waits_->inc(); }
 
@@ -51,25 +52,17 @@ class KeyPacer {
   };
   KeyView view(std::size_t k, Clock::time_point now) const;
 
-  // The view other replicas share (state backend; docs/scale-out.md): what the provider last said about a key,
-  // with times on the wall clock (replicas' steady clocks differ).
-  struct Observation {
-    std::int64_t observed_ms = 0;  // unix ms of the answer; 0 = nothing seen yet
-    std::int64_t limit = -1;
-    std::int64_t remaining = -1;
-    std::int64_t reset_ms = 0;  // absolute unix ms (0 = none)
-    std::int64_t tokens_remaining = -1;
-    std::int64_t tokens_reset_ms = 0;
-    std::int64_t blocked_ms = 0;
-    std::int64_t disabled_ms = 0;
-    std::string encode() const;
-    static Observation decode(std::string_view s);  // observed_ms 0 when malformed
-  };
-  // This replica's latest observation of key k and its requests in flight on it.
+  // The view other replicas share (state/pacing.h, docs/scale-out.md).
+  using Observation = state::PacingObservation;
+  Observation observation(std::size_t k, std::int64_t unix_ms) const override {
+    return observation(k, Clock::now(), unix_ms);
+  }
+  std::uint32_t pending(std::size_t k) const override;
+  void merge(std::size_t k, const Observation& o, std::uint32_t others_pending, std::int64_t unix_ms) override {
+    merge(k, o, others_pending, Clock::now(), unix_ms);
+  }
+  // The same with the steady clock's reading given (tests): times convert through (now, unix_ms).
   Observation observation(std::size_t k, Clock::time_point now, std::int64_t unix_ms) const;
-  std::uint32_t pending(std::size_t k) const;
-  // Adopts another replica's observation when it is newer than this replica's, and counts the other replicas'
-  // requests in flight on the key against its headroom.
   void merge(std::size_t k, const Observation& o, std::uint32_t others_pending, Clock::time_point now,
              std::int64_t unix_ms);
 

@@ -1,7 +1,7 @@
 #pragma once
 // Where sluice keeps state that replicas share (docs/scale-out.md): one interface per kind — counters with
 // reservations (counters.h), a key/value store with TTL (kv.h: cache entries), a single-flight lock with
-// wake-ups (flight_lock.h: cross-replica coalescing) and a shared view of provider-key pacing (pacer_sync.h).
+// wake-ups (flight_lock.h: cross-replica coalescing) and a shared view of provider-key pacing (pacing.h).
 // `local` keeps everything in this process (one replica; the default). `redis` shares it through Redis.
 #include <cstdint>
 #include <memory>
@@ -11,10 +11,7 @@
 #include "config/state_config.h"
 #include "http/asio.h"
 #include "state/counters.h"
-
-namespace sluice::routing {
-class Router;
-}
+#include "state/pacing.h"
 
 namespace sluice::state {
 
@@ -44,9 +41,13 @@ class Backend {
   virtual KvStore* kv() { return nullptr; }
   virtual FlightLock* flight_lock() { return nullptr; }
 
-  // Provider-key pacing: a router's pacers share what their keys' answers said (x-ratelimit-*, 429, 402) and
-  // their requests in flight with other replicas while the returned handle lives (destroy it before the router).
-  virtual std::shared_ptr<void> attach_router(routing::Router&) { return nullptr; }
+  // Provider-key pacing: an upstream's keys share what their answers said (x-ratelimit-*, 429, 402) and their
+  // requests in flight with other replicas while the returned handle lives (destroy it before `view`).
+  virtual std::shared_ptr<void> attach_pacing(const std::string& upstream, PacingView& view) {
+    (void)upstream;
+    (void)view;
+    return nullptr;
+  }
 };
 
 // The in-process backend (stateless factory; the counters it makes hold the state).

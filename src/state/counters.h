@@ -10,15 +10,12 @@
 // counted state.
 #include <cstdint>
 
-#include "admission/budget.h"
-#include "admission/gcra.h"
+#include "state/gcra.h"
+#include "state/spend.h"
 
 namespace sluice::state {
 
 using Nanos = std::int64_t;  // steady-clock nanoseconds
-using admission::BudgetCaps;
-using admission::GcraParams;
-using admission::NanoUsd;
 
 enum class Outcome : std::uint8_t {
   kTaken,        // reserved
@@ -68,14 +65,14 @@ class SlotCounter {
 // A key's spend against its daily and monthly caps.
 struct SpendVerdict {
   Outcome outcome = Outcome::kTaken;  // kTaken, kRefused (budget spent), kRefill, kUnavailable
-  admission::BudgetVerdict budget;
+  BudgetVerdict budget;
 };
 
 struct SpendView {
   NanoUsd day_spent = 0;
   NanoUsd month_spent = 0;
   NanoUsd reserved = 0;  // requests in flight (and, shared, slices leased by replicas)
-  admission::BudgetPeriods periods;
+  BudgetPeriods periods;
   bool shared = false;  // the totals of every replica (false: this replica's)
 };
 

@@ -188,7 +188,7 @@ void SpendLease::settle(NanoUsd estimate, NanoUsd actual) {
 }
 
 void SpendLease::on_reply(bool granted, NanoUsd held, const SpendView& shared,
-                          const admission::BudgetVerdict& refused, Nanos now, Nanos retry) {
+                          const BudgetVerdict& refused, Nanos now, Nanos retry) {
   held_ = std::max(held, reserved_);
   shared_ = shared;
   if (granted) {

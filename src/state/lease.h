@@ -120,7 +120,7 @@ class SpendLease {
   NanoUsd take_unsent() { return std::exchange(unsent_, 0); }
   void restore_unsent(NanoUsd n) { unsent_ += n; }  // a sync that was never sent
   // The store's answer: the allotment it set, whether that admits the request, and the shared totals.
-  void on_reply(bool granted, NanoUsd held, const SpendView& shared, const admission::BudgetVerdict& refused,
+  void on_reply(bool granted, NanoUsd held, const SpendView& shared, const BudgetVerdict& refused,
                 Nanos now, Nanos retry);
   // The allotment to hold after idle time: reserved only (the unused rest goes back); -1 = keep.
   NanoUsd shrink_to(Nanos now, Nanos idle) const;
@@ -138,7 +138,7 @@ class SpendLease {
   NanoUsd need_ = 0;
   Nanos denied_until_ = 0;
   Nanos last_reserve_ = 0;
-  admission::BudgetVerdict refused_;
+  BudgetVerdict refused_;
   SpendView shared_;  // totals at the last reply
 };
 

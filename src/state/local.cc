@@ -7,7 +7,7 @@
 
 namespace sluice::state {
 
-Verdict to_verdict(const GcraParams& p, const admission::GcraDecision& d) {
+Verdict to_verdict(const GcraParams& p, const GcraDecision& d) {
   Verdict v;
   v.outcome = d.allowed ? Outcome::kTaken : (d.too_large ? Outcome::kTooLarge : Outcome::kRefused);
   v.limit = p.limit;

@@ -22,7 +22,7 @@ class LocalRate : public RateCounter {
  private:
   void count(const GcraParams& p, std::int64_t units);
 
-  admission::AtomicGcra gcra_;
+  AtomicGcra gcra_;
   std::string key_, name_;
   WindowTally tally_;
   std::atomic<telemetry::Gauge*> gauge_{nullptr};
@@ -46,10 +46,10 @@ class LocalSpend : public SpendCounter {
 
  private:
   std::mutex mu_;
-  admission::BudgetAccount account_{BudgetCaps{}};
+  BudgetAccount account_{BudgetCaps{}};
 };
 
 // GCRA decision → Verdict (limit, remaining, reset, retry-after).
-Verdict to_verdict(const GcraParams& p, const admission::GcraDecision& d);
+Verdict to_verdict(const GcraParams& p, const GcraDecision& d);
 
 }  // namespace sluice::state

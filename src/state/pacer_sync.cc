@@ -3,23 +3,19 @@
 // and reads the newest observation any replica made and the others' requests in flight.
 #include <chrono>
 
-#include "routing/router.h"
 #include "state/redis_backend.h"
 
 namespace sluice::state {
 
-std::shared_ptr<void> RedisBackend::attach_router(routing::Router& router) {
+std::shared_ptr<void> RedisBackend::attach_pacing(const std::string& upstream, PacingView& view) {
   std::vector<PacedKey> keys;
-  for (const auto& [name, host] : router.hosts()) {
-    routing::KeyPacer& pacer = host->keys();
-    for (std::size_t k = 0; k < pacer.size(); ++k) {
-      keys.push_back({key("pk:" + name + ":" + pacer.name(k), ""), &pacer, k});
-    }
+  for (std::size_t k = 0; k < view.size(); ++k) {
+    keys.push_back({key("pk:" + upstream + ":" + view.name(k), ""), &view, k});
   }
   std::lock_guard lock(mu_);
   const std::uint64_t id = next_attachment_++;
   pacers_.emplace(id, std::move(keys));
-  // Detaching takes the lock the sync holds while it touches the pacers, so none is used after this returns.
+  // Detaching takes the lock the sync holds while it touches the views, so none is used after this returns.
   return std::shared_ptr<void>(nullptr, [this, id](void*) {
     std::lock_guard l(mu_);
     pacers_.erase(id);
@@ -27,7 +23,6 @@ std::shared_ptr<void> RedisBackend::attach_router(routing::Router& router) {
 }
 
 std::vector<redis::Command> RedisBackend::pacer_commands(std::vector<std::pair<std::uint64_t, std::size_t>>& who) {
-  const auto now = routing::KeyPacer::Clock::now();
   const std::int64_t unix_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -36,12 +31,12 @@ std::vector<redis::Command> RedisBackend::pacer_commands(std::vector<std::pair<s
   for (const auto& [id, keys] : pacers_) {
     for (std::size_t i = 0; i < keys.size(); ++i) {
       const PacedKey& pk = keys[i];
-      const auto o = pk.pacer->observation(pk.index, now, unix_ms);
+      const PacingObservation o = pk.view->observation(pk.index, unix_ms);
       redis::Command c = redis::scripts().call(redis::Script::kPacer, {pk.redis_key});
       c.arg(replica_id_)
           .arg(o.observed_ms > 0 ? o.encode() : std::string())
           .arg(static_cast<long long>(o.observed_ms))
-          .arg(static_cast<long long>(pk.pacer->pending(pk.index)))
+          .arg(static_cast<long long>(pk.view->pending(pk.index)))
           .arg(static_cast<long long>(allotment_ttl_ms()));
       out.push_back(std::move(c));
       who.emplace_back(id, i);
@@ -52,7 +47,6 @@ std::vector<redis::Command> RedisBackend::pacer_commands(std::vector<std::pair<s
 
 void RedisBackend::pacer_replies(const std::vector<std::pair<std::uint64_t, std::size_t>>& who,
                                  const redis::Replies& r, std::size_t first) {
-  const auto now = routing::KeyPacer::Clock::now();
   const std::int64_t unix_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
@@ -64,8 +58,8 @@ void RedisBackend::pacer_replies(const std::vector<std::pair<std::uint64_t, std:
       continue;  // detached meanwhile, or an error reply
     }
     const PacedKey& pk = it->second.at(who[i].second);
-    const auto o = routing::KeyPacer::Observation::decode(reply.elements[0].str);
-    pk.pacer->merge(pk.index, o, static_cast<std::uint32_t>(std::max(0LL, reply.at(1))), now, unix_ms);
+    const PacingObservation o = PacingObservation::decode(reply.elements[0].str);
+    pk.view->merge(pk.index, o, static_cast<std::uint32_t>(std::max(0LL, reply.at(1))), unix_ms);
   }
 }
 

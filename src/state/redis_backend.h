@@ -14,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "routing/key_pacer.h"
 #include "state/backend.h"
 #include "state/kv.h"
 #include "state/redis_flight.h"
@@ -54,7 +53,7 @@ class RedisBackend : public Backend {
   std::shared_ptr<SpendCounter> spend(const std::string& tag) override;
   net::awaitable<void> refill(std::span<Refillable* const> needs) override;
   net::awaitable<SpendView> spend_view(SpendCounter& c, const BudgetCaps& caps, std::int64_t unix_ms) override;
-  std::shared_ptr<void> attach_router(routing::Router& router) override;
+  std::shared_ptr<void> attach_pacing(const std::string& upstream, PacingView& view) override;
 
   // For the counters (any thread).
   bool usable() const { return up_.load(std::memory_order_relaxed); }
@@ -105,7 +104,7 @@ class RedisBackend : public Backend {
   std::vector<std::weak_ptr<SharedCounter>> synced_;
   struct PacedKey {
     std::string redis_key;
-    routing::KeyPacer* pacer;
+    PacingView* view;
     std::size_t index;
   };
   std::map<std::uint64_t, std::vector<PacedKey>> pacers_;  // by attachment

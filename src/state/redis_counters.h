@@ -109,7 +109,7 @@ class RedisSpend final : public SpendCounter, public SharedCounter {
   BudgetCaps caps_;
   std::int64_t day_ = -1;
   Nanos fallback_until_ = 0;
-  std::unique_ptr<admission::BudgetAccount> fallback_;
+  std::unique_ptr<BudgetAccount> fallback_;
   std::uint64_t fallback_outage_ = 0;
   NanoUsd fallback_reserved_ = 0;
   NanoUsd sending_ = 0;  // spend in the refill command in flight

@@ -15,7 +15,7 @@ constexpr long long kMonthKeepS = 33 * 86'400;
 RedisSpend::RedisSpend(RedisBackend& b, std::string tag) : b_(b), tag_(std::move(tag)) {}
 
 redis::Command RedisSpend::command(NanoUsd want, NanoUsd need, NanoUsd add, std::int64_t unix_ms) const {
-  const admission::BudgetPeriods p = admission::budget_periods(unix_ms);
+  const BudgetPeriods p = budget_periods(unix_ms);
   redis::Command c = redis::scripts().call(
       redis::Script::kSpend, {b_.key(tag_, "b:d:" + std::to_string(p.day)), b_.key(tag_, "b:m:" + std::to_string(p.month))});
   c.arg(b_.replica_id())
@@ -36,7 +36,7 @@ SpendView RedisSpend::view_of(const redis::Reply& r, std::int64_t unix_ms) const
   v.day_spent = r.at(2);
   v.month_spent = r.at(3);
   v.reserved = std::max(r.at(4), r.at(5)) + r.at(1);  // every replica's allotment, this one's included
-  v.periods = admission::budget_periods(unix_ms);
+  v.periods = budget_periods(unix_ms);
   v.shared = true;
   return v;
 }
@@ -55,7 +55,7 @@ SpendVerdict RedisSpend::reserve_local(NanoUsd estimate, std::int64_t unix_ms, N
     const SpendView& seen = lease_.shared_view();
     const auto n = static_cast<NanoUsd>(std::max<std::uint32_t>(1, b_.replicas()));
     auto share = [&](NanoUsd cap, NanoUsd spent) { return cap > 0 ? std::max<NanoUsd>(1, (cap - spent) / n) : 0; };
-    fallback_ = std::make_unique<admission::BudgetAccount>(
+    fallback_ = std::make_unique<BudgetAccount>(
         BudgetCaps{share(caps_.day, seen.day_spent + seen.reserved), share(caps_.month, seen.month_spent + seen.reserved)});
     fallback_outage_ = b_.outage();
     fallback_reserved_ = 0;
@@ -72,7 +72,7 @@ SpendVerdict RedisSpend::reserve_local(NanoUsd estimate, std::int64_t unix_ms, N
 SpendVerdict RedisSpend::reserve(const BudgetCaps& caps, NanoUsd estimate, std::int64_t unix_ms, Nanos now) {
   std::lock_guard lock(mu_);
   caps_ = caps;
-  if (const std::int64_t day = admission::budget_periods(unix_ms).day; day != day_) {
+  if (const std::int64_t day = budget_periods(unix_ms).day; day != day_) {
     day_ = day;
     lease_.set_held(lease_.floor());  // a new day's hash: only what is in flight moves over, with the next call
   }
@@ -118,12 +118,12 @@ void RedisSpend::on_refill(const redis::Reply& r, Nanos now) {
                                    std::chrono::system_clock::now().time_since_epoch()).count();
   const SpendView v = view_of(r, unix_ms);
   const bool granted = r.at(0) != 0;
-  admission::BudgetVerdict refused;
+  BudgetVerdict refused;
   if (!granted) {
     const NanoUsd others = v.reserved - r.at(1) + lease_.floor();
-    refused = admission::budget_check(caps_, v.day_spent + others, v.month_spent + others, v.periods);
+    refused = budget_check(caps_, v.day_spent + others, v.month_spent + others, v.periods);
     if (refused.allowed) {  // the caps changed between the call and now: report the tighter one as spent
-      refused = {false, admission::BudgetPeriod::kDay, caps_.day, v.day_spent + others, v.periods.day_end_ms};
+      refused = {false, BudgetPeriod::kDay, caps_.day, v.day_spent + others, v.periods.day_end_ms};
     }
   }
   lease_.on_reply(granted, r.at(1), v, refused, now, spend_ms_ns(b_.config().sync_interval));

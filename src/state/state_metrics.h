@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "admission/gcra.h"
+#include "state/gcra.h"
 #include "telemetry/metrics.h"
 
 namespace sluice::state {
@@ -48,7 +48,7 @@ class WindowTally {
 };
 
 // The window of a GCRA limit in milliseconds (limit × emission interval).
-inline std::int64_t window_ms(const admission::GcraParams& p) {
+inline std::int64_t window_ms(const GcraParams& p) {
   return static_cast<std::int64_t>(p.emission_ns * double(p.limit) / 1e6 + 0.5);
 }
 

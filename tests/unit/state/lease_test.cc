@@ -207,7 +207,7 @@ TEST(SpendLease, ReservesFromTheAllotmentAndSendsSettledSpendOnce) {
 TEST(SpendLease, RefusedUntilRetryOnceTheStoreSaysSpent) {
   SpendLease s;
   ASSERT_EQ(s.reserve(100, 0, kStart, 0).outcome, Outcome::kRefill);
-  admission::BudgetVerdict spent{false, admission::BudgetPeriod::kDay, 1000, 1000, 5000};
+  BudgetVerdict spent{false, BudgetPeriod::kDay, 1000, 1000, 5000};
   s.on_reply(false, 0, {}, spent, kStart, 100 * kMs);
   SpendVerdict v = s.reserve(100, 0, kStart + kMs, 0);
   EXPECT_EQ(v.outcome, Outcome::kRefused);

@@ -264,8 +264,8 @@ TEST_F(SharedStateTest, AProviderKeyLimitedOnOneReplicaIsPacedOnTheOthers) {
   up.api_keys = {"sk"};
   cfg.upstreams["ds"] = up;
   routing::Router ra(cfg), rb(cfg);
-  auto link_a = backends_[0]->attach_router(ra);
-  auto link_b = backends_[1]->attach_router(rb);
+  auto link_a = backends_[0]->attach_pacing("ds", ra.host("ds")->keys());
+  auto link_b = backends_[1]->attach_pacing("ds", rb.host("ds")->keys());
   routing::KeyPacer& pa = ra.host("ds")->keys();
   routing::KeyPacer& pb = rb.host("ds")->keys();
   const auto now = routing::KeyPacer::Clock::now();
@@ -277,7 +277,7 @@ TEST_F(SharedStateTest, AProviderKeyLimitedOnOneReplicaIsPacedOnTheOthers) {
   const auto c = pb.pick(routing::KeyPacer::Clock::now());
   EXPECT_FALSE(c.key);
   EXPECT_GT(c.ready_at - routing::KeyPacer::Clock::now(), std::chrono::seconds(25));
-  link_a.reset();  // detached: the syncs no longer touch the routers
+  link_a.reset();  // detached: the syncs no longer touch the pacers
   link_b.reset();
 }
 

@@ -71,7 +71,7 @@ TEST_F(RedisClientTest, PipelinesCommandsAndKeepsTheirOrder) {
 }
 
 TEST_F(RedisClientTest, ScriptsSurviveAScriptFlush) {
-  const auto p = admission::GcraParams::make(10, std::chrono::seconds(10));
+  const auto p = GcraParams::make(10, std::chrono::seconds(10));
   auto take = [&](std::uint64_t need, std::uint64_t want) {
     Command c = scripts().call(Script::kGcraTake, {"bucket"});
     c.arg(std::to_string(p.emission_ns / 1000.0)).arg(std::to_string(p.capacity_ns / 1000)).arg(static_cast<long long>(need)).arg(static_cast<long long>(want));
