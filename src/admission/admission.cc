@@ -1,14 +1,16 @@
 #include "admission/admission.h"
 
 #include "admission/admission_metrics.h"
+#include "admission/token_estimate.h"
 
 namespace sluice::admission {
 
-Admission::Admission(const config::Config& cfg) {
+Admission::Admission(const config::Config& cfg, std::shared_ptr<state::Backend> backend)
+    : backend_(std::move(backend)), prices_(price_ceilings(cfg)) {
   pending_work_total();  // the autoscaling signal exists (at 0) even when no group has a gate
   for (const auto& k : cfg.keys) {
-    auto entry = std::make_unique<KeyEntry>(k.name, k.policy);
-    has_key_limits_ = has_key_limits_ || entry->all.any() || !entry->models.empty();
+    auto entry = std::make_unique<KeyEntry>(k.name, k.policy, *backend_);
+    has_key_limits_ = has_key_limits_ || entry->all.any() || !entry->models.empty() || entry->spend;
     keys_.emplace(k.name, std::move(entry));
   }
   for (const auto& [model, g] : cfg.admission.groups) {
@@ -21,9 +23,11 @@ Admission::Admission(const config::Config& cfg) {
 }
 
 void Admission::carry_over(const Admission& old, Admission& fresh) {
+  // Counters of another backend (local → redis) are not carried: the new backend holds its own state.
+  const bool same_backend = old.backend_ == fresh.backend_;
   for (auto& [name, entry] : fresh.keys_) {
     auto it = old.keys_.find(name);
-    if (it == old.keys_.end()) {
+    if (!same_backend || it == old.keys_.end()) {
       continue;
     }
     entry->all.counters = it->second->all.counters;
@@ -31,6 +35,9 @@ void Admission::carry_over(const Admission& old, Admission& fresh) {
       if (auto m = it->second->models.find(model); m != it->second->models.end()) {
         set.counters = m->second.counters;
       }
+    }
+    if (entry->spend && it->second->spend) {
+      entry->spend = it->second->spend;
     }
   }
   for (auto& [model, gate] : fresh.gates_) {
@@ -67,6 +74,27 @@ const std::string& Admission::degrade_to(std::string_view model, Priority prio) 
   static const std::string kNone;
   auto it = groups_.find(model);
   return it == groups_.end() ? kNone : it->second.degrade_to[static_cast<std::size_t>(prio)];
+}
+
+RequestCost Admission::estimate(const KeyEntry& key, std::string_view model, const std::string& body,
+                                std::optional<std::int64_t> max_tokens) const {
+  RequestCost c;
+  const bool need_tokens = key.counts_tokens(model);
+  const bool need_usd = key.spend != nullptr;
+  if (!need_tokens && !need_usd) {
+    return c;
+  }
+  const std::uint64_t prompt = estimate_prompt_tokens(body);
+  const std::uint64_t completion = max_tokens ? static_cast<std::uint64_t>(*max_tokens) : key.policy.default_max_tokens;
+  if (need_tokens) {
+    c.tokens = prompt + completion;
+  }
+  if (need_usd) {
+    if (auto it = prices_.find(model); it != prices_.end()) {
+      c.usd = estimate_cost(it->second, prompt, completion);
+    }
+  }
+  return c;
 }
 
 void Admission::on_attempt(std::string_view model, std::optional<double> ttft_ms, bool overload_signal) const {

@@ -10,15 +10,18 @@
 #include <memory>
 #include <string>
 
+#include "admission/budget.h"
 #include "admission/group_gate.h"
 #include "admission/key_limits.h"
 #include "config/config.h"
+#include "state/backend.h"
 
 namespace sluice::admission {
 
 class Admission {
  public:
-  explicit Admission(const config::Config& cfg);
+  // `backend`: where key limits and budgets are counted (in-process by default, or shared through Redis).
+  explicit Admission(const config::Config& cfg, std::shared_ptr<state::Backend> backend = state::local_backend());
 
   static void carry_over(const Admission& old, Admission& fresh);
 
@@ -36,8 +39,17 @@ class Admission {
 
   const std::map<std::string, std::shared_ptr<GroupGate>, std::less<>>& gates() const { return gates_; }
   bool has_key_limits() const { return has_key_limits_; }
+  const std::map<std::string, std::unique_ptr<KeyEntry>, std::less<>>& keys() const { return keys_; }
+  state::Backend& backend() const { return *backend_; }
+
+  // What a request of `model` is estimated to cost before the call: tokens (when a token limit applies) and
+  // USD at the group's dearest deployment (when the key has a budget).
+  RequestCost estimate(const KeyEntry& key, std::string_view model, const std::string& body,
+                       std::optional<std::int64_t> max_tokens) const;
 
  private:
+  std::shared_ptr<state::Backend> backend_;
+  std::map<std::string, PriceCeiling, std::less<>> prices_;  // by model group
   std::map<std::string, std::unique_ptr<KeyEntry>, std::less<>> keys_;
   std::map<std::string, std::shared_ptr<GroupGate>, std::less<>> gates_;
   std::map<std::string, config::AdmissionGroup, std::less<>> groups_;

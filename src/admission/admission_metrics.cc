@@ -39,10 +39,11 @@ telemetry::Gauge& pending_work_total() {
       .with({});
 }
 
-std::array<telemetry::Counter*, 3> make_key_metrics(const std::string& key) {
-  auto& fam = telemetry::metrics().counter("sluice_rate_limited_total", "Requests refused by a per-key limit",
-                                           {"key", "kind"});
-  return {&fam.with({key, "requests"}), &fam.with({key, "tokens"}), &fam.with({key, "concurrency"})};
+std::array<telemetry::Counter*, kLimitKinds> make_key_metrics(const std::string& key) {
+  auto& fam = telemetry::metrics().counter("sluice_rate_limited_total",
+                                           "Requests refused by a per-key limit or budget", {"key", "kind"});
+  return {&fam.with({key, "requests"}), &fam.with({key, "tokens"}), &fam.with({key, "concurrency"}),
+          &fam.with({key, "budget"}), &fam.with({key, "unavailable"})};
 }
 
 }  // namespace sluice::admission

@@ -24,7 +24,9 @@ GateMetrics make_gate_metrics(const std::string& group);
 // with the Admission (so it exists, at 0, without any gate); each gate adds its own share at scrape time.
 telemetry::Gauge& pending_work_total();
 
-// sluice_rate_limited_total{key, kind} for kinds requests, tokens, concurrency (indexed by LimitKind - 1).
-std::array<telemetry::Counter*, 3> make_key_metrics(const std::string& key);
+// sluice_rate_limited_total{key, kind} for kinds requests, tokens, concurrency, budget, unavailable (indexed by
+// LimitKind - 1).
+inline constexpr std::size_t kLimitKinds = 5;
+std::array<telemetry::Counter*, kLimitKinds> make_key_metrics(const std::string& key);
 
 }  // namespace sluice::admission

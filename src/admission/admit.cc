@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
-#include "admission/token_estimate.h"
+#include "common/coarse_clock.h"
 
 namespace sluice::admission {
 
 namespace {
 Nanos now_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(CoarseWallClock::now().time_since_epoch()).count();
+}
 
 // Whole seconds, rounded up, at least 1 (Retry-After has no fractions).
 std::string retry_after_seconds(Nanos ns) {
@@ -53,6 +56,21 @@ Rejection limited(const KeyDecision& d, std::string_view key, std::uint64_t toke
             key, d.tokens.limit, tokens, format_reset(d.retry_after_ns));
         r.retry_after = retry_after_seconds(d.retry_after_ns);
       }
+      break;
+    case LimitKind::kBudget:  // state hook: spend budgets (admission/budget.h)
+      r.type = "insufficient_quota";
+      r.code = "budget_exceeded";
+      r.message = budget_message(key, d.budget, d.budget.resets_at_ms - d.retry_after_ns / 1'000'000);
+      r.retry_after = retry_after_seconds(d.retry_after_ns);
+      break;
+    case LimitKind::kUnavailable:  // state hook: shared state away and fail_mode closed
+      r.status = 503;
+      r.type = "server_error";
+      r.code = "state_unavailable";
+      r.message = fmt::format(
+          "The limits of key {} cannot be checked right now (shared state unavailable). Please retry shortly.",
+          key);
+      r.retry_after = "1";
       break;
     default:
       r.message =
@@ -100,6 +118,25 @@ std::string format_reset(Nanos ns) {
   return fmt::format("{}m{}s", s / 60, s % 60);
 }
 
+namespace {
+// The key's decision (when it has limits or a budget) into headers or a rejection; then the priority class and
+// whether the group's gate decides.
+AdmitDecision after_key(const AdmitInput& in, const KeyEntry* key, const KeyDecision& d, const RequestCost& cost,
+                        Admitted& out, http::AnswerHeaders& headers) {
+  if (key != nullptr && key->checks(in.view.model)) {
+    set_rate_headers(headers, d);
+    if (d.rejected != LimitKind::kNone) {
+      key->limited[static_cast<std::size_t>(d.rejected) - 1]->inc();
+      return {AdmitStep::kReject, limited(d, key->name, cost.tokens, headers)};
+    }
+  }
+  // X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
+  out.priority = Admission::priority_for(key, in.priority_header);
+  headers.set("x-sluice-priority", std::string(config::to_string(out.priority)));
+  return {in.admission.gate(in.group.model->name) != nullptr ? AdmitStep::kQueue : AdmitStep::kGo, {}};
+}
+}  // namespace
+
 AdmitDecision admit(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers) {
   const KeyEntry* key = in.admission.key(in.key_name);
   out.group = &in.group;
@@ -112,23 +149,22 @@ AdmitDecision admit(const AdmitInput& in, Admitted& out, http::AnswerHeaders& he
          .code = "model_not_allowed",
          .failure = "model_not_allowed"}};
   }
-  if (key != nullptr && (key->all.any() || key->model_limits(in.view.model) != nullptr)) {
-    const auto* per_model = key->model_limits(in.view.model);
-    const bool count_tokens = !key->all.tokens.unlimited() || (per_model && !per_model->tokens.unlimited());
-    const std::uint64_t tokens =
-        count_tokens ? estimate_request_tokens(in.body, in.view.max_tokens, key->policy.default_max_tokens)
-                     : 0;
-    const KeyDecision d = check_key(*key, in.view.model, tokens, now_ns(), out.ticket);
-    set_rate_headers(headers, d);
-    if (d.rejected != LimitKind::kNone) {
-      key->limited[static_cast<std::size_t>(d.rejected) - 1]->inc();
-      return {AdmitStep::kReject, limited(d, key->name, tokens, headers)};
+  if (key != nullptr && key->checks(in.view.model)) {
+    const RequestCost cost = in.admission.estimate(*key, in.view.model, in.body, in.view.max_tokens);
+    const KeyDecision d = check_key(*key, in.view.model, cost, now_ns(), unix_ms_now(), out.ticket);
+    if (d.pending()) {
+      return {AdmitStep::kRefill, {}};  // state hook: a shared lease needs a refill (nothing charged)
     }
+    return after_key(in, key, d, cost, out, headers);
   }
-  // X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
-  out.priority = Admission::priority_for(key, in.priority_header);
-  headers.set("x-sluice-priority", std::string(config::to_string(out.priority)));
-  return {in.admission.gate(in.group.model->name) != nullptr ? AdmitStep::kQueue : AdmitStep::kGo, {}};
+  return after_key(in, key, {}, {}, out, headers);
+}
+
+net::awaitable<AdmitDecision> admit_refilled(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers) {
+  const KeyEntry* key = in.admission.key(in.key_name);
+  const RequestCost cost = in.admission.estimate(*key, in.view.model, in.body, in.view.max_tokens);
+  const KeyDecision d = co_await check_key_async(in.admission.backend(), *key, in.view.model, cost, out.ticket);
+  co_return after_key(in, key, d, cost, out, headers);
 }
 
 net::awaitable<AdmitDecision> admit_queued(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers,
@@ -167,9 +203,14 @@ net::awaitable<AdmitDecision> admit_queued(const AdmitInput& in, Admitted& out, 
   co_return AdmitDecision{AdmitStep::kReject, shed(in, out.priority, r, headers)};
 }
 
-void reconcile(Admitted& a, const std::optional<openai::Usage>& usage) {
+void reconcile(Admitted& a, const std::optional<openai::Usage>& usage, std::optional<double> cost_usd) {
   if (usage && a.ticket.charged_tokens() > 0) {
     a.ticket.reconcile(static_cast<std::uint64_t>(usage->prompt_tokens + usage->completion_tokens), now_ns());
+  }
+  // State hook: the budget reservation ends with the real cost (nullopt: unknown, the estimate stands).
+  if (a.ticket.holds_budget()) {
+    a.ticket.settle_cost(cost_usd ? std::optional<NanoUsd>(to_nano_usd(*cost_usd)) : std::nullopt, unix_ms_now(),
+                         now_ns());
   }
 }
 

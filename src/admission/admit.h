@@ -38,6 +38,7 @@ enum class AdmitStep : std::uint8_t {
   kGo,      // admitted (out.group set)
   kReject,  // answered by `rejection`
   kQueue,   // the group's gate decides: await admit_queued()
+  kRefill,  // a key counter shared through the state backend needs a refill first: await admit_refilled()
 };
 
 struct AdmitDecision {
@@ -60,13 +61,18 @@ struct AdmitInput {
 // Headers for the answer (x-ratelimit-*, x-sluice-priority) go into `headers`.
 AdmitDecision admit(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers);
 
+// After kRefill: refills the key's leases from the shared state (one round trip, at most state.redis.timeout),
+// then decides like admit(): kGo, kQueue or kReject.
+net::awaitable<AdmitDecision> admit_refilled(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers);
+
 // After kQueue: waits at the group's gate (a client leaving cancels it through the scope's kWait hooks), then
 // admits, degrades to the group's degradation model, or sheds.
 net::awaitable<AdmitDecision> admit_queued(const AdmitInput& in, Admitted& out, http::AnswerHeaders& headers,
                                            CancelScope& cancel);
 
-// After the answer: replaces the token estimate with the provider's usage.
-void reconcile(Admitted& a, const std::optional<openai::Usage>& usage);
+// After the answer: replaces the token estimate with the provider's usage, and the budget reservation with the
+// answer's cost (USD from the pricing table; nullopt when unknown: the estimate stands).
+void reconcile(Admitted& a, const std::optional<openai::Usage>& usage, std::optional<double> cost_usd);
 
 // "20ms", "1s", "6m0s": the form OpenAI uses in x-ratelimit-reset-*.
 std::string format_reset(Nanos ns);

@@ -4,6 +4,7 @@
 
 #include "cache/key.h"
 #include "cache/shape.h"
+#include "cache/shared_lookup.h"
 
 namespace sluice::cache {
 
@@ -24,7 +25,8 @@ bool cacheable(const CacheServices& svc, const config::Config& cfg, const CacheR
   return (req.view.zero_temperature || any_temperature) && !cc.no_store;
 }
 
-// Go upstream as the tee's leader (the flight fills the cache), counting a miss or a bypass.
+}  // namespace
+
 CacheDecision go_upstream(CacheServices& svc, CacheTicket& t) {
   if (!t.flight) {
     t.flight = std::make_shared<Flight>(t.stream);
@@ -33,7 +35,6 @@ CacheDecision go_upstream(CacheServices& svc, CacheTicket& t) {
   (t.header == "miss" ? svc.stats.miss : svc.stats.bypass)->inc();
   return {};
 }
-}  // namespace
 
 CacheDecision lookup(CacheServices& svc, const config::Config& cfg, const CacheRequest& req, CacheTicket& t) {
   t.stream = req.view.stream;
@@ -66,6 +67,10 @@ CacheDecision lookup(CacheServices& svc, const config::Config& cfg, const CacheR
         return {CacheStep::kJoin, {}};
       }
     }
+    if (svc.store->remote()) {
+      t.check_shared = true;  // state hook: lookup_shared() reads the shared tier, then counts
+      return {};
+    }
   }
   return go_upstream(svc, t);
 }
@@ -81,6 +86,7 @@ std::optional<Lookup> settle(CacheServices& svc, const config::Config& cfg, Cach
   if (!t.settles()) {
     return std::nullopt;
   }
+  const SharedRelease release{svc, t};  // state hook: other replicas' followers wake once this is stored
   Flight& f = *t.flight;
   if (f.complete() && (end.ok || end.client_gone)) {
     f.set_usage(end.usage, end.upstream_model);

@@ -24,6 +24,8 @@ struct CacheTicket {
   bool leader = false;                 // false with a flight: joined another request's call
   bool registered = false;             // the flight is in the table (others may join)
   std::string_view header = "bypass";  // X-Sluice-Cache
+  bool check_shared = false;           // lookup_shared() decides (a local miss with a shared tier behind it)
+  bool replica_leader = false;         // holds the cross-replica flight lock (shared_lookup.h)
   RelayTap* tap() const { return leader ? flight.get() : nullptr; }
   bool shared() const { return flight && flight->wanted(); }  // others read along
   bool settles() const { return flight && leader; }           // settle() has work to do
@@ -55,6 +57,8 @@ struct CacheDecision {
 CacheDecision lookup(CacheServices& svc, const config::Config& cfg, const CacheRequest& req, CacheTicket& t);
 // A joined flight whose leader left before any answer: this request goes upstream itself, uncoalesced.
 void run_own(CacheServices& svc, CacheTicket& t);
+// Go upstream as the tee's leader (the flight fills the cache), counting a miss or a bypass.
+CacheDecision go_upstream(CacheServices& svc, CacheTicket& t);
 
 // How the leader's upstream part ended, for settle().
 struct UpstreamEnd {

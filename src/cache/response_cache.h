@@ -1,6 +1,7 @@
 #pragma once
-// Complete answers by request key. The interface lets a shared backend (Redis, a later issue) replace the
-// embedded LRU; entries are immutable and shared, so a hit is a pointer copy and the replay needs no lock.
+// Complete answers by request key: the embedded LRU (MemoryCache), or that LRU in front of a store every
+// replica shares (TieredCache, tiered_cache.h). Entries are immutable and shared, so a hit is a pointer copy and
+// the replay needs no lock.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -38,7 +39,10 @@ struct Lookup {
 class ResponseCache {
  public:
   virtual ~ResponseCache() = default;
+  // This process's entries only (no I/O).
   virtual Lookup get(const std::string& key, CacheClock::time_point now, bool allow_stale) = 0;
+  // True when a shared store stands behind get(): then ask fetch() (awaitable) on a local miss.
+  virtual bool remote() const { return false; }
   virtual void put(const std::string& key, std::shared_ptr<const CachedAnswer> answer,
                    CacheClock::time_point now) = 0;
   virtual std::size_t bytes() const = 0;

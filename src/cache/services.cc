@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "cache/tiered_cache.h"
+
 namespace sluice::cache {
 
 void CacheStats::count_coalesced(std::string_view model) const {
@@ -42,9 +44,11 @@ void register_cache_metrics(const config::Config& cfg, CacheServices& svc) {
 }  // namespace
 
 std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, const CacheServices* prev,
-                                                   const config::Config* prev_cfg) {
+                                                   const config::Config* prev_cfg,
+                                                   std::shared_ptr<state::Backend> shared) {
   auto svc = std::make_unique<CacheServices>();
-  if (prev && prev_cfg && prev_cfg->cache == cfg.cache) {
+  svc->shared = shared;
+  if (prev && prev_cfg && prev_cfg->cache == cfg.cache && prev->shared == shared) {
     svc->store = prev->store;
   } else if (cfg.cache.enabled) {
     // Enough shards for concurrency, but each must still hold a largest entry several times over.
@@ -52,6 +56,9 @@ std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg, co
         std::clamp<std::size_t>(cfg.cache.max_bytes / (4 * cfg.cache.max_entry_bytes), 1, 16);
     svc->store =
         std::make_unique<MemoryCache>(cfg.cache.max_bytes, cfg.cache.ttl, cfg.cache.stale_ttl, shards);
+    if (shared && shared->kv()) {  // state hook: the LRU in front of entries every replica shares
+      svc->store = std::make_shared<TieredCache>(svc->store, shared, cfg.cache.ttl, cfg.cache.stale_ttl);
+    }
   }
   register_cache_metrics(cfg, *svc);
   return svc;

@@ -9,6 +9,7 @@
 #include "cache/flight.h"
 #include "cache/response_cache.h"
 #include "config/config.h"
+#include "state/backend.h"
 #include "telemetry/metrics.h"
 
 namespace sluice::cache {
@@ -25,12 +26,16 @@ struct CacheServices {
   FlightTable flights;
   CacheStats stats;
   std::uint64_t collector = 0;  // cache bytes/entries gauges, refreshed at scrape
+  // The state backend; with a key/value store (Redis) entries and flights are shared by every replica
+  // (tiered_cache.h, shared_lookup.h).
+  std::shared_ptr<state::Backend> shared;
   ~CacheServices();
 };
 
-// `prev`/`prev_cfg`: the running generation's, on a reload.
+// `prev`/`prev_cfg`: the running generation's, on a reload. `shared`: the state backend.
 std::unique_ptr<CacheServices> make_cache_services(const config::Config& cfg,
                                                    const CacheServices* prev = nullptr,
-                                                   const config::Config* prev_cfg = nullptr);
+                                                   const config::Config* prev_cfg = nullptr,
+                                                   std::shared_ptr<state::Backend> shared = nullptr);
 
 }  // namespace sluice::cache

@@ -31,6 +31,14 @@ struct RateLimits {
   bool any() const { return rpm != 0 || tpm != 0 || max_concurrent != 0; }
 };
 
+// Spend caps of one key in USD, from the pricing table; 0 = none. Days and months are UTC.
+struct Budget {
+  double daily_usd = 0;
+  double monthly_usd = 0;
+  bool any() const { return daily_usd > 0 || monthly_usd > 0; }
+  bool operator==(const Budget&) const = default;
+};
+
 // Fields of a virtual key beyond name and secret.
 struct KeyPolicy {
   std::vector<std::string> allowed_models;  // empty = every model
@@ -40,6 +48,7 @@ struct KeyPolicy {
   std::map<std::string, RateLimits> model_limits;  // by public model name, in addition to `limits`
   // Tokens assumed for max_tokens when a request does not send it (for the TPM estimate).
   std::uint32_t default_max_tokens = 4096;
+  Budget budget;
 };
 
 enum class QueuePolicy : std::uint8_t { kStrict, kWeighted };

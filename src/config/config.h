@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/admission_config.h"
+#include "config/state_config.h"
 
 namespace sluice::config {
 
@@ -219,6 +220,7 @@ struct Config {
   LedgerConfig ledger;
   std::map<std::string, Price> pricing;  // by upstream model id
   AdmissionConfig admission;
+  StateConfig state;  // local (default) or shared through Redis (docs/scale-out.md)
 
   const Model* find_model(std::string_view name) const;
   // /metrics on the main listener without a key: only a gateway with no admin routes, no scrape-only listener

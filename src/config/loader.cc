@@ -19,16 +19,17 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_level", "access_log",
+constexpr std::array<std::string_view, 15> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
                                                     "admin",  "metrics", "cache",     "ledger",
-                                                    "pricing", "admission"};
+                                                    "pricing", "admission", "state"};
 constexpr std::array<std::string_view, 10> kServerKeys{
     "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
     "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay", "half_close"};
-constexpr std::array<std::string_view, 9> kKeyKeys{"name", "secret_env", "secret_sha256",
-                                                   "allowed_models", "priority", "max_priority",
-                                                   "limits", "model_limits", "default_max_tokens"};
+constexpr std::array<std::string_view, 10> kKeyKeys{"name", "secret_env", "secret_sha256",
+                                                    "allowed_models", "priority", "max_priority",
+                                                    "limits", "model_limits", "default_max_tokens",
+                                                    "budget"};
 constexpr std::array<std::string_view, 6> kLogLevels{"trace", "debug", "info", "warn", "error", "off"};
 
 constexpr int64_t kMaxWorkers = 256;
@@ -269,6 +270,9 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
     detail::load_admission(r, *f, cfg.admission);
   }
   detail::check_admission_refs(r, root, cfg);
+  if (const Field* f = top->find("state")) {
+    detail::load_state(r, *f, cfg.state);
+  }
 }
 
 }  // namespace

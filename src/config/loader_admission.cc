@@ -214,6 +214,9 @@ void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& p) {
       p.default_max_tokens = static_cast<std::uint32_t>(*n);
     }
   }
+  if (const Field* f = key.find("budget")) {
+    load_budget(r, *f, p.budget);
+  }
 }
 
 void load_admission(Reader& r, const Field& field, AdmissionConfig& a) {

@@ -121,6 +121,9 @@ std::optional<double> number(Reader& r, const Field& f, double max);
 void load_key_policy(Reader& r, const FieldMap& key, KeyPolicy& policy);
 void load_admission(Reader& r, const Field& field, AdmissionConfig& admission);
 void check_admission_refs(Reader& r, const YAML::Node& root, const Config& cfg);
+// loader_state.cc: the `state` section (backend, Redis settings, leases) and a key's `budget`.
+void load_state(Reader& r, const Field& field, StateConfig& state);
+void load_budget(Reader& r, const Field& field, Budget& budget);
 // loader_resilience.cc: a model's `hedge`, `failover` and `affinity` sections; an upstream's `load_metrics`,
 // `health_check` and `slow_start`.
 void load_hedge(Reader& r, const Field& field, HedgeConfig& h);

@@ -10,6 +10,7 @@
 
 #include "common/sha256.h"
 #include "common/strings.h"
+#include "gateway/budgets_route.h"
 #include "gateway/reload.h"
 #include "http/openai_error.h"
 
@@ -236,6 +237,9 @@ net::awaitable<void> serve_ops(Runtime& rt, const http::Request& req, http::Resp
     co_await serve_metrics(req, res);
     co_return;
   }
+  if (path == "/admin/budgets") {
+    co_return co_await handle_budgets(*st, req, res);  // state hook: budgets_route.cc
+  }
   if (path == "/admin/upstreams") {
     if (!get) {
       co_return co_await wrong_method(res, "GET");
@@ -328,7 +332,7 @@ std::optional<double> sample_daily_spend(std::string* since) {
 
 bool is_ops_path(std::string_view path) {
   return path == "/ui" || path == "/ui/" || path == "/ui/state" || path == "/metrics" || path == "/admin/reload" ||
-         path == "/admin/upstreams" || path.starts_with("/admin/upstreams/");
+         path == "/admin/upstreams" || path.starts_with("/admin/upstreams/") || path == "/admin/budgets";
 }
 
 std::unique_ptr<http::Handler> make_generation_handler(Runtime& rt, std::shared_ptr<GatewayState> state,

@@ -22,8 +22,8 @@ std::unique_ptr<http::Handler> make_admin_handler(Runtime& rt);
 // The scrape-only listener's handler (metrics.listen): GET /metrics, nothing else.
 std::unique_ptr<http::Handler> make_metrics_handler();
 
-// Paths this file serves: /admin/upstreams[/...], /admin/reload, /ui, /ui/state, /metrics. Other /admin/* paths
-// (e.g. /admin/usage) belong to other handlers.
+// Paths this file serves: /admin/upstreams[/...], /admin/reload, /admin/budgets (budgets_route.cc), /ui,
+// /ui/state, /metrics. Other /admin/* paths (e.g. /admin/usage) belong to other handlers.
 bool is_ops_path(std::string_view path);
 
 // Spend since the start of the current UTC day from sluice_cost_usd_total (the counter counts from process

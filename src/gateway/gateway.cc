@@ -82,14 +82,23 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   }
   st->router = std::make_unique<routing::Router>(*cfg);
   st->metrics = std::make_unique<GatewayMetrics>(*st->router);
+  // State hook: the shared-state backend outlives reloads that keep its settings.
+  st->state = previous && previous->config->state == cfg->state ? previous->state
+                                                                   : state::make_backend(cfg->state, error);
+  if (!st->state) {
+    return nullptr;
+  }
   st->cache = cache::make_cache_services(*cfg, previous ? previous->cache.get() : nullptr,
-                                         previous ? previous->config.get() : nullptr);
+                                         previous ? previous->config.get() : nullptr, st->state);
   if (st->accounting = ledger::Accounting::make(*cfg, error, previous ? previous->accounting.get() : nullptr,
                                                 previous ? previous->config.get() : nullptr);
       !st->accounting) {
     return nullptr;
   }
-  st->admission = std::make_unique<admission::Admission>(*cfg);
+  st->admission = std::make_unique<admission::Admission>(*cfg, st->state);
+  for (const auto& [name, host] : st->router->hosts()) {  // provider-key pacing shared between replicas
+    st->state_links.push_back(st->state->attach_pacing(name, host->keys()));
+  }
   st->config = std::move(cfg);
   return st;
 }

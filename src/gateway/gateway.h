@@ -33,12 +33,17 @@ struct GatewayState {
   std::unique_ptr<telemetry::AccessLog> access_log;
   std::unique_ptr<routing::Router> router;
   std::unique_ptr<GatewayMetrics> metrics;         // after router: its scrape-time collector reads the router
+  // Where limits, budgets, pacing and cache entries are shared (state/backend.h); kept across reloads that
+  // leave the `state` section unchanged.
+  std::shared_ptr<state::Backend> state;
   std::unique_ptr<cache::CacheServices> cache;     // response cache and coalescing (kept across reloads)
   std::unique_ptr<ledger::Accounting> accounting;  // cost metrics and the usage ledger
   // Key limits and group gates. On reload: admission::Admission::carry_over(*old.admission,
   // *fresh.admission).
   std::unique_ptr<admission::Admission> admission;
   SecretScrubber secrets;  // provider keys, redacted from relayed error answers
+  // Share each upstream's provider-key pacing through the state backend; last, so they go first.
+  std::vector<std::shared_ptr<void>> state_links;
 };
 
 // Null + error when something outside the config is wrong (unreadable CA file, access log path).

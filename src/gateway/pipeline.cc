@@ -2,6 +2,7 @@
 // execute → settle. Each stage decides; the writer answers; the access log and metrics record how it ended.
 #include <spdlog/spdlog.h>
 
+#include "cache/shared_lookup.h"
 #include "gateway/failure_answer.h"
 #include "gateway/gateway.h"
 #include "gateway/stages.h"
@@ -160,6 +161,10 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   const admission::AdmitInput admit_in(*state_.admission, *state_.router, key_name, ctx.priority,
                                        ctx.view, req.body(), *ctx.group, ctx.deadline);
   admission::AdmitDecision d = admission::admit(admit_in, ctx.admitted, ctx.headers);
+  if (d.step == admission::AdmitStep::kRefill) {  // state hook: a shared lease needs one round trip
+    ctx.fresh = {};
+    d = co_await admission::admit_refilled(admit_in, ctx.admitted, ctx.headers);
+  }
   if (d.step == admission::AdmitStep::kQueue) {
     ctx.fresh = {};
     d = co_await admission::admit_queued(admit_in, ctx.admitted, ctx.headers, ctx.cancel);
@@ -174,6 +179,9 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   ctx.group = ctx.admitted.group;  // the degradation model when the requested class is being shed
   ctx.body = std::move(req.body());
   cache::CacheDecision c = cache::lookup(*state_.cache, *state_.config, cache_request(ctx), ctx.ticket);
+  if (ctx.ticket.check_shared) {  // state hook: the tier other replicas share (entries and their flights)
+    c = co_await cache::lookup_shared(*state_.cache, ctx.ticket, ctx.group->model->name, ctx.deadline);
+  }
   ctx.headers.set("x-sluice-cache", std::string(ctx.ticket.header));
   if (!ctx.ticket.key.empty()) {
     ctx.fresh = {};
@@ -184,7 +192,11 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
   co_await execute(deps_, execute_input(ctx), w, ctx.cancel, ctx.headers, ctx.result);
   w.unwatch();
   log_result(ctx);
-  admission::reconcile(ctx.admitted, ctx.result.out.usage);
+  admission::reconcile(ctx.admitted, ctx.result.out.usage,  // state hook: + the budget at the real cost
+                       ctx.admitted.ticket.holds_budget()
+                           ? admission::answer_cost_usd(*state_.config, ctx.result.attempts,
+                                                        ctx.result.upstream_model(), ctx.result.out.usage)
+                           : std::optional(0.0));
   const AttemptOutcome& out = ctx.result.out;
   if (ctx.ticket.settles() && co_await settle_cache(ctx, w)) {
     co_return finish(ctx, w, routing::to_string(out.failure));  // charged as "stale" by settle_cache

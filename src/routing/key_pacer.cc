@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
 
 namespace sluice::routing {
@@ -45,7 +46,7 @@ std::int64_t KeyPacer::headroom(const Key& k, Clock::time_point now) const {
   } else if (k.limit >= 0) {
     left = k.limit;  // the window has reset since the last answer
   }
-  return left - static_cast<std::int64_t>(k.pending);
+  return left - static_cast<std::int64_t>(k.pending) - static_cast<std::int64_t>(k.remote_pending);
 }
 
 KeyPacer::Clock::time_point KeyPacer::ready_at(const Key& k, Clock::time_point now) const {
@@ -55,7 +56,7 @@ KeyPacer::Clock::time_point KeyPacer::ready_at(const Key& k, Clock::time_point n
   if (k.tokens_remaining == 0) {
     t = std::max(t, k.tokens_reset_at);
   }
-  if (k.remaining >= 0 && k.remaining <= static_cast<std::int64_t>(k.pending)) {
+  if (k.remaining >= 0 && k.remaining <= static_cast<std::int64_t>(k.pending + k.remote_pending)) {
     t = std::max(t, k.reset_at);
   }
   return t;
@@ -117,6 +118,9 @@ std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignal
   if (status == 0) {
     return {};
   }
+  k.observed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
   if (s.limit_requests) {
     k.limit = *s.limit_requests;
   }
@@ -168,6 +172,60 @@ KeyPacer::KeyView KeyPacer::view(std::size_t k, Clock::time_point now) const {
   v.disabled = now < key.disabled_until;
   v.pending = key.pending;
   return v;
+}
+
+namespace {
+// Steady time → wall clock (and back), relative to one reading of each.
+std::int64_t to_unix(KeyPacer::Clock::time_point t, KeyPacer::Clock::time_point now, std::int64_t unix_ms) {
+  if (t == KeyPacer::Clock::time_point{}) {
+    return 0;
+  }
+  return unix_ms + std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count();
+}
+KeyPacer::Clock::time_point to_steady(std::int64_t ms, KeyPacer::Clock::time_point now, std::int64_t unix_ms) {
+  if (ms == 0) {
+    return {};
+  }
+  return now + std::chrono::milliseconds(ms - unix_ms);
+}
+}  // namespace
+
+KeyPacer::Observation KeyPacer::observation(std::size_t key, Clock::time_point now, std::int64_t unix_ms) const {
+  std::lock_guard lock(mu_);
+  const Key& k = keys_.at(key);
+  Observation o;
+  o.observed_ms = k.observed_ms;
+  o.limit = k.limit;
+  o.remaining = k.remaining;
+  o.reset_ms = to_unix(k.reset_at, now, unix_ms);
+  o.tokens_remaining = k.tokens_remaining;
+  o.tokens_reset_ms = to_unix(k.tokens_reset_at, now, unix_ms);
+  o.blocked_ms = to_unix(k.blocked_until, now, unix_ms);
+  o.disabled_ms = to_unix(k.disabled_until, now, unix_ms);
+  return o;
+}
+
+std::uint32_t KeyPacer::pending(std::size_t key) const {
+  std::lock_guard lock(mu_);
+  return keys_.at(key).pending;
+}
+
+void KeyPacer::merge(std::size_t key, const Observation& o, std::uint32_t others_pending, Clock::time_point now,
+                     std::int64_t unix_ms) {
+  std::lock_guard lock(mu_);
+  Key& k = keys_.at(key);
+  k.remote_pending = others_pending;
+  if (o.observed_ms <= k.observed_ms) {
+    return;
+  }
+  k.observed_ms = o.observed_ms;
+  k.limit = o.limit;
+  k.remaining = o.remaining;
+  k.reset_at = to_steady(o.reset_ms, now, unix_ms);
+  k.tokens_remaining = o.tokens_remaining;
+  k.tokens_reset_at = to_steady(o.tokens_reset_ms, now, unix_ms);
+  k.blocked_until = std::max(k.blocked_until, to_steady(o.blocked_ms, now, unix_ms));
+  k.disabled_until = to_steady(o.disabled_ms, now, unix_ms);
 }
 
 }  // namespace sluice::routing

@@ -12,11 +12,12 @@
 #include <vector>
 
 #include "routing/rate_signals.h"
+#include "state/pacing.h"
 #include "telemetry/metrics.h"
 
 namespace sluice::routing {
 
-class KeyPacer {
+class KeyPacer : public state::PacingView {
  public:
   using Clock = std::chrono::steady_clock;
   // How long a key stays skipped after 402/401 before one request probes it again (balance topped up).
@@ -39,8 +40,8 @@ class KeyPacer {
   std::string release(std::size_t key, unsigned status, const RateSignals& s, Clock::time_point now);
 
   bool has_headroom(Clock::time_point now) const;
-  std::size_t size() const { return keys_.size(); }
-  const std::string& name(std::size_t k) const { return keys_[k].name; }
+  std::size_t size() const override { return keys_.size(); }
+  const std::string& name(std::size_t k) const override { return keys_[k].name; }
   // Counted by the caller when a request waited for a key to have headroom.
   void count_wait() { waits_->inc(); }
 
@@ -50,6 +51,20 @@ class KeyPacer {
     std::uint32_t pending = 0;
   };
   KeyView view(std::size_t k, Clock::time_point now) const;
+
+  // The view other replicas share (state/pacing.h, docs/scale-out.md).
+  using Observation = state::PacingObservation;
+  Observation observation(std::size_t k, std::int64_t unix_ms) const override {
+    return observation(k, Clock::now(), unix_ms);
+  }
+  std::uint32_t pending(std::size_t k) const override;
+  void merge(std::size_t k, const Observation& o, std::uint32_t others_pending, std::int64_t unix_ms) override {
+    merge(k, o, others_pending, Clock::now(), unix_ms);
+  }
+  // The same with the steady clock's reading given (tests): times convert through (now, unix_ms).
+  Observation observation(std::size_t k, Clock::time_point now, std::int64_t unix_ms) const;
+  void merge(std::size_t k, const Observation& o, std::uint32_t others_pending, Clock::time_point now,
+             std::int64_t unix_ms);
 
  private:
   struct Key {
@@ -62,6 +77,8 @@ class KeyPacer {
     Clock::time_point blocked_until{};  // after a 429
     Clock::time_point disabled_until{};  // after a 402/401
     std::uint32_t pending = 0;           // sent, answer not seen yet
+    std::uint32_t remote_pending = 0;    // other replicas' (shared state)
+    std::int64_t observed_ms = 0;        // unix ms of the newest answer learnt from (this or another replica)
     telemetry::Counter* rate_limited = nullptr;  // sluice_upstream_key_events_total{event=...}
     telemetry::Counter* disabled = nullptr;
   };

@@ -54,7 +54,7 @@ TEST(ConfigKeys, UnknownKeyInEntry) {
                             "\n    secert_env: X\n"))),
       ElementsAre("test.yaml:4: keys[0].secert_env: unknown key \"secert_env\" (expected one of: name, "
                   "secret_env, secret_sha256, allowed_models, priority, max_priority, limits, model_limits, "
-                  "default_max_tokens)"));
+                  "default_max_tokens, budget)"));
 }
 
 TEST(ConfigKeys, NameRequiredAndValidated) {

@@ -1,9 +1,9 @@
-#include "admission/gcra.h"
+#include "state/gcra.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace sluice::admission {
+namespace sluice::state {
 
 GcraParams GcraParams::make(std::uint64_t limit, std::chrono::nanoseconds window, std::uint64_t burst) {
   GcraParams p;
@@ -99,4 +99,4 @@ void AtomicGcra::adjust(const GcraParams& p, Nanos now, std::int64_t delta) {
   }
 }
 
-}  // namespace sluice::admission
+}  // namespace sluice::state
