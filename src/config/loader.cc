@@ -19,10 +19,10 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 14> kTopKeys{"listen", "workers", "log_level", "access_log",
+constexpr std::array<std::string_view, 15> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
                                                     "admin",  "metrics", "cache",     "ledger",
-                                                    "pricing", "admission"};
+                                                    "pricing", "admission", "batch"};
 constexpr std::array<std::string_view, 10> kServerKeys{
     "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
     "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay", "half_close"};
@@ -269,6 +269,9 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
     detail::load_admission(r, *f, cfg.admission);
   }
   detail::check_admission_refs(r, root, cfg);
+  if (const Field* f = top->find("batch")) {
+    detail::load_batch(r, *f, cfg);
+  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "batch/api.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/strings.h"
@@ -90,6 +91,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
     return nullptr;
   }
   st->admission = std::make_unique<admission::Admission>(*cfg);
+  st->batch = previous ? previous->batch : nullptr;
   st->config = std::move(cfg);
   return st;
 }
@@ -217,6 +219,10 @@ net::awaitable<void> ProxyHandler::answer_other(http::Request& req, http::Respon
   }
   if (path == "/admin/usage") {
     co_await handle_usage(state_, req, res);  // cache engineer's route: usage_route.cc
+    co_return;
+  }
+  if (batch::is_batch_path(path)) {
+    co_await batch_route(req, res);  // batch_routes.cc
     co_return;
   }
   if (path == "/models") {
