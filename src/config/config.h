@@ -200,6 +200,9 @@ struct LedgerConfig {
   std::string admin_key;                   // resolved at load time; never logged
   // How long a write waits for another process holding the file's write lock (not in YAML; tests shorten it).
   Duration busy_timeout{5000};
+  // Not in YAML: set when the Batch API's store is PostgreSQL (batch.postgres.ledger), so every replica's
+  // usage goes to that database instead of `path`. Never logged.
+  std::string postgres_conninfo;
   bool operator==(const LedgerConfig&) const = default;
 };
 

@@ -76,7 +76,7 @@ void load_counts(Reader& r, const FieldMap& m, BatchConfig& b) {
   }
 }
 
-void check_batch(Reader& r, const Field& field, const FieldMap& m, BatchConfig& b) {
+void check_batch(Reader& r, const Field& field, const FieldMap& m, BatchConfig& b, LedgerConfig& ledger) {
   const std::string& path = field.path;
   if (b.min_completion_window > b.max_completion_window) {
     r.error(m.line, path + ".min_completion_window", "must not exceed max_completion_window");
@@ -91,6 +91,9 @@ void check_batch(Reader& r, const Field& field, const FieldMap& m, BatchConfig& 
   if (b.store == BatchConfig::Store::kPostgres && b.enabled) {
     if (auto dsn = r.env(b.postgres_conninfo_env)) {
       b.postgres_conninfo = *dsn;
+      if (b.postgres_ledger) {
+        ledger.postgres_conninfo = *dsn;  // /admin/usage then sees every replica
+      }
     } else {
       const Field* pg = m.find("postgres");
       r.error(pg ? pg->key_line : field.key_line, path + ".postgres.conninfo_env",
@@ -146,7 +149,7 @@ void load_batch(Reader& r, const Field& field, Config& cfg) {
   }
   load_counts(r, *m, b);
   load_durations(r, *m, b);
-  check_batch(r, field, *m, b);
+  check_batch(r, field, *m, b, cfg.ledger);
 }
 
 }  // namespace sluice::config::detail
