@@ -109,10 +109,11 @@ net::awaitable<ApiAnswer> batch_object(BatchService& svc, std::string_view id, b
     co_return method_not_allowed(req, "GET");
   }
   auto get_batch_job = [key = std::string(owner), bid = std::string(id)](Store& s) {
-    return s.get_batch(key, bid);
+    auto b = s.get_batch(key, bid);
+    return b ? std::optional(std::pair(*b, s.batch_usage(bid))) : std::nullopt;
   };
-  auto b = co_await svc.store().call(get_batch_job);
-  co_return b ? json_answer(batch_json(*b)) : not_found("Batch", id);
+  auto got = co_await svc.store().call(get_batch_job);
+  co_return got ? json_answer(batch_json(got->first, &got->second)) : not_found("Batch", id);
 }
 
 }  // namespace sluice::batch

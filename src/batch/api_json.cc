@@ -43,7 +43,7 @@ std::string file_json(const store::FileRecord& f) {
   return out;
 }
 
-std::string batch_json(const store::BatchRecord& b) {
+std::string batch_json(const store::BatchRecord& b, const store::BatchUsage* usage) {
   std::string out = R"({"object":"batch")";
   field_string(out, "id", b.id);
   field_string(out, "endpoint", b.endpoint);
@@ -67,7 +67,15 @@ std::string batch_json(const store::BatchRecord& b) {
                      b.failed);
   out += R"(,"metadata":)" + b.metadata_json;
   field_string(out, "model", b.model);
-  out += R"(,"sluice_estimate":)" + b.estimate_json + "}";
+  out += R"(,"sluice_estimate":)" + b.estimate_json;
+  if (usage != nullptr) {
+    out += fmt::format(
+        R"(,"sluice_usage":{{"prompt_tokens":{},"completion_tokens":{},"prompt_cache_hit_tokens":{},)"
+        R"("prompt_cache_miss_tokens":{},"reasoning_tokens":{},"cost_usd":{:.9f},"full_price_usd":{:.9f}}})",
+        usage->prompt_tokens, usage->completion_tokens, usage->cache_hit_tokens, usage->cache_miss_tokens,
+        usage->reasoning_tokens, usage->cost_usd, usage->full_cost_usd);
+  }
+  out += '}';
   return out;
 }
 

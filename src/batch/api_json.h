@@ -10,7 +10,8 @@
 namespace sluice::batch {
 
 std::string file_json(const store::FileRecord& f);
-std::string batch_json(const store::BatchRecord& b);
+// `usage` (retrieve only): adds sluice_usage, the tokens and cost of the results so far.
+std::string batch_json(const store::BatchRecord& b, const store::BatchUsage* usage = nullptr);
 std::string deleted_json(std::string_view id);
 
 // {"object":"list","data":[...],"first_id","last_id","has_more"}: `items` are JSON objects, `ids` theirs.

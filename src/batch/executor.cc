@@ -7,15 +7,18 @@
 
 #include "batch/batch_metrics.h"
 #include "batch/output_line.h"
+#include "ledger/pricing.h"
 
 namespace sluice::batch {
 
 namespace {
 using store::Store;
 
-// The final result of one line as it goes into the output (2xx) or error file.
-store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClaim& line,
-                              const LineResult& res, std::int64_t now_ms) {
+// The final result of one line as it goes into the output (2xx) or error file. The cost is the tokens at the
+// price of `now_ms` on the planning clock (a compressed benchmark clock prices lines at their virtual time);
+// without a `price` the runner's cost stands.
+store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClaim& line, const LineResult& res,
+                              std::int64_t now_ms, const config::Price* price) {
   store::LineOutcome o{b.id, line.idx, line.custom_id};
   o.status_code = static_cast<int>(res.status);
   o.success = res.status >= 200 && res.status < 300;
@@ -41,7 +44,17 @@ store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClai
     o.cache_hit_tokens = res.usage->cache_hit;
     o.cache_miss_tokens = res.usage->cache_miss;
     o.reasoning_tokens = res.usage->reasoning;
-    o.cost_usd = res.usage->cost_usd;
+    o.cost_usd = o.full_cost_usd = res.usage->cost_usd;
+    if (price != nullptr) {
+      openai::Usage u;
+      u.prompt_cache_hit_tokens = o.cache_hit_tokens;
+      u.prompt_cache_miss_tokens = o.cache_miss_tokens;
+      u.completion_tokens = o.completion_tokens;
+      o.cost_usd = ledger::cost_usd(*price, u, static_cast<std::time_t>(now_ms / 1000));
+      config::Price full = *price;
+      full.windows.clear();  // no windows: never off-peak
+      o.full_cost_usd = ledger::cost_usd(full, u, 0);
+    }
   }
   o.finished_ms = now_ms;
   return o;
@@ -253,7 +266,8 @@ net::awaitable<void> Executor::run_line(store::BatchRecord b, store::LineClaim l
     batch_metrics().lines(LineEnd::kRetried)->inc();
   } else {
     const bool ok = res.status >= 200 && res.status < 300;
-    auto complete_line_job = [o = outcome_of(b, line, res, clock_.plan_ms())](Store& s) {
+    const config::Price* price = price_for_model(*cfg_, b.model);
+    auto complete_line_job = [o = outcome_of(b, line, res, clock_.plan_ms(), price)](Store& s) {
       return s.complete_line(o);
     };
     const bool wrote = co_await store_.call(complete_line_job);

@@ -132,13 +132,13 @@ void Worker::begin_drain() {
 }
 
 std::size_t body_limit(const ServerOptions& opts, const Request& req) {
-  if (opts.upload_paths.empty() || req.method() != bhttp::verb::post) {
+  if (opts.upload_paths.empty() || opts.max_upload_bytes == 0 || req.method() != bhttp::verb::post) {
     return opts.max_body_bytes;
   }
   const std::string_view path = strip_query(req.target());
   for (const auto& p : opts.upload_paths) {
     if (path == p) {
-      return std::max(opts.max_upload_bytes, opts.max_body_bytes);
+      return opts.max_upload_bytes;
     }
   }
   return opts.max_body_bytes;

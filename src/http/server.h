@@ -20,7 +20,8 @@ struct ServerOptions {
   uint16_t port = 0;
   unsigned workers = 1;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
-  // POSTs to these paths (query string ignored) may carry up to max_upload_bytes instead (file uploads).
+  // POSTs to these paths (query string ignored) may carry up to max_upload_bytes instead of max_body_bytes
+  // (file uploads; 0 = no separate limit).
   std::vector<std::string> upload_paths;
   std::size_t max_upload_bytes = 0;
   std::size_t max_header_bytes = 16 * 1024;

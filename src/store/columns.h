@@ -79,6 +79,12 @@ void bind_batch(Bind& st, const BatchRecord& b, int first = 1) {
   st.bind_text(i++, b.fin_status);
 }
 
+// Sums over a batch's results, in BatchUsage order.
+inline constexpr std::string_view kUsageSums =
+    "SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(cache_hit_tokens), 0), "
+    "coalesce(sum(cache_miss_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cost_usd), 0), "
+    "coalesce(sum(full_cost_usd), 0) FROM batch_results WHERE batch_id = ";
+
 // The tables and indexes of both stores (CREATE ... IF NOT EXISTS), in SQLite's or PostgreSQL's types.
 // batch_files and batches number their rows (seq) for list order and cursors; batch_lines holds each request
 // with its lease; batch_results one result per (batch_id, custom_id).

@@ -242,6 +242,15 @@ class PgStore final : public Store {
     return LineCounts{r.int64(0, 0), r.int64(0, 1), r.int64(0, 2), r.int64(0, 3), r.int64(0, 4)};
   }
 
+  BatchUsage batch_usage(std::string_view batch_id) override {
+    PgResult r = c_.exec(std::string(columns::kUsageSums) + "$1", PgParams().text(batch_id));
+    if (r.rows() == 0) {
+      return {};
+    }
+    return BatchUsage{r.int64(0, 0), r.int64(0, 1),  r.int64(0, 2), r.int64(0, 3),
+                      r.int64(0, 4), r.number(0, 5), r.number(0, 6)};
+  }
+
   std::optional<std::string> begin_finalizing(std::string_view batch_id, std::string_view replica,
                                               std::string_view status, std::int64_t now_ms,
                                               std::int64_t lease_ms, std::int64_t now_s) override {
@@ -291,13 +300,11 @@ bool PgStore::insert_result(const LineOutcome& o) {
        {o.prompt_tokens, o.completion_tokens, o.cache_hit_tokens, o.cache_miss_tokens, o.reasoning_tokens}) {
     p.int64(v);
   }
-  p.number(o.cost_usd).int64(o.finished_ms);
+  p.number(o.cost_usd).number(o.full_cost_usd).int64(o.finished_ms);
   return c_.exec(
-               "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
-               "prompt_tokens, "
-               "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, "
-               "finished_ms) "
-               "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+               "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, prompt_tokens, "
+               "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, full_cost_usd, "
+               "finished_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
                "ON CONFLICT (batch_id, custom_id) DO NOTHING",
                p)
              .affected() > 0;

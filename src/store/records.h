@@ -63,8 +63,16 @@ struct LineOutcome {
   int status_code = 0;    // 0 when no response (expired, cancelled)
   std::int64_t prompt_tokens = 0, completion_tokens = 0, cache_hit_tokens = 0, cache_miss_tokens = 0,
                reasoning_tokens = 0;
-  double cost_usd = 0;
+  double cost_usd = 0;       // at the price of the moment it finished (planning clock)
+  double full_cost_usd = 0;  // the same tokens at full (peak) price
   std::int64_t finished_ms = 0;
+};
+
+// What a batch's results used so far (sluice_usage on a retrieved batch).
+struct BatchUsage {
+  std::int64_t prompt_tokens = 0, completion_tokens = 0, cache_hit_tokens = 0, cache_miss_tokens = 0,
+               reasoning_tokens = 0;
+  double cost_usd = 0, full_cost_usd = 0;
 };
 
 struct LineCounts {

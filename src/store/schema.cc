@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS batch_results(
   batch_id TEXT NOT NULL, custom_id TEXT NOT NULL, idx {int} NOT NULL, success INTEGER NOT NULL,
   line TEXT NOT NULL, status_code INTEGER NOT NULL, prompt_tokens {int} NOT NULL,
   completion_tokens {int} NOT NULL, cache_hit_tokens {int} NOT NULL, cache_miss_tokens {int} NOT NULL,
-  reasoning_tokens {int} NOT NULL, cost_usd {real} NOT NULL, finished_ms {int} NOT NULL,
+  reasoning_tokens {int} NOT NULL, cost_usd {real} NOT NULL, full_cost_usd {real} NOT NULL,
+  finished_ms {int} NOT NULL,
   PRIMARY KEY(batch_id, custom_id));
 CREATE INDEX IF NOT EXISTS batch_results_order ON batch_results(batch_id, idx);
 )sql";

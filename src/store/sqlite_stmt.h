@@ -56,6 +56,7 @@ class SqliteStmt {
     return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, i))) : std::string();
   }
   std::int64_t int64(int i) const { return sqlite3_column_int64(st_, i); }
+  double real(int i) const { return sqlite3_column_double(st_, i); }
   std::string error() const { return sqlite3_errmsg(db_); }
   int changes() const { return sqlite3_changes(db_); }
 

@@ -252,6 +252,16 @@ class SqliteStore final : public Store {
     return c;
   }
 
+  BatchUsage batch_usage(std::string_view batch_id) override {
+    SqliteStmt st(db_, std::string(columns::kUsageSums) + "?1");
+    st.bind(batch_id);
+    BatchUsage u;
+    if (st.row()) {
+      u = BatchUsage{st.int64(0), st.int64(1), st.int64(2), st.int64(3), st.int64(4), st.real(5), st.real(6)};
+    }
+    return u;
+  }
+
   std::optional<std::string> begin_finalizing(std::string_view batch_id, std::string_view replica,
                                               std::string_view status, std::int64_t now_ms,
                                               std::int64_t lease_ms, std::int64_t now_s) override {
@@ -308,12 +318,13 @@ bool SqliteStore::insert_result(const LineOutcome& o) {
   SqliteStmt st(db_,
                 "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
                 "prompt_tokens, completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, "
-                "cost_usd, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                "cost_usd, full_cost_usd, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
                 "ON CONFLICT(batch_id, custom_id) DO NOTHING");
   st.bind(o.batch_id, o.custom_id, o.idx, std::int64_t{o.success ? 1 : 0}, o.line_json, o.status_code,
           o.prompt_tokens, o.completion_tokens, o.cache_hit_tokens, o.cache_miss_tokens, o.reasoning_tokens);
   st.bind_double(12, o.cost_usd);
-  st.bind_int64(13, o.finished_ms);
+  st.bind_double(13, o.full_cost_usd);
+  st.bind_int64(14, o.finished_ms);
   return st.run() && st.changes() > 0;
 }
 

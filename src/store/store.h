@@ -54,6 +54,7 @@ class Store {
   virtual bool retry_line(std::string_view batch_id, std::int64_t idx, std::string_view replica,
                           std::int64_t not_before_ms) = 0;
   virtual LineCounts line_counts(std::string_view batch_id, std::int64_t now_ms) = 0;
+  virtual BatchUsage batch_usage(std::string_view batch_id) = 0;
   // Takes the right to finalize under a lease and records the final status (`completed` also shows the
   // batch as finalizing); false when another replica holds it or the batch is final already. A replica that
   // takes over an expired finalization keeps the recorded status (the returned value).

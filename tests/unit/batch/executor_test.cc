@@ -210,6 +210,12 @@ TEST_F(ExecutorTest, RunsEveryLineOnceAndCompletes) {
         response_line("batch_ok", i, "c" + std::to_string(i), 200, "rid-" + request_line_id("batch_ok", i),
                       R"({"echo":{"model":"deepseek-chat","n":)" + std::to_string(i) + "}}"));
   }
+  // Tokens from the runner, priced at the moment each line finished (noon: peak, full price).
+  auto usage = on_store([&](Store& s) { return s.batch_usage("batch_ok"); });
+  EXPECT_EQ(usage.prompt_tokens, 70);
+  EXPECT_EQ(usage.completion_tokens, 14);
+  EXPECT_NEAR(usage.cost_usd, 7 * (10 * 0.27 + 2 * 1.10) / 1e6, 1e-12);
+  EXPECT_DOUBLE_EQ(usage.full_cost_usd, usage.cost_usd);
   EXPECT_EQ(runner_.seen.size(), 7u);
   EXPECT_EQ(runner_.seen[0].key, "team");
   EXPECT_EQ(runner_.seen[0].endpoint, "/v1/chat/completions");
@@ -297,6 +303,9 @@ TEST_F(ExecutorTest, OffPeakWaitsForTheCheapWindow) {
   clock_.now += 4 * kExecHour + kExecHour / 2;
   poll_until_final("batch_night");
   EXPECT_EQ(batch("batch_night").completed, 4);
+  auto usage = on_store([&](Store& s) { return s.batch_usage("batch_night"); });
+  EXPECT_NEAR(usage.cost_usd, usage.full_cost_usd / 2, 1e-12);  // run in the discount window
+  EXPECT_GT(usage.cost_usd, 0);
 }
 
 TEST_F(ExecutorTest, OffPeakRunsAtPeakWhenTheDeadlineNeedsIt) {

@@ -174,6 +174,7 @@ TEST_P(StoreContract, ResultsAreWrittenOncePerCustomId) {
   EXPECT_EQ(counts.done, 1);
   EXPECT_EQ(counts.succeeded, 1);
   EXPECT_EQ(counts.leased, 2);
+  EXPECT_EQ(store_->batch_usage("batch_r").prompt_tokens, 3);  // the duplicate is not counted
   auto b = store_->get_batch("k", "batch_r");
   EXPECT_EQ(b->completed, 1);
   EXPECT_EQ(b->failed, 0);
