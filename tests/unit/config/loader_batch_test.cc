@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "gateway/reload.h"
 #include "loader_test_util.h"
 
 namespace sluice::config {
@@ -142,3 +143,22 @@ TEST(LoaderAdmissionBatch, BatchReserveAndTheBatchClass) {
 
 }  // namespace
 }  // namespace sluice::config
+
+namespace sluice::gateway {
+namespace {
+
+TEST(BatchReload, StoreSettingsNeedARestartOthersDoNot) {
+  config::Config a;
+  config::Config b;
+  a.batch.enabled = b.batch.enabled = true;
+  b.batch.concurrency = 3;  // applies on reload
+  b.batch.poll_interval = std::chrono::milliseconds(200);
+  EXPECT_TRUE(settings_requiring_restart(a, b).empty());
+  b.batch.sqlite_path = "/elsewhere/batch.db";
+  auto out = settings_requiring_restart(a, b);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_NE(out[0].find("batch:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::gateway
