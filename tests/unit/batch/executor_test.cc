@@ -89,7 +89,7 @@ batch:
   return r.config;
 }
 
-class ExecutorTest : public ::testing::Test {
+class BatchExecutorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
@@ -193,7 +193,7 @@ std::vector<std::string> lines_of(const std::string& s) {
   return out;
 }
 
-TEST_F(ExecutorTest, RunsEveryLineOnceAndCompletes) {
+TEST_F(BatchExecutorTest, RunsEveryLineOnceAndCompletes) {
   create("batch_ok", 7);
   poll_until_final("batch_ok");
   auto b = batch("batch_ok");
@@ -223,7 +223,7 @@ TEST_F(ExecutorTest, RunsEveryLineOnceAndCompletes) {
   EXPECT_EQ(exec_->stats().succeeded, 7u);
 }
 
-TEST_F(ExecutorTest, ConcurrencyCapPerBatch) {
+TEST_F(BatchExecutorTest, ConcurrencyCapPerBatch) {
   create("batch_cap", 10);
   runner_.hold = true;
   poll(*exec_);
@@ -237,7 +237,7 @@ TEST_F(ExecutorTest, ConcurrencyCapPerBatch) {
   EXPECT_EQ(batch("batch_cap").completed, 10);
 }
 
-TEST_F(ExecutorTest, RetryableFailuresAreRetriedWithBackoffUntilTheyPass) {
+TEST_F(BatchExecutorTest, RetryableFailuresAreRetriedWithBackoffUntilTheyPass) {
   create("batch_retry", 2);
   std::map<std::string, int> calls;
   runner_.answer = [&](const LineRequest& r) {
@@ -264,7 +264,7 @@ TEST_F(ExecutorTest, RetryableFailuresAreRetriedWithBackoffUntilTheyPass) {
   EXPECT_EQ(exec_->stats().retried, 4u);
 }
 
-TEST_F(ExecutorTest, FinalErrorsGoToTheErrorFile) {
+TEST_F(BatchExecutorTest, FinalErrorsGoToTheErrorFile) {
   create("batch_err", 3);
   runner_.answer = [](const LineRequest& r) {
     LineResult out;
@@ -292,7 +292,7 @@ TEST_F(ExecutorTest, FinalErrorsGoToTheErrorFile) {
   EXPECT_EQ(errors[1], error_line("batch_err", 2, "c2", "request_failed", "gave up"));
 }
 
-TEST_F(ExecutorTest, OffPeakWaitsForTheCheapWindow) {
+TEST_F(BatchExecutorTest, OffPeakWaitsForTheCheapWindow) {
   create("batch_night", 4, "off_peak");
   poll(*exec_);
   EXPECT_TRUE(runner_.seen.empty());  // noon, peak; plenty of time before tomorrow noon
@@ -308,14 +308,14 @@ TEST_F(ExecutorTest, OffPeakWaitsForTheCheapWindow) {
   EXPECT_GT(usage.cost_usd, 0);
 }
 
-TEST_F(ExecutorTest, OffPeakRunsAtPeakWhenTheDeadlineNeedsIt) {
+TEST_F(BatchExecutorTest, OffPeakRunsAtPeakWhenTheDeadlineNeedsIt) {
   // Two hours, all at peak: waiting for 16:30 would miss the deadline.
   create("batch_soon", 4, "off_peak", 2 * kExecHour);
   poll(*exec_);
   EXPECT_EQ(runner_.seen.size(), 3u);
 }
 
-TEST_F(ExecutorTest, ExpiryWritesBatchExpiredErrors) {
+TEST_F(BatchExecutorTest, ExpiryWritesBatchExpiredErrors) {
   create("batch_exp", 3, "asap", 10'000);
   runner_.answer = [](const LineRequest&) {
     LineResult out;
@@ -337,7 +337,7 @@ TEST_F(ExecutorTest, ExpiryWritesBatchExpiredErrors) {
             std::chrono::steady_clock::time_point(std::chrono::milliseconds(b.deadline_ms)));
 }
 
-TEST_F(ExecutorTest, CancelLetsRunningLinesFinishAndSkipsTheRest) {
+TEST_F(BatchExecutorTest, CancelLetsRunningLinesFinishAndSkipsTheRest) {
   create("batch_cancel", 6);
   runner_.hold = true;
   poll(*exec_);
@@ -358,7 +358,7 @@ TEST_F(ExecutorTest, CancelLetsRunningLinesFinishAndSkipsTheRest) {
   EXPECT_NE(errors[0].find(R"("code":"batch_cancelled")"), std::string::npos);
 }
 
-TEST_F(ExecutorTest, ALineWhoseLeaseExpiredIsRunElsewhereAndWrittenOnce) {
+TEST_F(BatchExecutorTest, ALineWhoseLeaseExpiredIsRunElsewhereAndWrittenOnce) {
   create("batch_two", 1);
   runner_.hold = true;
   poll(*exec_);  // A claims the line and hangs (a stalled replica)
@@ -376,7 +376,7 @@ TEST_F(ExecutorTest, ALineWhoseLeaseExpiredIsRunElsewhereAndWrittenOnce) {
   EXPECT_EQ(out.size(), 1u);  // one output line per custom_id
 }
 
-TEST_F(ExecutorTest, LeasesAreRenewedWhileLinesRun) {
+TEST_F(BatchExecutorTest, LeasesAreRenewedWhileLinesRun) {
   create("batch_long", 1);
   runner_.hold = true;
   poll(*exec_);
@@ -393,7 +393,7 @@ TEST_F(ExecutorTest, LeasesAreRenewedWhileLinesRun) {
   EXPECT_EQ(batch("batch_long").completed, 1);
 }
 
-TEST_F(ExecutorTest, WithoutARunnerBatchesStillExpireAndCancel) {
+TEST_F(BatchExecutorTest, WithoutARunnerBatchesStillExpireAndCancel) {
   Executor idle(*threads_, nullptr, clock_, "idle", 1);
   idle.set_config(cfg_);
   create("batch_idle", 2, "asap", 5'000);
@@ -405,7 +405,7 @@ TEST_F(ExecutorTest, WithoutARunnerBatchesStillExpireAndCancel) {
   EXPECT_TRUE(runner_.seen.empty());
 }
 
-TEST_F(ExecutorTest, ThroughputIsMeasuredFromBusyTime) {
+TEST_F(BatchExecutorTest, ThroughputIsMeasuredFromBusyTime) {
   // Lines finish at once here; polling every 100 ms, each poll finishes the cap (3): 3 lines per 0.3 slot-s.
   RateBoard board;
   exec_->set_rate_board(&board);

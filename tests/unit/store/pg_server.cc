@@ -49,8 +49,9 @@ PgServer* PgServer::get(std::string* why) {
 }
 
 bool PgServer::start(std::string& why) {
-  if (!std::filesystem::exists(std::string(kBin) + "/initdb")) {
-    why = std::string(kBin) + "/initdb not found (apt-get install postgresql-15)";
+  const std::string initdb = fmt::format("{}/initdb", kBin);
+  if (!std::filesystem::exists(initdb)) {
+    why = fmt::format("{} not found (apt-get install postgresql-15)", initdb);
     return false;
   }
   char tmpl[] = "/tmp/sluice-pg-XXXXXX";
