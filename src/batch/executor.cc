@@ -17,8 +17,8 @@ using store::Store;
 // The final result of one line as it goes into the output (2xx) or error file. The cost is the tokens at the
 // price of `now_ms` on the planning clock (a compressed benchmark clock prices lines at their virtual time);
 // without a `price` the runner's cost stands.
-store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClaim& line, const LineResult& res,
-                              std::int64_t now_ms, const config::Price* price) {
+store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClaim& line,
+                              const LineResult& res, std::int64_t now_ms, const config::Price* price) {
   store::LineOutcome o{b.id, line.idx, line.custom_id};
   o.status_code = static_cast<int>(res.status);
   o.success = res.status >= 200 && res.status < 300;

@@ -81,7 +81,8 @@ void bind_batch(Bind& st, const BatchRecord& b, int first = 1) {
 
 // Sums over a batch's results, in BatchUsage order.
 inline constexpr std::string_view kUsageSums =
-    "SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), coalesce(sum(cache_hit_tokens), 0), "
+    "SELECT coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), "
+    "coalesce(sum(cache_hit_tokens), 0), "
     "coalesce(sum(cache_miss_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cost_usd), 0), "
     "coalesce(sum(full_cost_usd), 0) FROM batch_results WHERE batch_id = ";
 

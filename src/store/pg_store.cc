@@ -302,8 +302,10 @@ bool PgStore::insert_result(const LineOutcome& o) {
   }
   p.number(o.cost_usd).number(o.full_cost_usd).int64(o.finished_ms);
   return c_.exec(
-               "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, prompt_tokens, "
-               "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, full_cost_usd, "
+               "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
+               "prompt_tokens, "
+               "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, "
+               "full_cost_usd, "
                "finished_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
                "ON CONFLICT (batch_id, custom_id) DO NOTHING",
                p)

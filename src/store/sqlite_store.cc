@@ -318,7 +318,8 @@ bool SqliteStore::insert_result(const LineOutcome& o) {
   SqliteStmt st(db_,
                 "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
                 "prompt_tokens, completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, "
-                "cost_usd, full_cost_usd, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+                "cost_usd, full_cost_usd, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                "?12, ?13, ?14) "
                 "ON CONFLICT(batch_id, custom_id) DO NOTHING");
   st.bind(o.batch_id, o.custom_id, o.idx, std::int64_t{o.success ? 1 : 0}, o.line_json, o.status_code,
           o.prompt_tokens, o.completion_tokens, o.cache_hit_tokens, o.cache_miss_tokens, o.reasoning_tokens);

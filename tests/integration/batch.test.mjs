@@ -5,9 +5,9 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI, { toFile } from 'openai';
-import { startGateway, curl, tempDir, sleep } from './lib/gateway.mjs';
+import { startGateway, curl, tempDir } from './lib/gateway.mjs';
 import { startSim, writeScenario } from './lib/sim.mjs';
-import { batchConfig, jsonl, line } from './lib/batch.mjs';
+import { batchConfig, jsonl, line, waitForStatus } from './lib/batch.mjs';
 
 const T = { timeout: 20_000 };
 const ALICE = 'ck-batch-alice-1';
@@ -193,11 +193,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     const c = await alice.batches.cancel(b.id);
     assert.ok(['cancelling', 'cancelled'].includes(c.status));
     assert.ok(c.cancelling_at > 0);
-    let done = c;
-    for (let i = 0; i < 100 && done.status !== 'cancelled'; i++) {
-      await sleep(50);
-      done = await alice.batches.retrieve(b.id);
-    }
+    const done = await waitForStatus(alice, b.id, 'cancelled', 5000);
     assert.equal(done.status, 'cancelled');
     assert.ok(done.cancelled_at >= done.cancelling_at);
     assert.equal(done.output_file_id, null);
@@ -275,11 +271,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     const f = await upload(alice, jsonl(5, 'run'));
     const b = await alice.batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',
       completion_window: '24h', metadata: { sluice_schedule: 'asap' } });
-    let done = b;
-    for (let i = 0; i < 200 && done.status !== 'completed'; i++) {
-      await sleep(50);
-      done = await alice.batches.retrieve(b.id);
-    }
+    const done = await waitForStatus(alice, b.id, 'completed', 10000);
     assert.equal(done.status, 'completed');
     assert.deepEqual(done.request_counts, { total: 5, completed: 5, failed: 0 });
     const out = (await (await alice.files.content(done.output_file_id)).text()).trim().split('\n').map(JSON.parse);
@@ -298,11 +290,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     const f = await upload(alice, jsonl(4, 'flaky', 'flaky-chat'));
     const b = await alice.batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',
       completion_window: '24h', metadata: { sluice_schedule: 'asap' } });
-    let done = b;
-    for (let i = 0; i < 300 && done.status !== 'completed'; i++) {
-      await sleep(50);
-      done = await alice.batches.retrieve(b.id);
-    }
+    const done = await waitForStatus(alice, b.id, 'completed', 15000);
     assert.deepEqual(done.request_counts, { total: 4, completed: 4, failed: 0 });
   });
 
@@ -312,11 +300,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     const b = await alice.batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',
       completion_window: '2s' });
     assert.equal(b.expires_at - b.created_at, 2);
-    let done = b;
-    for (let i = 0; i < 100 && done.status !== 'expired'; i++) {
-      await sleep(100);
-      done = await alice.batches.retrieve(b.id);
-    }
+    const done = await waitForStatus(alice, b.id, 'expired', 10000);
     assert.equal(done.status, 'expired');
     assert.ok(done.expired_at >= b.expires_at);
     assert.deepEqual(done.request_counts, { total: 3, completed: 0, failed: 3 });

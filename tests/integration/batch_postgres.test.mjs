@@ -8,7 +8,7 @@ import OpenAI, { toFile } from 'openai';
 import { startGateway, curl, tempDir, sleep } from './lib/gateway.mjs';
 import { startSim } from './lib/sim.mjs';
 import { startPostgres, postgresAvailable } from './lib/postgres.mjs';
-import { batchConfig, jsonl } from './lib/batch.mjs';
+import { batchConfig, jsonl, waitForStatus } from './lib/batch.mjs';
 
 const T = { timeout: 30_000 };
 const ALICE = 'ck-batch-alice-1';
@@ -59,12 +59,7 @@ describe('Batch API on PostgreSQL with two replicas', { skip: !postgresAvailable
     const listed = await sdk(a.url).batches.list({ limit: 5 });
     assert.ok(listed.data.some((x) => x.id === made.id));
     await sdk(a.url).batches.cancel(made.id);
-    let done;
-    for (let i = 0; i < 100; i++) {
-      done = await sdk(b.url).batches.retrieve(made.id);
-      if (done.status === 'cancelled') break;
-      await sleep(50);
-    }
+    const done = await waitForStatus(sdk(b.url), made.id, 'cancelled');
     assert.equal(done.status, 'cancelled');
     assert.deepEqual(done.request_counts, { total: 4, completed: 0, failed: 4 });
     const errorsA = await (await sdk(a.url).files.content(done.error_file_id)).text();
@@ -101,12 +96,7 @@ describe('Batch API on PostgreSQL with two replicas', { skip: !postgresAvailable
       completion_window: '24h', metadata: { sluice_schedule: 'asap' } });
     await sleep(300);
     await a.kill();
-    let done;
-    for (let i = 0; i < 300; i++) {
-      done = await sdk(b.url).batches.retrieve(made.id);
-      if (done.status === 'completed') break;
-      await sleep(100);
-    }
+    const done = await waitForStatus(sdk(b.url), made.id, 'completed', 30_000);
     assert.equal(done.status, 'completed');
     const out = (await (await sdk(b.url).files.content(done.output_file_id)).text()).trim().split('\n').map(JSON.parse);
     assert.equal(new Set(out.map((o) => o.custom_id)).size, 200);

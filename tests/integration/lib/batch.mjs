@@ -42,3 +42,15 @@ export function batchConfig(simBase, dataDir, extra = {}, flakyBase = simBase) {
   };
 }
 
+
+// Retrieves the batch (through `client`, an openai SDK client) until its status is `status`, every 50 ms for
+// at most timeoutMs; returns the last batch object (the caller asserts on it).
+export async function waitForStatus(client, id, status, timeoutMs = 10_000) {
+  const until = Date.now() + timeoutMs;
+  let b = await client.batches.retrieve(id);
+  while (b.status !== status && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 50));
+    b = await client.batches.retrieve(id);
+  }
+  return b;
+}
