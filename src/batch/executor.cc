@@ -218,10 +218,13 @@ net::awaitable<void> Executor::finalize(const store::BatchRecord& b, std::string
     co_return;  // another replica is at it
   }
   store::Finalization f{b.id, *taken, now_s, clock_.plan_ms(), replica_};
-  f.unfinished_code = *taken == "cancelled" ? "batch_cancelled" : "batch_expired";
-  f.unfinished_message = *taken == "cancelled"
-                             ? "The batch was cancelled before this request ran."
-                             : "The batch's completion window ended before this request ran.";
+  const bool cancelled = *taken == "cancelled";
+  f.unfinished_line = [id = b.id, cancelled](std::int64_t idx, std::string_view custom_id) {
+    return cancelled ? error_line(id, idx, custom_id, "batch_cancelled",
+                                  "The batch was cancelled before this request ran.")
+                     : error_line(id, idx, custom_id, "batch_expired",
+                                  "The batch's completion window ended before this request ran.");
+  };
   auto finalize_job = [f](Store& s) { return s.finalize(f); };
   const bool done = co_await store_.call(finalize_job);
   if (done) {

@@ -10,17 +10,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/records.h"
+
 namespace sluice::batch {
 
 inline constexpr std::string_view kChatUrl = "/v1/chat/completions";
 inline constexpr std::string_view kEmbeddingsUrl = "/v1/embeddings";
 inline constexpr std::size_t kMaxCustomIdBytes = 512;
 
-struct InputLine {
-  std::uint32_t line = 0;  // 1-based line of the file
-  std::string custom_id;
-  std::string body;  // the request body, compact JSON
-};
+using store::InputLine;
 
 class JsonlValidator {
  public:

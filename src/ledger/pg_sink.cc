@@ -3,17 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/pg_conn.h"
 #include "ledger/ledger.h"
 #include "ledger/schema.h"
-#include "store/pg_conn.h"
 
 namespace sluice::ledger {
 
 namespace {
-using store::PgConn;
-using store::PgParams;
-using store::PgResult;
-using store::PgTx;
 
 constexpr std::string_view kPgUsageTable = R"sql(
 CREATE TABLE IF NOT EXISTS usage(

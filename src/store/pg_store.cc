@@ -4,9 +4,8 @@
 
 #include <algorithm>
 
-#include "batch/output_line.h"
+#include "common/pg_conn.h"
 #include "store/columns.h"
-#include "store/pg_conn.h"
 #include "store/store.h"
 
 namespace sluice::store {
@@ -100,8 +99,7 @@ class PgStore final : public Store {
                .affected() > 0;
   }
 
-  bool create_batch(const BatchRecord& b, const std::vector<batch::InputLine>& lines,
-                    std::string& error) override {
+  bool create_batch(const BatchRecord& b, const std::vector<InputLine>& lines, std::string& error) override {
     PgTx tx(c_);
     PgParams p;
     columns::bind_batch(p, b);
@@ -329,7 +327,7 @@ bool PgStore::finalize(const Finalization& f) {
                                 PgParams().text(f.batch_id));
   for (int i = 0; i < open_lines.rows(); ++i) {
     LineOutcome o{f.batch_id, open_lines.int64(i, 0), open_lines.text(i, 1)};
-    o.line_json = batch::error_line(f.batch_id, o.idx, o.custom_id, f.unfinished_code, f.unfinished_message);
+    o.line_json = f.unfinished_line ? f.unfinished_line(o.idx, o.custom_id) : "";
     o.finished_ms = f.now_ms;
     insert_result(o);
   }

@@ -2,8 +2,10 @@
 // What the Batch API keeps durably: uploaded files, batches, their request lines (claimed under leases) and
 // one result per line. Plain values; the store implementations map them to SQL.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice::store {
@@ -42,6 +44,13 @@ struct BatchRecord {
   std::int64_t total = 0, completed = 0, failed = 0;  // request_counts (counted when read)
   // Set once a replica began finalizing: the status the batch ends in (completed | expired | cancelled).
   std::string fin_status;
+};
+
+// A request of a new batch, as the input file holds it.
+struct InputLine {
+  std::uint32_t line = 0;  // 1-based line of the file
+  std::string custom_id;
+  std::string body;  // the request body, compact JSON
 };
 
 // A line as the executor runs it.
@@ -99,9 +108,8 @@ struct Finalization {
   std::int64_t at_s = 0;
   std::int64_t now_ms = 0;
   std::string replica;
-  // Error-file lines for requests that never got a result (expired, cancelled), by line.
-  std::string unfinished_code;  // batch_expired | batch_cancelled
-  std::string unfinished_message;
+  // The error-file line of a request that never got a result (expired, cancelled): (line index, custom_id).
+  std::function<std::string(std::int64_t, std::string_view)> unfinished_line;
 };
 
 }  // namespace sluice::store

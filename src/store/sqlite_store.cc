@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <tuple>
 
-#include "batch/output_line.h"
 #include "store/columns.h"
 #include "store/sqlite_stmt.h"
 #include "store/store.h"
@@ -120,8 +119,7 @@ class SqliteStore final : public Store {
     return st.run() && st.changes() > 0;
   }
 
-  bool create_batch(const BatchRecord& b, const std::vector<batch::InputLine>& lines,
-                    std::string& error) override {
+  bool create_batch(const BatchRecord& b, const std::vector<InputLine>& lines, std::string& error) override {
     SqliteTx tx(db_);
     if (!tx.ok()) {
       error = tx.error();
@@ -345,7 +343,7 @@ bool SqliteStore::finalize(const Finalization& f) {
   open_lines.bind_text(1, f.batch_id);
   while (open_lines.row()) {
     LineOutcome o{f.batch_id, open_lines.int64(0), open_lines.text(1)};
-    o.line_json = batch::error_line(f.batch_id, o.idx, o.custom_id, f.unfinished_code, f.unfinished_message);
+    o.line_json = f.unfinished_line ? f.unfinished_line(o.idx, o.custom_id) : "";
     o.finished_ms = f.now_ms;
     insert_result(o);
   }

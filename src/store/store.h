@@ -14,7 +14,6 @@
 #include <string_view>
 #include <vector>
 
-#include "batch/jsonl.h"
 #include "store/records.h"
 
 namespace sluice::store {
@@ -31,7 +30,7 @@ class Store {
   virtual bool delete_file(std::string_view owner, std::string_view id) = 0;
 
   // Batches. create_batch stores the batch and all its lines in one transaction.
-  virtual bool create_batch(const BatchRecord& b, const std::vector<batch::InputLine>& lines,
+  virtual bool create_batch(const BatchRecord& b, const std::vector<InputLine>& lines,
                             std::string& error) = 0;
   virtual std::optional<BatchRecord> get_batch(std::string_view owner, std::string_view id) = 0;
   virtual std::vector<BatchRecord> list_batches(const ListQuery& q) = 0;

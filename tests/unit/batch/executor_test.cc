@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "../store/store_fixtures.h"
+#include "batch/jsonl.h"
 #include "batch/output_line.h"
 #include "config/loader.h"
 

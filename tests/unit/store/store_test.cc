@@ -47,8 +47,8 @@ BatchRecord make_batch(std::string id, std::string owner, std::int64_t total) {
   return b;
 }
 
-std::vector<batch::InputLine> make_lines(int n) {
-  std::vector<batch::InputLine> lines;
+std::vector<InputLine> make_lines(int n) {
+  std::vector<InputLine> lines;
   for (int i = 0; i < n; ++i) {
     lines.push_back({static_cast<std::uint32_t>(i + 1), "req-" + std::to_string(i),
                      R"({"model":"deepseek-chat","messages":[]})"});
@@ -211,7 +211,10 @@ TEST_P(StoreContract, FinalizeWritesOutputAndErrorFilesOnce) {
   auto taken = store_->begin_finalizing("batch_f", "A", "expired", 1000, 500, 99);
   ASSERT_EQ(taken.value_or(""), "expired");
   EXPECT_FALSE(store_->begin_finalizing("batch_f", "B", "completed", 1200, 500, 99));  // A holds it
-  Finalization f{"batch_f", "expired", 777, 1300, "A", "batch_expired", "window ended"};
+  Finalization f{"batch_f", "expired", 777, 1300, "A"};
+  f.unfinished_line = [](std::int64_t idx, std::string_view custom_id) {
+    return batch::error_line("batch_f", idx, custom_id, "batch_expired", "window ended");
+  };
   ASSERT_TRUE(store_->finalize(f));
   EXPECT_FALSE(store_->finalize(f));  // final already
   auto b = store_->get_batch("k", "batch_f");

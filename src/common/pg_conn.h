@@ -1,6 +1,7 @@
 #pragma once
-// A small libpq wrapper: one connection (re-established when it broke), parameterised statements with text or
-// binary parameters, RAII results and transactions. Blocking: used only on store threads.
+// A small libpq wrapper (the Batch API's store and the ledger's PostgreSQL sink): one connection
+// (re-established when it broke), parameterised statements with text or binary parameters, RAII results and
+// transactions. Blocking: used only on store threads.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,7 +10,7 @@
 struct pg_conn;
 struct pg_result;
 
-namespace sluice::store {
+namespace sluice {
 
 class PgResult {
  public:
@@ -36,7 +37,7 @@ class PgResult {
   pg_result* r_ = nullptr;
 };
 
-// One result row as the shared column readers want it (columns.h).
+// One result row as a row reader wants it (store/columns.h).
 struct PgRow {
   const PgResult& r;
   int row;
@@ -100,4 +101,4 @@ class PgTx {
   std::string error_;
 };
 
-}  // namespace sluice::store
+}  // namespace sluice

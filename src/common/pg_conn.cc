@@ -1,4 +1,4 @@
-#include "store/pg_conn.h"
+#include "common/pg_conn.h"
 
 #include <libpq-fe.h>
 #include <spdlog/spdlog.h>
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 
-namespace sluice::store {
+namespace sluice {
 
 PgResult::~PgResult() { PQclear(r_); }
 
@@ -173,4 +173,4 @@ bool PgTx::commit() {
   return true;
 }
 
-}  // namespace sluice::store
+}  // namespace sluice
