@@ -8,7 +8,7 @@
 
 namespace sluice::admission {
 
-inline constexpr std::size_t kShedReasons = 6;  // ShedReason values
+inline constexpr std::size_t kShedReasons = 7;  // ShedReason values
 
 struct GateMetrics {
   std::array<telemetry::Histogram*, config::kPriorityCount> wait{};                    // sluice_queue_wait_seconds

@@ -98,7 +98,7 @@ class ClassQueue {
   config::QueuePolicy policy_ = config::QueuePolicy::kStrict;
   std::array<std::deque<T>, kPriorityCount> q_;
   std::array<double, kPriorityCount> pass_{};
-  std::array<double, kPriorityCount> stride_{1, 1, 1};
+  std::array<double, kPriorityCount> stride_{1, 1, 1, 1};
   std::size_t size_ = 0;
 };
 

@@ -21,6 +21,8 @@ const char* to_string(ShedReason r) {
       return "codel";
     case ShedReason::kClientGone:
       return "client_gone";
+    case ShedReason::kNoHeadroom:
+      return "no_headroom";
   }
   return "none";
 }
@@ -111,6 +113,11 @@ double GroupGate::limit_locked() const {
   return group_.max_concurrent == 0 ? std::numeric_limits<double>::infinity() : double(group_.max_concurrent);
 }
 
+double GroupGate::batch_limit_locked() const {
+  const double lim = limit_locked();
+  return std::isinf(lim) ? lim : std::floor(lim * double(100 - group_.batch_reserve) / 100.0);
+}
+
 double GroupGate::limit() const {
   std::lock_guard lock(mu_);
   return limit_locked();
@@ -155,6 +162,16 @@ net::awaitable<GateResult> GroupGate::acquire(Priority prio, Clock::time_point d
   bool deadline_bound = false;
   {
     std::lock_guard lock(mu_);
+    if (prio == Priority::kBatch) {
+      // Batch work takes only spare capacity, now: it never waits in (or fills) the interactive queue.
+      if (!queue_.empty() || double(in_flight_) >= batch_limit_locked()) {
+        out.reason = ShedReason::kNoHeadroom;
+        out.retry_after = Ms(std::max<std::int64_t>(1, static_cast<std::int64_t>(hold_ewma_ms_)));
+        stats_.shed[c][static_cast<std::size_t>(out.reason)].fetch_add(1, std::memory_order_relaxed);
+        metrics_.shed[c][static_cast<std::size_t>(out.reason)]->inc();
+        co_return out;
+      }
+    }
     if (queue_.empty() && double(in_flight_) < limit_locked()) {
       ++in_flight_;
       stats_.admitted[c].fetch_add(1, std::memory_order_relaxed);

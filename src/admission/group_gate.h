@@ -22,14 +22,15 @@ namespace sluice::admission {
 
 using Clock = std::chrono::steady_clock;
 
-enum class ShedReason : std::uint8_t { kNone, kQueueFull, kDeadline, kMaxWait, kCodel, kClientGone };
+// kNoHeadroom: a batch request found the group without spare capacity (it never queues; retry later).
+enum class ShedReason : std::uint8_t { kNone, kQueueFull, kDeadline, kMaxWait, kCodel, kClientGone, kNoHeadroom };
 const char* to_string(ShedReason r);
 
 struct GateStats {
   std::array<std::atomic<std::uint64_t>, kPriorityCount> admitted{};
   std::array<std::atomic<std::uint64_t>, kPriorityCount> queued{};
   // Shed by class and reason (reasons indexed by ShedReason).
-  std::array<std::array<std::atomic<std::uint64_t>, 6>, kPriorityCount> shed{};
+  std::array<std::array<std::atomic<std::uint64_t>, 7>, kPriorityCount> shed{};
 };
 
 class GroupGate;
@@ -101,6 +102,8 @@ class GroupGate : public std::enable_shared_from_this<GroupGate> {
   void dispatch_locked(Clock::time_point now);  // grants free slots to waiters
   double limit_locked() const;
   std::size_t pending_locked() const;
+  // Slots batch requests may fill (of every class in flight): the limit minus the batch reserve.
+  double batch_limit_locked() const;
   std::chrono::milliseconds estimate_wait_locked(std::size_t ahead) const;
   void apply_config_locked(const config::AdmissionGroup& group, const config::AdmissionConfig& cfg);
 

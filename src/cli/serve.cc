@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "batch/service.h"
 #include "cli/commands.h"
 #include "cli/logging.h"
 #include "config/loader.h"
@@ -71,6 +72,17 @@ int run_serve(const ServeArgs& args) {
   opts.drain_timeout = cfg->limits.drain_timeout;
   opts.finish_on_half_close = cfg->limits.finish_on_half_close;
   opts.shutdown_delay = cfg->limits.shutdown_delay;
+  std::shared_ptr<batch::BatchService> batch_service;  // Batch API (docs/batch.md), process-wide
+  if (cfg->batch.enabled) {
+    batch_service = batch::BatchService::start(cfg, error);
+    if (!batch_service) {
+      std::cerr << "sluice: " << error << "\n";
+      return 1;
+    }
+    state->batch = batch_service;
+    opts.upload_paths = {"/v1/files", "/files"};
+    opts.max_upload_bytes = cfg->batch.max_file_bytes + 64 * 1024;  // the file plus its multipart framing
+  }
   gateway::Runtime runtime{args.config_path, env, std::move(state)};  // hot reload, admin API (reload.h)
   http::Server server{opts, runtime.handler_factory()};
   if (auto ec = server.listen()) {
@@ -87,9 +99,18 @@ int run_serve(const ServeArgs& args) {
     monitor->start();
     return std::function<void()>([monitor] { monitor->stop(); });
   });
+  if (batch_service) {  // pricing, models and batch limits follow reloads
+    runtime.add_generation_hook([batch_service](gateway::GatewayState& st) {
+      batch_service->set_config(st.config);
+      return std::function<void()>{};
+    });
+  }
   std::cerr << "sluice: listening on " << opts.host << ":" << server.port() << " (" << server.options().workers
             << " worker(s), " << cfg->models.size() << " model(s), config " << cfg->source << ")" << std::endl;
   server.run();
+  if (batch_service) {
+    batch_service->stop(cfg->limits.drain_timeout);
+  }
   runtime.stop();
   return 0;
 }

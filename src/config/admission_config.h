@@ -11,11 +11,13 @@
 
 namespace sluice::config {
 
-// Lower value = served first. Batch work (a later issue) would sit below kLow.
-enum class Priority : std::uint8_t { kHigh = 0, kMedium = 1, kLow = 2 };
-inline constexpr std::size_t kPriorityCount = 3;
+// Lower value = served first. kBatch is the Batch API's class (never chosen by a client): it never queues and
+// only takes a slot while the group keeps `batch_reserve` of its limit free for the classes above.
+enum class Priority : std::uint8_t { kHigh = 0, kMedium = 1, kLow = 2, kBatch = 3 };
+inline constexpr std::size_t kPriorityCount = 4;
 const char* to_string(Priority p);
-std::optional<Priority> parse_priority(std::string_view s);  // "high" | "medium" | "low"
+// A client's class: "high" | "medium" | "low" (never kBatch).
+std::optional<Priority> parse_priority(std::string_view s);
 
 // Limits of one key (or one model of one key). 0 = unlimited. Counts are per `window` (1 minute by default,
 // hence the names); shorter windows exist for tests and bursty tenants.
@@ -62,16 +64,19 @@ struct AdmissionGroup {
   std::uint32_t initial_concurrent = 0;   // adaptive start; 0 = max_concurrent / 2 (at least min)
   std::uint32_t max_queue = 1000;         // waiters over all classes; beyond it → shed
   // Longest a request of each class may wait for a slot (its own deadline may be shorter).
-  std::array<std::chrono::milliseconds, kPriorityCount> max_wait{std::chrono::milliseconds{30'000},
-                                                                 std::chrono::milliseconds{10'000},
-                                                                 std::chrono::milliseconds{5'000}};
+  std::array<std::chrono::milliseconds, kPriorityCount> max_wait{
+      std::chrono::milliseconds{30'000}, std::chrono::milliseconds{10'000}, std::chrono::milliseconds{5'000},
+      std::chrono::milliseconds{0}};  // batch never waits in the queue
   // Model served instead of an error when a class is shed (degradation hook); empty = none.
   std::array<std::string, kPriorityCount> degrade_to;
+  // Percent of the limit batch work leaves free: a batch request is admitted only while fewer than
+  // floor(limit × (100 − batch_reserve) / 100) requests of any class are in flight and nobody waits.
+  std::uint32_t batch_reserve = 25;
 };
 
 struct AdmissionConfig {
   QueuePolicy policy = QueuePolicy::kStrict;
-  std::array<std::uint32_t, kPriorityCount> weights{8, 4, 1};  // kWeighted: share of dequeues per class
+  std::array<std::uint32_t, kPriorityCount> weights{8, 4, 1, 1};  // kWeighted: share of dequeues per class
   // CoDel: when the queue delay stays above `codel_target` for `codel_interval`, the group is overloaded and
   // requests below high priority that would wait longer than `codel_interval` are shed at once.
   std::chrono::milliseconds codel_target{5};

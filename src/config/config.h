@@ -201,7 +201,36 @@ struct LedgerConfig {
   std::string admin_key;                   // resolved at load time; never logged
   // How long a write waits for another process holding the file's write lock (not in YAML; tests shorten it).
   Duration busy_timeout{5000};
+  // Not in YAML: set when the Batch API's store is PostgreSQL (batch.postgres.ledger), so every replica's
+  // usage goes to that database instead of `path`. Never logged.
+  std::string postgres_conninfo;
   bool operator==(const LedgerConfig&) const = default;
+};
+
+// Async Batch API (docs/batch.md): files and batches in a durable store, run through the gateway's own path at
+// the `batch` admission class, scheduled into the cheapest pricing windows that meet each batch's deadline.
+struct BatchConfig {
+  bool enabled = false;
+  enum class Store : std::uint8_t { kSqlite, kPostgres } store = Store::kSqlite;
+  std::string data_dir = "sluice-data";  // holds batch.db (SQLite mode)
+  std::string sqlite_path;               // resolved: data_dir/batch.db unless set
+  std::string postgres_conninfo_env = "SLUICE_BATCH_PG";  // libpq conninfo or URI, from this variable
+  std::string postgres_conninfo;         // resolved at load time; never logged
+  std::uint32_t postgres_connections = 2;  // store threads, one connection each
+  bool postgres_ledger = true;           // postgres mode: the usage ledger goes to the same database
+  std::size_t max_file_bytes = 100 * 1024 * 1024;  // one upload (also the HTTP body limit of POST /v1/files)
+  std::uint32_t max_lines = 50'000;                // requests in one input file
+  std::uint32_t concurrency = 8;                   // lines of one batch in flight on one replica
+  Duration lease{60'000};          // a claimed line is another replica's after this (renewed while it runs)
+  Duration poll_interval{1'000};   // how often the executor looks for work and re-plans
+  Duration min_completion_window{60'000};
+  Duration max_completion_window{7 * 24 * 3'600'000};
+  Duration retry_base{1'000};      // backoff between attempts of a retryable line: U(0, min(cap, base·2^n))
+  Duration retry_cap{60'000};
+  std::uint32_t assumed_output_tokens = 256;  // per line, for estimates (capped by the line's max_tokens)
+  Duration initial_line_time{10'000};          // assumed duration of one line until some were measured
+  double time_scale = 1;  // benchmarks only: the planner's clock runs this many times faster than real time
+  bool operator==(const BatchConfig&) const = default;
 };
 
 struct Config {
@@ -221,6 +250,7 @@ struct Config {
   std::map<std::string, Price> pricing;  // by upstream model id
   AdmissionConfig admission;
   StateConfig state;  // local (default) or shared through Redis (docs/scale-out.md)
+  BatchConfig batch;
 
   const Model* find_model(std::string_view name) const;
   // /metrics on the main listener without a key: only a gateway with no admin routes, no scrape-only listener

@@ -19,10 +19,10 @@ using detail::Field;
 using detail::FieldMap;
 using detail::Reader;
 
-constexpr std::array<std::string_view, 15> kTopKeys{"listen", "workers", "log_level", "access_log",
+constexpr std::array<std::string_view, 16> kTopKeys{"listen", "workers", "log_level", "access_log",
                                                     "server", "keys",    "upstreams", "models",
                                                     "admin",  "metrics", "cache",     "ledger",
-                                                    "pricing", "admission", "state"};
+                                                    "pricing", "admission", "state", "batch"};
 constexpr std::array<std::string_view, 10> kServerKeys{
     "max_body_bytes",    "max_header_bytes", "max_response_bytes", "header_timeout", "body_timeout",
     "keepalive_timeout", "write_timeout",    "drain_timeout",      "shutdown_delay", "half_close"};
@@ -272,6 +272,9 @@ void load_top(Reader& r, const YAML::Node& root, Config& cfg) {
   detail::check_admission_refs(r, root, cfg);
   if (const Field* f = top->find("state")) {
     detail::load_state(r, *f, cfg.state);
+  }
+  if (const Field* f = top->find("batch")) {
+    detail::load_batch(r, *f, cfg);
   }
 }
 

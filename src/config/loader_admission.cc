@@ -14,6 +14,8 @@ const char* to_string(Priority p) {
       return "medium";
     case Priority::kLow:
       return "low";
+    case Priority::kBatch:
+      return "batch";
   }
   return "medium";
 }
@@ -39,9 +41,9 @@ constexpr std::array<std::string_view, 6> kLimitKeys{"rpm",    "tpm",           
 constexpr std::array<std::string_view, 4> kAdmissionKeys{"policy", "weights", "codel", "groups"};
 constexpr std::array<std::string_view, 2> kCodelKeys{"target", "interval"};
 constexpr std::array<std::string_view, 3> kClassKeys{"high", "medium", "low"};
-constexpr std::array<std::string_view, 7> kGroupKeys{"max_concurrent", "adaptive",  "min_concurrent",
+constexpr std::array<std::string_view, 8> kGroupKeys{"max_concurrent", "adaptive",  "min_concurrent",
                                                      "initial_concurrent", "max_queue", "max_wait",
-                                                     "degrade"};
+                                                     "degrade", "batch_reserve"};
 constexpr std::int64_t kMaxCount = 1'000'000'000'000;  // per window; far beyond any real limit
 
 std::optional<Priority> priority(Reader& r, const Field& f) {
@@ -120,6 +122,11 @@ void load_group(Reader& r, const Field& entry, AdmissionGroup& g) {
       if (auto n = r.integer(*f, key == "max_queue" ? 0 : 1, 1'000'000)) {
         *dst = static_cast<std::uint32_t>(*n);
       }
+    }
+  }
+  if (const Field* f = m->find("batch_reserve")) {
+    if (auto n = r.integer(*f, 0, 100)) {
+      g.batch_reserve = static_cast<std::uint32_t>(*n);
     }
   }
   if (const Field* f = m->find("adaptive")) {

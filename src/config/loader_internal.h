@@ -106,6 +106,9 @@ void load_models(Reader& r, const Field& field, const std::set<std::string>& ups
 // "host:port" or "[v6]:port" (loader.cc); nullopt when malformed.
 std::optional<Endpoint> parse_endpoint(std::string_view text);
 
+// The optional `batch` section (loader_batch.cc).
+void load_batch(Reader& r, const Field& field, Config& cfg);
+
 // Fills cfg.admin from the `admin` map (loader_admin.cc).
 void load_admin(Reader& r, const Field& field, Config& cfg);
 // The `metrics` section: an optional scrape-only listener (loader_admin.cc).

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "batch/api.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/strings.h"
@@ -99,6 +100,7 @@ std::unique_ptr<GatewayState> make_gateway_state(std::shared_ptr<const config::C
   for (const auto& [name, host] : st->router->hosts()) {  // provider-key pacing shared between replicas
     st->state_links.push_back(st->state->attach_pacing(name, host->keys()));
   }
+  st->batch = previous ? previous->batch : nullptr;
   st->config = std::move(cfg);
   return st;
 }
@@ -226,6 +228,10 @@ net::awaitable<void> ProxyHandler::answer_other(http::Request& req, http::Respon
   }
   if (path == "/admin/usage") {
     co_await handle_usage(state_, req, res);  // cache engineer's route: usage_route.cc
+    co_return;
+  }
+  if (batch::is_batch_path(path)) {
+    co_await batch_route(req, res);  // batch_routes.cc
     co_return;
   }
   if (path == "/models") {

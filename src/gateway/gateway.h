@@ -20,6 +20,10 @@
 #include "telemetry/access_log.h"
 #include "upstream/transport.h"
 
+namespace sluice::batch {
+class BatchService;
+}
+
 namespace sluice::gateway {
 
 namespace ssl = boost::asio::ssl;
@@ -42,6 +46,7 @@ struct GatewayState {
   // *fresh.admission).
   std::unique_ptr<admission::Admission> admission;
   SecretScrubber secrets;  // provider keys, redacted from relayed error answers
+  std::shared_ptr<batch::BatchService> batch;  // Batch API (process-wide; carried over by reloads); may be null
   // Share each upstream's provider-key pacing through the state backend; last, so they go first.
   std::vector<std::shared_ptr<void>> state_links;
 };
@@ -67,6 +72,8 @@ class ProxyHandler : public http::Handler {
   // Not a coroutine: the common case needs no frame.
   const std::string* identify(const http::Request& req, std::string_view& why) const;
   static net::awaitable<void> unauthorized(http::Responder& res, std::string_view why);
+  // /v1/files and /v1/batches (batch_routes.cc).
+  net::awaitable<void> batch_route(http::Request& req, http::Responder& res);
   // The client's x-request-id when it is a safe token of at most 128 bytes, else a fresh 16-hex-digit id.
   void set_request_id(const http::Request& req, http::Responder& res);
 

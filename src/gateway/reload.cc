@@ -45,6 +45,14 @@ std::vector<std::string> settings_requiring_restart(const config::Config& runnin
       out.push_back(fmt::format("{}: changed (requires restart)", key));
     }
   }
+  // The Batch API's store and upload limit are opened and set once (the rest of `batch` follows reloads).
+  const auto& x = running.batch;
+  const auto& y = next.batch;
+  if (x.enabled != y.enabled || x.store != y.store || x.sqlite_path != y.sqlite_path ||
+      x.postgres_conninfo != y.postgres_conninfo || x.postgres_connections != y.postgres_connections ||
+      x.max_file_bytes != y.max_file_bytes || x.time_scale != y.time_scale) {
+    out.push_back("batch: store, data_dir, postgres, max_file_bytes or time_scale changed (requires restart)");
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "common/strings.h"
 #include "common/thread_name.h"
 #include "http/ready_read.h"
 #include "http/session.h"
@@ -128,6 +129,19 @@ void Worker::begin_drain() {
     handler_->on_drain();
   }
   close_idle_sessions(*this);
+}
+
+std::size_t body_limit(const ServerOptions& opts, const Request& req) {
+  if (opts.upload_paths.empty() || opts.max_upload_bytes == 0 || req.method() != bhttp::verb::post) {
+    return opts.max_body_bytes;
+  }
+  const std::string_view path = strip_query(req.target());
+  for (const auto& p : opts.upload_paths) {
+    if (path == p) {
+      return opts.max_upload_bytes;
+    }
+  }
+  return opts.max_body_bytes;
 }
 
 Server::Server(ServerOptions opts, HandlerFactory factory)

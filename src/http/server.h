@@ -20,6 +20,10 @@ struct ServerOptions {
   uint16_t port = 0;
   unsigned workers = 1;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
+  // POSTs to these paths (query string ignored) may carry up to max_upload_bytes instead of max_body_bytes
+  // (file uploads; 0 = no separate limit).
+  std::vector<std::string> upload_paths;
+  std::size_t max_upload_bytes = 0;
   std::size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};
@@ -31,6 +35,9 @@ struct ServerOptions {
   // and keeps accepting for this long, so load balancers take it out before it stops listening.
   std::chrono::milliseconds shutdown_delay{0};
 };
+
+// The body limit of one request: max_upload_bytes for a POST to an upload path, else max_body_bytes.
+std::size_t body_limit(const ServerOptions& opts, const Request& req);
 
 class Worker;
 

@@ -105,12 +105,12 @@ net::awaitable<error_code> Session::read_more(std::size_t want) {
 
 // The body into req_.body() from the bytes already buffered: kNone when it is complete (the common case, with
 // no coroutine frame), kNeedMore when read_body_rest() must read the rest, or the body's error.
-h1::Error Session::take_buffered_body(const ServerOptions& opts) {
+h1::Error Session::take_buffered_body(std::size_t limit) {
   auto& body = req_.body();
   if (req_.framing() == h1::Framing::kLength) {
     body.reserve(req_.content_length() + kBodyPadding);
   }
-  body_.reset(req_.framing(), req_.content_length(), opts.max_body_bytes);
+  body_.reset(req_.framing(), req_.content_length(), limit);
   const auto step = body_.decode_append(buffer_view(buffer_), body);
   buffer_.consume(step.used);
   if (step.error != h1::Error::kNone) {
@@ -245,10 +245,11 @@ net::awaitable<void> Session::run() {
     buffer_.consume(used);
     version_ = req_.version();
     const bool sized = req_.framing() == h1::Framing::kLength;
-    if (sized && req_.content_length() > opts.max_body_bytes) {
+    const std::size_t max_body = body_limit(opts, req_);
+    if (sized && req_.content_length() > max_body) {
       co_await reject(bhttp::status::payload_too_large,
                       fmt::format("request body of {} bytes exceeds the limit of {} bytes",
-                                  req_.content_length(), opts.max_body_bytes),
+                                  req_.content_length(), max_body),
                       "request_too_large");
       break;
     }
@@ -261,14 +262,14 @@ net::awaitable<void> Session::run() {
         break;
       }
     }
-    h1::Error berr = take_buffered_body(opts);
+    h1::Error berr = take_buffered_body(max_body);
     if (berr == h1::Error::kNeedMore) {
       berr = co_await read_body_rest(opts);
     }
     if (berr != h1::Error::kNone) {
       if (berr == h1::Error::kBodyTooLarge) {
         co_await reject(bhttp::status::payload_too_large,
-                        fmt::format("request body exceeds the limit of {} bytes", opts.max_body_bytes),
+                        fmt::format("request body exceeds the limit of {} bytes", max_body),
                         "request_too_large");
       } else if (berr == h1::Error::kNeedMore) {  // the body deadline passed
         co_await reject(bhttp::status::request_timeout, "request body not received in time",

@@ -29,7 +29,7 @@ class Session {
   net::awaitable<void> settle_watch();
   // One read of up to `want` more bytes into buffer_.
   net::awaitable<error_code> read_more(std::size_t want);
-  h1::Error take_buffered_body(const ServerOptions& opts);
+  h1::Error take_buffered_body(std::size_t limit);
   net::awaitable<h1::Error> read_body_rest(const ServerOptions& opts);
   void pad_body();
   net::awaitable<void> reject(bhttp::status status, std::string_view message, std::string_view code);

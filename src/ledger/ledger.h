@@ -20,8 +20,6 @@
 #include "config/config.h"
 #include "http/asio.h"
 
-struct sqlite3;
-
 namespace sluice::ledger {
 
 // One answered request. The views need to live only through record().
@@ -63,6 +61,9 @@ struct GroupEq {
   bool operator()(const GroupKey& k, const UsageRecord& r) const { return (*this)(r, k); }
 };
 
+// One stored row: a group and its sums.
+using Row = std::pair<GroupKey, Totals>;
+
 // Rounds down for times before 1970 too.
 constexpr std::int64_t second_of(std::int64_t ms) { return ms >= 0 ? ms / 1000 : (ms + 1) / 1000 - 1; }
 
@@ -73,12 +74,33 @@ struct UsageQuery {
   std::string only_key;               // non-empty: rows of this key only
 };
 
+// Where the ledger thread keeps rows: the SQLite file (default), or PostgreSQL, shared by replicas (when
+// the Batch API's store is PostgreSQL). Called only on the ledger thread.
+class LedgerSink {
+ public:
+  virtual ~LedgerSink() = default;
+  // Appends the rows in one transaction; false (logged) when nothing was written.
+  virtual bool write(const std::vector<Row>& rows) = 0;
+  // /admin/usage's JSON for the query.
+  virtual std::string query(const UsageQuery& q) = 0;
+};
+
+std::unique_ptr<LedgerSink> open_sqlite_sink(const config::LedgerConfig& cfg, std::string& error);
+std::unique_ptr<LedgerSink> open_postgres_sink(const std::string& conninfo, std::string& error);
+
+// The totals (and groups) of a query in /admin/usage's JSON shape. `values` holds, per result row, the
+// group_by values then the 12 aggregates of kUsageAggregates as text.
+inline constexpr std::size_t kUsageAggregateCount = 12;
+std::string usage_json(const UsageQuery& q, const std::vector<std::vector<std::string>>& values);
+// The aggregates every sink computes (the same SQL in SQLite and PostgreSQL).
+extern const std::string_view kUsageAggregates;
+
 class Ledger {
  public:
   // Groups kept in memory while the file cannot be written; beyond it the oldest are dropped (and logged).
   static constexpr std::size_t kMaxPendingRows = 1'000'000;
 
-  // Opens (creating) the database; null + error when it cannot.
+  // Opens (creating) the database (cfg.postgres_conninfo set: PostgreSQL); null + error when it cannot.
   static std::unique_ptr<Ledger> open(const config::LedgerConfig& cfg, std::string& error);
   ~Ledger();
 
@@ -101,21 +123,12 @@ class Ledger {
 
  private:
   using Groups = std::unordered_map<GroupKey, Totals, GroupHash, GroupEq>;
-  using Row = std::pair<GroupKey, Totals>;
 
-  Ledger(sqlite3* db, std::chrono::milliseconds flush);
+  Ledger(std::unique_ptr<LedgerSink> sink, std::chrono::milliseconds flush);
   void run();
-  // False when nothing was written (the file stayed locked, the disk failed): the rows are kept for the next
-  // flush, up to kMaxPendingRows.
-  bool write(const std::vector<Row>& rows);
-  std::string run_query(const UsageQuery& q);
-  // Ids of the rows that may lie in [from_ms, to_ms), from usage_span; {1, 0} when none can.
-  std::pair<std::int64_t, std::int64_t> id_range(std::int64_t from_ms, std::int64_t to_ms);
 
-  struct Statements;  // prepared once, used by the ledger thread only
-
-  sqlite3* db_;
-  std::unique_ptr<Statements> stmts_;
+  // Used by the ledger thread only. A failed write keeps its rows for the next flush, up to kMaxPendingRows.
+  std::unique_ptr<LedgerSink> sink_;
   std::chrono::milliseconds flush_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -11,12 +11,7 @@
 namespace sluice::ledger::schema {
 
 namespace {
-// What a row written now holds, in bind order (ledger.cc's bind_row).
-constexpr const char* kInsertColumns =
-    "ts_ms, key, model, upstream, upstream_model, source, stream, status, requests, prompt_tokens, "
-    "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, savings_usd";
-static_assert(std::count(kInsertColumns, kInsertColumns + std::string_view(kInsertColumns).size(), ',') + 1 ==
-                  kColumnCount,
+static_assert(std::count(kInsertColumns.begin(), kInsertColumns.end(), ',') + 1 == kColumnCount,
               "kColumnCount must match kInsertColumns");
 // The columns of a version-1 ledger (one row per request, each with its request id).
 constexpr const char* kV1Columns =

@@ -16,6 +16,10 @@ namespace sluice::ledger::schema {
 
 constexpr int kVersion = 3;       // PRAGMA user_version
 constexpr int kColumnCount = 16;  // columns an insert binds (all but id)
+// What a row written now holds, in bind order (sqlite_sink.cc's bind_row; pg_sink.cc too).
+constexpr std::string_view kInsertColumns =
+    "ts_ms, key, model, upstream, upstream_model, source, stream, status, requests, prompt_tokens, "
+    "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, savings_usd";
 // Rows per multi-row INSERT: one statement step per 32 rows instead of one per row (~15 % less CPU per row).
 constexpr int kRowsPerInsert = 32;
 

@@ -1,0 +1,45 @@
+#pragma once
+// The batch code's clocks. Leases use real time (replicas compare them); schedules, deadlines and the API's
+// timestamps use the planning clock, which equals real time unless a benchmark compresses it
+// (batch.time_scale: planning time runs `scale` times faster from the moment the process started).
+#include <chrono>
+#include <cstdint>
+
+namespace sluice::batch {
+
+class BatchClock {
+ public:
+  virtual ~BatchClock() = default;
+  virtual std::int64_t real_ms() const = 0;     // unix ms
+  virtual std::int64_t plan_ms() const = 0;     // unix ms on the planning clock
+  virtual double scale() const { return 1.0; }  // planning ms per real ms
+  // When (on the steady clock) the planning clock reaches `plan_ms`.
+  std::chrono::steady_clock::time_point steady_at(std::int64_t plan_ms) const {
+    const double real_left_ms = double(plan_ms - this->plan_ms()) / scale();
+    return steady_now() + std::chrono::milliseconds(static_cast<std::int64_t>(real_left_ms));
+  }
+  virtual std::chrono::steady_clock::time_point steady_now() const {
+    return std::chrono::steady_clock::now();
+  }
+};
+
+class SystemBatchClock final : public BatchClock {
+ public:
+  explicit SystemBatchClock(double scale = 1.0) : scale_(scale), anchor_(now_unix_ms()) {}
+  std::int64_t real_ms() const override { return now_unix_ms(); }
+  std::int64_t plan_ms() const override {
+    return anchor_ + static_cast<std::int64_t>(double(now_unix_ms() - anchor_) * scale_);
+  }
+  double scale() const override { return scale_; }
+
+ private:
+  static std::int64_t now_unix_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  double scale_;
+  std::int64_t anchor_;
+};
+
+}  // namespace sluice::batch
