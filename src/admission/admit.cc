@@ -131,7 +131,7 @@ AdmitDecision after_key(const AdmitInput& in, const KeyEntry* key, const KeyDeci
     }
   }
   // X-Priority, capped by the key's policy, decides the class; the client sees which one it got.
-  out.priority = Admission::priority_for(key, in.priority_header);
+  out.priority = in.forced_priority ? *in.forced_priority : Admission::priority_for(key, in.priority_header);
   headers.set("x-sluice-priority", std::string(config::to_string(out.priority)));
   return {in.admission.gate(in.group.model->name) != nullptr ? AdmitStep::kQueue : AdmitStep::kGo, {}};
 }

@@ -55,6 +55,9 @@ struct AdmitInput {
   const std::string& body;
   const routing::Group& group;
   std::chrono::steady_clock::time_point deadline;
+  // A class set by the caller, not a client (the Batch API's kBatch): X-Priority and the key's ceiling do not
+  // apply.
+  std::optional<config::Priority> forced_priority = std::nullopt;
 };
 
 // Everything that needs no waiting: the key's model allow-list and limits (charged here), the priority class.

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/logging.h"
 #include "config/loader.h"
+#include "gateway/batch_runner.h"
 #include "gateway/gateway.h"
 #include "gateway/reload.h"
 #include "gateway/host_monitor.h"
@@ -99,6 +100,11 @@ int run_serve(const ServeArgs& args) {
     monitor->start();
     return std::function<void()>([monitor] { monitor->stop(); });
   });
+  std::shared_ptr<gateway::GatewayLineRunner> line_runner;
+  if (batch_service) {  // lines run through the gateway's own stages, on the current generation
+    line_runner = std::make_shared<gateway::GatewayLineRunner>([&runtime] { return runtime.current(); });
+    batch_service->set_runner(line_runner);
+  }
   if (batch_service) {  // pricing, models and batch limits follow reloads
     runtime.add_generation_hook([batch_service](gateway::GatewayState& st) {
       batch_service->set_config(st.config);
@@ -110,6 +116,7 @@ int run_serve(const ServeArgs& args) {
   server.run();
   if (batch_service) {
     batch_service->stop(cfg->limits.drain_timeout);
+    line_runner->release();
   }
   runtime.stop();
   return 0;

@@ -12,7 +12,6 @@ import { batchConfig, jsonl, line, waitForStatus } from './lib/batch.mjs';
 const T = { timeout: 20_000 };
 const ALICE = 'ck-batch-alice-1';
 const BOB = 'ck-batch-bob-2';
-const WAITS_FOR_RUNNER = 'runs lines: waits for the pipeline LineRunner (docs/batch.md, "LineRunner")';
 
 describe('Batch API with the openai SDK (SQLite store)', () => {
   let sim;
@@ -267,7 +266,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     assert.deepEqual(back.request_counts, { total: 2, completed: 0, failed: 0 });
   });
 
-  test('a batch runs to completion: one output line per custom_id', { ...T, skip: WAITS_FOR_RUNNER }, async () => {
+  test('a batch runs to completion: one output line per custom_id', T, async () => {
     const f = await upload(alice, jsonl(5, 'run'));
     const b = await alice.batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',
       completion_window: '24h', metadata: { sluice_schedule: 'asap' } });
@@ -285,7 +284,7 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
     assert.ok(usage.json().totals.upstream_requests >= 5);  // attributed to the batch's key
   });
 
-  test('a retryable upstream failure is retried until it passes', { ...T, skip: WAITS_FOR_RUNNER }, async () => {
+  test('a retryable upstream failure is retried until it passes', T, async () => {
     // Half of flaky-chat's requests get a 503 and the gateway does not retry them: the batch does.
     const f = await upload(alice, jsonl(4, 'flaky', 'flaky-chat'));
     const b = await alice.batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',

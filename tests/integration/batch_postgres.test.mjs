@@ -14,7 +14,6 @@ const T = { timeout: 30_000 };
 const ALICE = 'ck-batch-alice-1';
 const BOB = 'ck-batch-bob-2';
 const ADMIN = 'admin-key-0123456789abcdef';
-const WAITS_FOR_RUNNER = 'runs lines: waits for the pipeline LineRunner (docs/batch.md, "LineRunner")';
 
 describe('Batch API on PostgreSQL with two replicas', { skip: !postgresAvailable() && 'postgresql-15 not installed' }, () => {
   let pg;
@@ -24,7 +23,7 @@ describe('Batch API on PostgreSQL with two replicas', { skip: !postgresAvailable
   let conninfo;
   const env = () => ({ ALICE_KEY: ALICE, BOB_KEY: BOB, SLUICE_ADMIN_KEY: ADMIN, SLUICE_BATCH_PG: conninfo });
   const replica = async () => {
-    const cfg = batchConfig(sim.base, tempDir(), { store: 'postgres', postgres: { connections: 2 } });
+    const cfg = batchConfig(sim.base, tempDir(), { store: 'postgres', postgres: { connections: 2 }, max_file_bytes: '256KiB' });
     return startGateway({ config: cfg, env: env(), readyTimeoutMs: 15_000 });
   };
   const sdk = (url, key = ALICE) => new OpenAI({ baseURL: `${url}/v1`, apiKey: key, maxRetries: 0, timeout: 10_000 });
@@ -89,7 +88,7 @@ describe('Batch API on PostgreSQL with two replicas', { skip: !postgresAvailable
     assert.deepEqual(await usage(b), seen);
   });
 
-  test('a replica killed mid-run loses nothing: every custom_id once', { ...T, skip: WAITS_FOR_RUNNER }, async () => {
+  test('a replica killed mid-run loses nothing: every custom_id once', T, async () => {
     const f = await sdk(a.url).files.create({ file: await toFile(Buffer.from(jsonl(200, 'k')), 'k.jsonl'),
       purpose: 'batch' });
     const made = await sdk(a.url).batches.create({ input_file_id: f.id, endpoint: '/v1/chat/completions',

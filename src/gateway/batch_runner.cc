@@ -1,0 +1,182 @@
+#include "gateway/batch_runner.h"
+
+#include <charconv>
+
+#include "admission/budget.h"
+#include "gateway/failure_answer.h"
+#include "http/openai_error.h"
+#include "upstream/transport.h"
+
+namespace sluice::gateway {
+
+struct GatewayLineRunner::Generation {
+  std::shared_ptr<GatewayState> state;
+  upstream::SocketTransport transport;
+  Generation(std::shared_ptr<GatewayState> s, const net::any_io_executor& ex)
+      : state(std::move(s)), transport(ex, *state->config, state->tls) {}
+};
+
+namespace {
+
+// Collects a line's answer. Batch lines never stream, so only the JSON body arrives.
+class BufferSink final : public upstream::ClientSink {
+ public:
+  std::string body;
+  void start_stream() override {}
+  net::awaitable<bool> send_chunk(net::const_buffer data, bool) override {
+    body.append(static_cast<const char*>(data.data()), data.size());
+    co_return true;
+  }
+  net::awaitable<bool> finish_stream() override { co_return true; }
+  bool send_body_now(const std::string& b) override {
+    body = b;
+    return true;
+  }
+  net::awaitable<bool> send_body_rest(const std::string& b) override {
+    body = b;
+    co_return true;
+  }
+  bool broken() const override { return false; }
+  void answered() override {}
+};
+
+batch::LineResult final_error(unsigned status, std::string_view message, std::string_view code,
+                              std::string_view param = {}) {
+  batch::LineResult r;
+  r.status = status;
+  r.body = http::openai_error_body(message, "invalid_request_error", code, param);
+  return r;
+}
+
+std::chrono::milliseconds seconds_header(std::string_view s) {
+  std::int64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && v > 0 ? std::chrono::milliseconds(v * 1000) : std::chrono::milliseconds(0);
+}
+
+// 429, 5xx and answers that never came are worth another try later; other statuses are the line's answer.
+bool retryable(unsigned status) { return status == 0 || status == 408 || status == 429 || status >= 500; }
+
+batch::LineUsage line_usage(const openai::Usage& u, std::optional<double> cost) {
+  return {.prompt = u.prompt_tokens,
+          .completion = u.completion_tokens,
+          .cache_hit = u.prompt_cache_hit_tokens,
+          .cache_miss = u.prompt_cache_miss_tokens,
+          .reasoning = u.reasoning_tokens,
+          .cost_usd = cost.value_or(0.0)};
+}
+
+}  // namespace
+
+GatewayLineRunner::GatewayLineRunner(StateSource current) : current_(std::move(current)), rng_(std::random_device{}()) {}
+GatewayLineRunner::~GatewayLineRunner() = default;
+
+std::shared_ptr<GatewayLineRunner::Generation> GatewayLineRunner::generation(const net::any_io_executor& ex) {
+  std::shared_ptr<GatewayState> st = current_();
+  if (!gen_ || gen_->state != st) {
+    gen_ = std::make_shared<Generation>(std::move(st), ex);
+  }
+  return gen_;
+}
+
+net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineRequest& req) {
+  const auto started = Clock::now();
+  const std::shared_ptr<Generation> gen = generation(co_await net::this_coro::executor);
+  GatewayState& st = *gen->state;
+  openai::RequestView view;
+  if (auto err = openai::parse_request_view(req.body, view)) {
+    co_return final_error(400, err->message, err->code, err->param);
+  }
+  const routing::Group* group = st.router->group(view.model);
+  if (group == nullptr) {
+    co_return final_error(404, "The model `" + view.model + "` does not exist", "model_not_found", "model");
+  }
+  const auto deadline = std::min(req.deadline, started + group->model->request_timeout);
+
+  admission::Admitted admitted;
+  http::AnswerHeaders headers;
+  CancelScope cancel;
+  const admission::AdmitInput in{*st.admission, *st.router, req.key, {}, view, req.body, *group, deadline,
+                                 config::Priority::kBatch};
+  admission::AdmitDecision d = admission::admit(in, admitted, headers);
+  if (d.step == admission::AdmitStep::kRefill) {
+    d = co_await admission::admit_refilled(in, admitted, headers);
+  }
+  if (d.step == admission::AdmitStep::kQueue) {
+    d = co_await admission::admit_queued(in, admitted, headers, cancel);
+  }
+  batch::LineResult res;
+  res.request_id = req.request_id;
+  if (d.step == admission::AdmitStep::kReject) {
+    const admission::Rejection& r = d.rejection;
+    res.status = r.status;
+    res.body = http::openai_error_body(r.message, r.type, r.code);
+    res.retryable = retryable(r.status);
+    res.retry_after = seconds_header(r.retry_after);
+    co_return res;
+  }
+
+  const std::string path = req.endpoint.starts_with("/v1/") ? req.endpoint.substr(3) : req.endpoint;
+  static const http::Request kNoClientHeaders;  // nothing of a client's to forward
+  ExecuteResult result;
+  BufferSink sink;
+  const ExecutorDeps deps{*st.router, *st.config, *st.metrics, *st.admission, st.secrets, gen->transport, rng_};
+  co_await execute(deps,
+                   {.group = *admitted.group,
+                    .path = path,
+                    .client = kNoClientHeaders,
+                    .body = req.body,
+                    .model = view.model,
+                    .request_id = req.request_id,
+                    .stream = false,
+                    .deadline = deadline},
+                   sink, cancel, headers, result);
+  const AttemptOutcome& out = result.out;
+  const std::string upstream_model = result.upstream_model();
+  const std::optional<double> cost =
+      admission::answer_cost_usd(*st.config, result.attempts, upstream_model, out.usage);
+  admission::reconcile(admitted, out.usage, admitted.ticket.holds_budget() ? cost : std::optional(0.0));
+
+  if (out.failure == routing::UpstreamFailure::kNone) {
+    res.status = 200;
+    res.body = std::move(sink.body);
+  } else {
+    FailureAnswer a = failure_answer(out);
+    res.status = a.status;
+    res.body = std::move(a.body);
+    res.retryable = retryable(a.status);
+    res.retry_after = seconds_header(a.retry_after);
+  }
+  if (out.usage) {
+    res.usage = line_usage(*out.usage, cost);
+  }
+  const config::Model& answered = result.answered_by ? *result.answered_by : *admitted.group->model;
+  if (result.attempts > 0) {
+    st.accounting->record({.source = "upstream",  // billed like any upstream answer, to the owner's key
+                           .key = req.key,
+                           .model = answered.name,
+                           .upstream = result.upstream_name(),
+                           .upstream_model = upstream_model,
+                           .status = res.status,
+                           .usage = out.usage});
+  }
+  st.access_log->write({.request_id = req.request_id,
+                        .key = req.key,
+                        .method = "BATCH",
+                        .path = path,
+                        .model = answered.name,
+                        .upstream = result.upstream_name(),
+                        .status = res.status,
+                        .failure = routing::to_string(out.failure),
+                        .detail = out.detail,
+                        .duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
+                                           .count(),
+                        .prompt_tokens = out.usage ? std::optional(out.usage->prompt_tokens) : std::nullopt,
+                        .completion_tokens =
+                            out.usage ? std::optional(out.usage->completion_tokens) : std::nullopt,
+                        .attempts = result.attempts,
+                        .priority = "batch"});
+  co_return res;
+}
+
+}  // namespace sluice::gateway
