@@ -8,7 +8,7 @@
 # whose result was written is never run again, so extra ledger requests are lines that ran on a killed
 # replica before their result was stored.
 #
-# Needs lines to run: the gateway's LineRunner (docs/batch.md). Without it no line completes and the script
+# Lines run through the gateway's LineRunner (docs/batch.md); if none completes the script
 # says so after WAIT_RUN seconds.
 # Usage: bench/batch_crash.sh [sqlite|postgres|both]
 # Environment: SLUICE_BIN (build/sluice), LINES (10000), KILL_AFTER (lines done before each kill: 2500),

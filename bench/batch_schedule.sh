@@ -16,7 +16,7 @@
 #      price of the submission moment, deadlines met, and interactive p99 TTFT against the baseline.
 # Targets (issue 27): ≥ 45 % cheaper than running at once, every deadline met, p99 TTFT within 10 %.
 #
-# Needs lines to run: the gateway's LineRunner (docs/batch.md). Without it the script says so at the end.
+# Lines run through the gateway's LineRunner (docs/batch.md).
 # Usage: bench/batch_schedule.sh
 # Environment: SLUICE_BIN (build/sluice), SCALE (144), INTERACTIVE_RATE (8), BATCH_LINES (400),
 #   WINDOWS ("6h 12h 24h 24h"), SLOTS (32), SEED (1), OUT_DIR (a temp dir, kept)
