@@ -8,6 +8,7 @@
 #endif
 
 #include "common/strings.h"
+#include "http/h1_lines.h"
 
 namespace sluice::http::h1 {
 
@@ -18,6 +19,7 @@ enum : std::uint8_t {
   kTchar = 1,   // token characters (RFC 9110 5.6.2)
   kValue = 2,   // field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text
   kTarget = 4,  // request-target bytes: VCHAR, obs-text
+  kHost = 8,    // reg-name and IPv4 bytes (RFC 3986 3.2.2): unreserved, sub-delims, "%"
 };
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
@@ -29,6 +31,9 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     if (alnum || kTcharPunct.find(static_cast<char>(c)) != std::string_view::npos) k |= kTchar;
     if (c == '\t' || (c >= 0x20 && c != 0x7F)) k |= kValue;
     if (c > 0x20 && c != 0x7F) k |= kTarget;
+    if (alnum || std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos) {
+      k |= kHost;
+    }
     t[c] = k;
   }
   return t;
@@ -102,6 +107,15 @@ struct Facts {
   bool te_seen = false, te_last_chunked = false, te_chunked_early = false;
   bool close = false, keep_alive = false;
   bool expect_seen = false, expect_continue = false;
+  // A request's fields that must appear once, one bit each (kSingletonFields), and whether Host is valid.
+  std::uint8_t singletons_seen = 0;
+  bool singleton_repeated = false, host_bad = false;
+
+  void singleton(std::size_t index) {
+    const auto bit = static_cast<std::uint8_t>(1u << index);
+    singleton_repeated |= (singletons_seen & bit) != 0;
+    singletons_seen |= bit;
+  }
 
   // RFC 9110 8.6: repeated fields or a list ("5, 5") are accepted when every value is the same number.
   void content_length(std::string_view v) {
@@ -148,6 +162,45 @@ struct Facts {
   bool persistent(unsigned version) const { return !close && (version >= 11 || keep_alive); }
 };
 
+// Request fields that must appear at most once: Host (RFC 9112 3.2); the caller's credentials, so a proxy in
+// front and the gateway cannot disagree about who calls; and what the gateway decides on (the body's media
+// type, the priority class, the client's deadline). Index = bit in Facts::singletons_seen.
+constexpr std::array<std::string_view, 6> kSingletonFields = {
+    "host", "authorization", "content-type", "x-priority", "x-request-timeout", "x-sluice-admin-key"};
+constexpr std::size_t kHostIndex = 0;
+
+// RFC 9110 7.2: Host = uri-host [":" port], uri-host an IP-literal in brackets or a reg-name / IPv4address.
+// An empty value is allowed (a target without an authority). Percent-escapes are not decoded.
+bool valid_host(std::string_view v) {
+  std::size_t i = 0;
+  if (!v.empty() && v[0] == '[') {
+    const std::size_t close = v.find(']');
+    if (close == std::string_view::npos) {
+      return false;
+    }
+    for (i = 1; i < close; ++i) {
+      if (!is(v[i], kHost) && v[i] != ':') {
+        return false;
+      }
+    }
+    i = close + 1;
+  } else {
+    while (i < v.size() && is(v[i], kHost)) ++i;
+  }
+  if (i == v.size()) {
+    return true;
+  }
+  if (v[i] != ':') {
+    return false;
+  }
+  for (++i; i < v.size(); ++i) {
+    if (v[i] < '0' || v[i] > '9') {
+      return false;
+    }
+  }
+  return true;
+}
+
 // "HTTP/1.0" or "HTTP/1.1" at h[p], followed by `next`; p moves past it. Something else shaped like a version
 // ("HTTP/" digits ["." digits], then `next`) is kBadVersion, anything else kBadStartLine. `h` ends in CRLF,
 // so the scans stop in bounds.
@@ -173,32 +226,6 @@ Error parse_version(std::string_view h, std::size_t& p, unsigned& version, char 
   return h[q] == next ? Error::kBadVersion : Error::kBadStartLine;
 }
 
-// Finds the end of the head that starts at in[skip] (one past its blank line) within the size limit.
-Error find_head_end(std::string_view in, std::size_t skip, std::size_t& scan_from, std::size_t max,
-                    std::size_t& end) {
-  // A terminator must end within the first `max` bytes, so nothing past them is searched.
-  const std::size_t window = std::min(in.size(), max);
-  // Back off 3 bytes: the terminator may have been split across reads.
-  const std::size_t from = std::max(skip, scan_from >= 3 ? scan_from - 3 : 0);
-  // memchr for each LF, then a look around it: a head's lines are a few dozen bytes, and memchr's vector loop
-  // costs fewer instructions per line than memmem's per byte.
-  const char* const base = in.data();
-  const char* p = base + from + 1;                                 // the terminator's first LF
-  const char* const last = base + std::max(window, from + 3) - 2;  // ... leaves room for its CR LF
-  while (p < last) {
-    const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(last - p)));
-    if (lf == nullptr) break;
-    if (lf[-1] == '\r' && lf[1] == '\r' && lf[2] == '\n') {
-      end = static_cast<std::size_t>(lf - base) + 3;
-      return Error::kNone;
-    }
-    p = lf + 1;
-  }
-  if (in.size() > max) return Error::kHeadTooLarge;
-  scan_from = window;
-  return Error::kNeedMore;
-}
-
 }  // namespace
 
 struct HeadParser {
@@ -206,19 +233,34 @@ struct HeadParser {
 
   static Error request(std::string_view in, Request& out, std::size_t& used, std::size_t& scan_from,
                        const Limits& limits) {
-    // RFC 9112 2.2: empty lines before a request line are ignored (they count against the limit).
+    // RFC 9112 2.2: empty lines (CRLF or a bare LF) before a request line are ignored (they count against
+    // the limit).
     std::size_t skip = 0;
-    while (in.size() - skip >= 2 && in[skip] == '\r' && in[skip + 1] == '\n') skip += 2;
-    // Reject obvious garbage (a TLS hello, a bare LF) without waiting for a terminator that may never come.
+    for (;;) {
+      if (skip < in.size() && in[skip] == '\n') {
+        skip += 1;
+      } else if (in.size() - skip >= 2 && in[skip] == '\r' && in[skip + 1] == '\n') {
+        skip += 2;
+      } else {
+        break;
+      }
+    }
+    // Reject obvious garbage (a TLS hello, a bare CR) without waiting for a terminator that may never come.
     if (skip < in.size()) {
       const char c = in[skip];
       if (c == '\r' ? skip + 1 < in.size() : !is(c, kTchar)) return Error::kBadStartLine;
     }
     std::size_t end = 0;
-    if (Error e = find_head_end(in, skip, scan_from, limits.max_head_bytes, end); e != Error::kNone) return e;
-    if (end - skip > UINT32_MAX) return Error::kHeadTooLarge;
-
-    out.head_.assign(in.data() + skip, end - skip);
+    bool bare = false;
+    if (Error e = find_head_end(in, skip, scan_from, limits.max_head_bytes, end, bare); e != Error::kNone) {
+      return e;
+    }
+    if (bare) {
+      assign_with_crlf(out.head_, in.data() + skip, end - skip);
+    } else {
+      out.head_.assign(in.data() + skip, end - skip);
+    }
+    if (out.head_.size() > UINT32_MAX) return Error::kHeadTooLarge;
     out.body_.clear();
     out.fields_.spans_.clear();
     out.method_at_ = out.method_len_ = out.target_at_ = out.target_len_ = 0;
@@ -244,7 +286,7 @@ struct HeadParser {
     out.method_ = bhttp::string_to_verb(beast::string_view(h.data(), out.method_len_));
     out.version_ = version;
 
-    const Facts f = facts(h, out.fields_.spans_);
+    const Facts f = facts<true>(h, out.fields_.spans_);
     out.keep_alive_ = f.persistent(version);
     out.expect_continue_ = f.expect_continue;
     out.content_length_ = 0;
@@ -261,6 +303,10 @@ struct HeadParser {
       out.framing_ = Framing::kLength;
       out.content_length_ = f.cl;
     }
+    // RFC 9112 3.2, checked after the framing: a request whose body cannot be delimited fails as such.
+    if (f.singleton_repeated) return Error::kRepeatedField;
+    if (version >= 11 && (f.singletons_seen & (1u << kHostIndex)) == 0) return Error::kMissingHost;
+    if (f.host_bad) return Error::kBadHost;
     used = end;
     scan_from = 0;
     return Error::kNone;
@@ -273,10 +319,16 @@ struct HeadParser {
     const std::size_t have = std::min(in.size(), kName.size());
     if (in.compare(0, have, kName.substr(0, have)) != 0) return Error::kBadStartLine;
     std::size_t end = 0;
-    if (Error e = find_head_end(in, 0, scan_from, limits.max_head_bytes, end); e != Error::kNone) return e;
-    if (end > UINT32_MAX) return Error::kHeadTooLarge;
-
-    out.head_.assign(in.data(), end);
+    bool bare = false;
+    if (Error e = find_head_end(in, 0, scan_from, limits.max_head_bytes, end, bare); e != Error::kNone) {
+      return e;
+    }
+    if (bare) {
+      assign_with_crlf(out.head_, in.data(), end);
+    } else {
+      out.head_.assign(in.data(), end);
+    }
+    if (out.head_.size() > UINT32_MAX) return Error::kHeadTooLarge;
     out.fields_.spans_.clear();
     const std::string_view h = out.head_;
 
@@ -298,7 +350,7 @@ struct HeadParser {
 
     out.version_ = version;
     out.status_ = status;
-    const Facts f = facts(h, out.fields_.spans_);
+    const Facts f = facts<false>(h, out.fields_.spans_);
     bool keep_alive = f.persistent(version);
     Framing framing = Framing::kNone;
     std::uint64_t length = 0;
@@ -349,13 +401,24 @@ struct HeadParser {
     }
   }
 
+  // kRequest: also the request-only rules (Host, fields that must appear once).
+  template <bool kRequest>
   static Facts facts(std::string_view h, const std::vector<Span>& spans) {
     Facts f;
+    auto singleton = [&](std::string_view name, std::size_t index) {
+      if (kRequest && equals_lower(name, kSingletonFields[index])) f.singleton(index);
+    };
     for (const Span& s : spans) {
       const std::string_view name(h.data() + s.name_at, s.name_len);
       const std::string_view value(h.data() + s.value_at, s.value_len);
       // Dispatch on the length first: most fields are none of these.
       switch (s.name_len) {
+        case 4:
+          if (kRequest && equals_lower(name, "host")) {
+            f.singleton(kHostIndex);
+            f.host_bad |= !valid_host(value);
+          }
+          break;
         case 6:
           if (!f.expect_seen && equals_lower(name, "expect")) {
             f.expect_seen = true;
@@ -363,13 +426,30 @@ struct HeadParser {
           }
           break;
         case 10:
-          if (equals_lower(name, "connection")) f.connection(value);
+          if (equals_lower(name, "connection")) {
+            f.connection(value);
+          } else {
+            singleton(name, 3);  // x-priority
+          }
+          break;
+        case 12:
+          singleton(name, 2);  // content-type
+          break;
+        case 13:
+          singleton(name, 1);  // authorization
           break;
         case 14:
           if (equals_lower(name, "content-length")) f.content_length(value);
           break;
         case 17:
-          if (equals_lower(name, "transfer-encoding")) f.transfer_encoding(value);
+          if (equals_lower(name, "transfer-encoding")) {
+            f.transfer_encoding(value);
+          } else {
+            singleton(name, 4);  // x-request-timeout
+          }
+          break;
+        case 18:
+          singleton(name, 5);  // x-sluice-admin-key
           break;
         default:
           break;
@@ -398,34 +478,6 @@ struct HeadParser {
     copy(r, Request());
   }
 };
-
-std::string_view describe(Error e) {
-  switch (e) {
-    case Error::kNone:
-      return "no error";
-    case Error::kNeedMore:
-      return "incomplete message";
-    case Error::kHeadTooLarge:
-      return "header section too large";
-    case Error::kBadStartLine:
-      return "malformed request or status line";
-    case Error::kBadVersion:
-      return "unsupported HTTP version";
-    case Error::kBadField:
-      return "malformed header field";
-    case Error::kBadContentLength:
-      return "invalid Content-Length";
-    case Error::kBadTransferEncoding:
-      return "Transfer-Encoding must end in chunked and cannot come with Content-Length";
-    case Error::kBodyTooLarge:
-      return "body too large";
-    case Error::kBadChunk:
-      return "malformed chunked encoding";
-    case Error::kTruncated:
-      return "message truncated";
-  }
-  return "unknown error";
-}
 
 const Fields::Span* Fields::find(std::string_view name) const {
   for (const Span& s : spans_) {
@@ -495,6 +547,19 @@ Request& Request::operator=(Request&& o) noexcept {
 Error parse_request(std::string_view in, Request& out, std::size_t& used, std::size_t& scan_from,
                     const Limits& limits) {
   return HeadParser::request(in, out, used, scan_from, limits);
+}
+
+std::string_view repeated_field(const Request& r) {
+  const Fields& f = r.fields();
+  for (std::size_t i = 1; i < f.size(); ++i) {
+    const std::string_view name = f[i].name;
+    const bool singleton = std::any_of(kSingletonFields.begin(), kSingletonFields.end(),
+                                       [&](std::string_view s) { return equals_lower(name, s); });
+    for (std::size_t j = 0; singleton && j < i; ++j) {
+      if (f[j].name.size() == name.size() && iequal(f[j].name.data(), name.data(), name.size())) return name;
+    }
+  }
+  return {};
 }
 
 Error parse_response(std::string_view in, ResponseHead& out, std::size_t& used, std::size_t& scan_from,

@@ -10,9 +10,13 @@
 // offsets; lookups scan that short list.
 //
 // Strict where laxness enables request smuggling or response splitting (RFC 9112 sections 6.3 and 11):
-// lines end in CRLF; obs-fold, whitespace before a colon, control characters in a value, conflicting
+// obs-fold, whitespace before a colon, control characters (a bare CR among them) in a value, conflicting
 // Content-Length values, a request's Transfer-Encoding other than a final "chunked", and a request with both
-// Transfer-Encoding and Content-Length are rejected.
+// Transfer-Encoding and Content-Length are rejected. Lines of a head may end in a bare LF (RFC 9112 2.2 lets a
+// recipient accept it; a field value cannot hold an LF, so the line structure stays unambiguous): such a head
+// is stored with CRLF line ends. Chunked framing lines must end in CRLF (bare LF there is a known smuggling
+// vector between parsers). A request must carry exactly one valid Host in HTTP/1.1 and at most one of the
+// fields that say who the caller is or how the gateway treats it (RFC 9112 3.2; docs/security.md).
 #include <cstdint>
 #include <span>
 #include <string>
@@ -42,6 +46,10 @@ enum class Error : std::uint8_t {
   kBodyTooLarge,         // the body exceeds the decoder's limit
   kBadChunk,             // malformed chunk size line, chunk terminator or trailer
   kTruncated,            // the peer closed before the message ended
+  // A request's head is well-formed but its fields break a rule of the server (RFC 9112 3.2):
+  kMissingHost,    // HTTP/1.1 without Host
+  kBadHost,        // a Host value that is no uri-host [":" port]
+  kRepeatedField,  // a field that must appear once is repeated (repeated_field() names it)
 };
 // A short English description, for logs and for the message of a 400.
 std::string_view describe(Error e);
@@ -196,6 +204,10 @@ class ResponseHead {
 // feeding a head in many small pieces stays linear. Anything else: the request is malformed.
 Error parse_request(std::string_view in, Request& out, std::size_t& used, std::size_t& scan_from,
                     const Limits& limits = {});
+
+// After kRepeatedField: the name of the first field that must appear once but is repeated, as the request
+// spelled it (one of Host, Authorization, Content-Type, X-Priority, X-Request-Timeout, x-sluice-admin-key).
+std::string_view repeated_field(const Request& r);
 
 // The same for a response head. Interim 1xx heads (other than 101) are not skipped here: the caller
 // consumes them and parses again. Framing follows RFC 9112 section 6.3 for a response to a non-HEAD request.

@@ -236,6 +236,11 @@ net::awaitable<void> Session::run() {
       if (herr == h1::Error::kHeadTooLarge) {
         co_await reject(bhttp::status::request_header_fields_too_large,
                         "request header exceeds the configured limit", "header_too_large");
+      } else if (herr == h1::Error::kRepeatedField) {
+        co_await reject(bhttp::status::bad_request,
+                        fmt::format("invalid HTTP request: the {} header may appear only once",
+                                    h1::repeated_field(req_)),
+                        "bad_request");
       } else if (herr != h1::Error::kTruncated) {
         co_await reject(bhttp::status::bad_request,
                         fmt::format("malformed HTTP request: {}", h1::describe(herr)), "bad_request");
