@@ -24,6 +24,18 @@ LocalReply bad(unsigned status, std::string message, std::string_view code, std:
           .code = std::string(code),
           .param = std::string(param)};
 }
+openai::Api api_of(Endpoint ep) {
+  switch (ep) {
+    case Endpoint::kChatCompletions:
+      return openai::Api::kChatCompletions;
+    case Endpoint::kCompletions:
+      return openai::Api::kCompletions;
+    case Endpoint::kEmbeddings:
+      break;
+  }
+  return openai::Api::kEmbeddings;
+}
+
 // X-Priority names a class in any letter case; anything else is refused rather than quietly made medium.
 std::optional<LocalReply> validate_priority(RequestContext& ctx) {
   const std::string_view given = trim(ctx.req["x-priority"]);
@@ -45,7 +57,7 @@ std::optional<LocalReply> validate(RequestContext& ctx) {
   if (!is_json_content_type(ctx.req[bhttp::field::content_type])) {
     return bad(415, "Content-Type must be application/json", "unsupported_media_type");
   }
-  if (auto err = openai::parse_request_view(ctx.req.body(), ctx.view)) {
+  if (auto err = openai::parse_request_view(ctx.req.body(), api_of(ctx.endpoint), ctx.view)) {
     return bad(400, err->message, err->code, err->param);
   }
   ctx.log.model = ctx.view.model;

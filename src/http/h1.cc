@@ -8,7 +8,7 @@
 #endif
 
 #include "common/strings.h"
-#include "http/h1_lines.h"
+#include "http/h1_head_rules.h"
 
 namespace sluice::http::h1 {
 
@@ -20,6 +20,7 @@ enum : std::uint8_t {
   kValue = 2,   // field-value and reason-phrase bytes: HTAB, SP, VCHAR, obs-text
   kTarget = 4,  // request-target bytes: VCHAR, obs-text
   kHost = 8,    // reg-name and IPv4 bytes (RFC 3986 3.2.2): unreserved, sub-delims, "%"
+  kDigit = 16,
 };
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
@@ -34,6 +35,7 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
     if (alnum || std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos) {
       k |= kHost;
     }
+    if (c >= '0' && c <= '9') k |= kDigit;
     t[c] = k;
   }
   return t;
@@ -91,6 +93,30 @@ inline std::size_t skip_long_run(std::string_view h, std::size_t p) {
 }
 #endif
 inline bool ows(char c) { return c == ' ' || c == '\t'; }
+
+// Whether a field name (token characters only) of N - 1 bytes is `lower`, a literal of lowercase letters and
+// '-': OR-ing 0x20 into each byte lowercases letters and maps no other token character onto a letter or '-'
+// (only CR, 0x0D, becomes '-'), so whole words compare at once. The caller has matched the length.
+template <std::size_t N>
+inline bool name_is(std::string_view name, const char (&lower)[N]) {
+  constexpr std::size_t n = N - 1;
+  auto word = [](const char* p, auto w) {
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  if constexpr (n >= 8) {
+    constexpr std::uint64_t kCase = 0x2020202020202020ull;
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      if ((word(name.data() + i, std::uint64_t{}) | kCase) != word(lower + i, std::uint64_t{})) return false;
+    }
+    return (word(name.data() + n - 8, std::uint64_t{}) | kCase) == word(lower + n - 8, std::uint64_t{});
+  } else {
+    static_assert(n >= 4, "names of 4 to 7 bytes use two overlapping 32-bit words");
+    constexpr std::uint32_t kCase = 0x20202020u;
+    return (word(name.data(), std::uint32_t{}) | kCase) == word(lower, std::uint32_t{}) &&
+           (word(name.data() + n - 4, std::uint32_t{}) | kCase) == word(lower + n - 4, std::uint32_t{});
+  }
+}
 
 // ASCII case-insensitive equality of two byte runs of length n.
 inline bool iequal(const char* a, const char* b, std::size_t n) {
@@ -162,45 +188,6 @@ struct Facts {
   bool persistent(unsigned version) const { return !close && (version >= 11 || keep_alive); }
 };
 
-// Request fields that must appear at most once: Host (RFC 9112 3.2); the caller's credentials, so a proxy in
-// front and the gateway cannot disagree about who calls; and what the gateway decides on (the body's media
-// type, the priority class, the client's deadline). Index = bit in Facts::singletons_seen.
-constexpr std::array<std::string_view, 6> kSingletonFields = {
-    "host", "authorization", "content-type", "x-priority", "x-request-timeout", "x-sluice-admin-key"};
-constexpr std::size_t kHostIndex = 0;
-
-// RFC 9110 7.2: Host = uri-host [":" port], uri-host an IP-literal in brackets or a reg-name / IPv4address.
-// An empty value is allowed (a target without an authority). Percent-escapes are not decoded.
-bool valid_host(std::string_view v) {
-  std::size_t i = 0;
-  if (!v.empty() && v[0] == '[') {
-    const std::size_t close = v.find(']');
-    if (close == std::string_view::npos) {
-      return false;
-    }
-    for (i = 1; i < close; ++i) {
-      if (!is(v[i], kHost) && v[i] != ':') {
-        return false;
-      }
-    }
-    i = close + 1;
-  } else {
-    while (i < v.size() && is(v[i], kHost)) ++i;
-  }
-  if (i == v.size()) {
-    return true;
-  }
-  if (v[i] != ':') {
-    return false;
-  }
-  for (++i; i < v.size(); ++i) {
-    if (v[i] < '0' || v[i] > '9') {
-      return false;
-    }
-  }
-  return true;
-}
-
 // "HTTP/1.0" or "HTTP/1.1" at h[p], followed by `next`; p moves past it. Something else shaped like a version
 // ("HTTP/" digits ["." digits], then `next`) is kBadVersion, anything else kBadStartLine. `h` ends in CRLF,
 // so the scans stop in bounds.
@@ -224,6 +211,54 @@ Error parse_version(std::string_view h, std::size_t& p, unsigned& version, char 
     q = r;
   }
   return h[q] == next ? Error::kBadVersion : Error::kBadStartLine;
+}
+
+// Finds the end of the head that starts at in[skip] (one past its blank line) within `max` bytes. A line ends
+// in LF, with or without a CR before it; `bare` tells whether any line of the head ends in a bare LF.
+// kNeedMore: not found yet, `scan_from` remembers how far the search got (start it at 0 for a new head);
+// kHeadTooLarge: no blank line within `max` bytes. in[skip] must not be an LF.
+Error find_head_end(std::string_view in, std::size_t skip, std::size_t& scan_from, std::size_t max,
+                    std::size_t& end, bool& bare) {
+  // A terminator must end within the first `max` bytes, so nothing past them is searched.
+  const std::size_t window = std::min(in.size(), max);
+  // Back off 2 bytes: an LF whose next bytes had not arrived is looked at again.
+  const std::size_t from = std::max(skip, scan_from >= 2 ? scan_from - 2 : 0);
+  // memchr for each LF, then a look around it: a head's lines are a few dozen bytes, and memchr's vector loop
+  // costs fewer instructions per line than memmem's per byte. The byte before an LF is in bounds: a head
+  // starts with a token character, never with an LF.
+  const char* const base = in.data();
+  const char* p = base + from;
+  const char* const last = base + window - (window > 0 ? 1 : 0);  // an LF here has no next byte yet
+  bool bare_seen = false;
+  while (p < last) {
+    const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(last - p)));
+    if (lf == nullptr) {
+      break;
+    }
+    p = lf + 1;
+    // Most lines end in CR LF and are followed by another field line, whose first byte is a token character.
+    if (lf[-1] == '\r' && lf[1] > '\r') [[likely]] {
+      continue;
+    }
+    bare_seen |= lf[-1] != '\r';
+    if (lf[1] == '\n') {  // a bare LF as the blank line
+      end = static_cast<std::size_t>(lf - base) + 2;
+      bare = true;
+      return Error::kNone;
+    }
+    if (lf[1] == '\r' && lf + 2 < base + window && lf[2] == '\n') {
+      end = static_cast<std::size_t>(lf - base) + 3;
+      // Lines looked at by earlier calls are looked at again for a bare LF (once per head).
+      bare = bare_seen || (from > skip && head_has_bare_lf(base + skip, lf));
+      return Error::kNone;
+    }
+    if (lf[1] == '\r' && lf + 2 == base + window) {
+      break;  // the byte that tells a blank line from a bare CR has not arrived
+    }
+  }
+  if (in.size() > max) return Error::kHeadTooLarge;
+  scan_from = window;
+  return Error::kNeedMore;
 }
 
 }  // namespace
@@ -401,55 +436,66 @@ struct HeadParser {
     }
   }
 
+  // Host = reg-name / IPv4 [":" port] read four bytes a step from the class table (the value is followed by
+  // the line's CR LF); IP literals ("[...]") go to valid_host.
+  static bool host_ok(std::string_view h, const Span& s) {
+    const std::size_t end = s.value_at + s.value_len;
+    if (s.value_len > 0 && h[s.value_at] == '[') {
+      return valid_host(h.substr(s.value_at, s.value_len));
+    }
+    std::size_t p = skip_run(h, s.value_at, kHost);
+    if (p < end && h[p] == ':') {
+      p = skip_run(h, p + 1, kDigit);
+    }
+    return p == end;
+  }
+
   // kRequest: also the request-only rules (Host, fields that must appear once).
   template <bool kRequest>
   static Facts facts(std::string_view h, const std::vector<Span>& spans) {
     Facts f;
-    auto singleton = [&](std::string_view name, std::size_t index) {
-      if (kRequest && equals_lower(name, kSingletonFields[index])) f.singleton(index);
-    };
     for (const Span& s : spans) {
       const std::string_view name(h.data() + s.name_at, s.name_len);
       const std::string_view value(h.data() + s.value_at, s.value_len);
-      // Dispatch on the length first: most fields are none of these.
+      // Dispatch on the length first: most fields are none of these. Indexes are kSingletonFields'.
       switch (s.name_len) {
         case 4:
-          if (kRequest && equals_lower(name, "host")) {
+          if (kRequest && name_is(name, "host")) {
             f.singleton(kHostIndex);
-            f.host_bad |= !valid_host(value);
+            f.host_bad |= !host_ok(h, s);
           }
           break;
         case 6:
-          if (!f.expect_seen && equals_lower(name, "expect")) {
+          if (!f.expect_seen && name_is(name, "expect")) {
             f.expect_seen = true;
             f.expect_continue = equals_lower(value, "100-continue");
           }
           break;
         case 10:
-          if (equals_lower(name, "connection")) {
+          if (name_is(name, "connection")) {
             f.connection(value);
-          } else {
-            singleton(name, 3);  // x-priority
+          } else if (kRequest && name_is(name, "x-priority")) {
+            f.singleton(3);
           }
           break;
         case 12:
-          singleton(name, 2);  // content-type
+          if (kRequest && name_is(name, "content-type")) f.singleton(2);
           break;
         case 13:
-          singleton(name, 1);  // authorization
+          if (kRequest && name_is(name, "authorization")) f.singleton(1);
           break;
         case 14:
-          if (equals_lower(name, "content-length")) f.content_length(value);
+          if (name_is(name, "content-length")) f.content_length(value);
           break;
         case 17:
-          if (equals_lower(name, "transfer-encoding")) {
+          if (name_is(name, "transfer-encoding")) {
             f.transfer_encoding(value);
-          } else {
-            singleton(name, 4);  // x-request-timeout
+          } else if (kRequest && name_is(name, "x-request-timeout")) {
+            f.singleton(4);
           }
           break;
         case 18:
-          singleton(name, 5);  // x-sluice-admin-key
+          if (kRequest && name_is(name, "x-sluice-admin-key")) f.singleton(5);
           break;
         default:
           break;
@@ -547,19 +593,6 @@ Request& Request::operator=(Request&& o) noexcept {
 Error parse_request(std::string_view in, Request& out, std::size_t& used, std::size_t& scan_from,
                     const Limits& limits) {
   return HeadParser::request(in, out, used, scan_from, limits);
-}
-
-std::string_view repeated_field(const Request& r) {
-  const Fields& f = r.fields();
-  for (std::size_t i = 1; i < f.size(); ++i) {
-    const std::string_view name = f[i].name;
-    const bool singleton = std::any_of(kSingletonFields.begin(), kSingletonFields.end(),
-                                       [&](std::string_view s) { return equals_lower(name, s); });
-    for (std::size_t j = 0; singleton && j < i; ++j) {
-      if (f[j].name.size() == name.size() && iequal(f[j].name.data(), name.data(), name.size())) return name;
-    }
-  }
-  return {};
 }
 
 Error parse_response(std::string_view in, ResponseHead& out, std::size_t& used, std::size_t& scan_from,

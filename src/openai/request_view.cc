@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "common/json.h"
+#include "openai/validate.h"
 
 namespace sluice::openai {
 
@@ -24,17 +26,27 @@ simdjson::ondemand::parser& ondemand_parser() {
 
 bool has_padding(const std::string& s) { return s.capacity() >= s.size() + simdjson::SIMDJSON_PADDING; }
 
-RequestError type_error(std::string_view field, std::string_view expected) {
-  return {fmt::format("'{}' must be {}", field, expected), std::string(field), "invalid_type"};
+// A key's bit in the repeated-key filter: equal keys share it.
+unsigned key_slot(std::string_view k) {
+  if (k.empty()) {
+    return 0;
+  }
+  const auto first = static_cast<unsigned char>(k.front()), last = static_cast<unsigned char>(k.back());
+  return static_cast<unsigned>(k.size() * 7 + first + last) & 63;
 }
 }  // namespace
 
-std::optional<RequestError> parse_request_view(const std::string& body, RequestView& out) {
+std::optional<RequestError> parse_request_view(const std::string& body, Api api, RequestView& out) {
   if (body.empty()) {
     return RequestError{"request body is empty; expected a JSON object", "", "invalid_json"};
   }
   simdjson::dom::element root;
   if (auto err = dom_parser().parse(body.data(), body.size(), !has_padding(body)).get(root)) {
+    if (err == simdjson::NUMBER_ERROR) {
+      if (auto number = validate::number_out_of_range(body)) {
+        return number;
+      }
+    }
     return RequestError{fmt::format("request body is not valid JSON: {}", simdjson::error_message(err)), "",
                         "invalid_json"};
   }
@@ -42,42 +54,43 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
   if (root.get(obj)) {
     return RequestError{"request body must be a JSON object", "", "invalid_json"};
   }
-  // One pass over the keys: it finds the fields the gateway reads and rejects a repeated key. A repeated key
-  // would let the gateway and the upstream read different values (simdjson takes the first, most upstream
-  // parsers the last): a client could pass the model check with one model and be served another.
-  std::optional<simdjson::dom::element> model_el, stream_el, opts_el, max_tokens_el, temperature_el;
+  // One pass over the keys: it rejects a repeated key, finds the model and checks every other member the API
+  // defines. A repeated key would let the gateway and the upstream read different values (simdjson takes the
+  // first, most upstream parsers the last): a client could pass the model check with one model and be served
+  // another. The first invalid member is reported after the model's own errors.
+  std::optional<simdjson::dom::element> model_el;
+  validate::Error invalid;
+  bool valid = true;
+  validate::Seen seen;
   {
-    std::string_view keys[64];
+    // A key is compared with the earlier ones only when a 64-bit filter of (length, first and last byte)
+    // says it may repeat one: a handful of instructions per key instead of a scan. The array is trivially
+    // constructible, so it costs nothing until used.
+    struct Key {
+      const char* data;
+      std::size_t size;
+    };
+    Key keys[64];
     std::size_t n = 0;
+    std::uint64_t filter = 0;
     for (auto [key, value] : obj) {
-      for (std::size_t i = 0; i < n; ++i) {
-        if (keys[i].size() == key.size() && std::memcmp(keys[i].data(), key.data(), key.size()) == 0) {
-          return RequestError{fmt::format("duplicate key '{}' in the request body", key), std::string(key),
-                              "duplicate_key"};
+      const unsigned slot = key_slot(key);
+      if ((filter >> slot) & 1 || n == std::size(keys)) {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (keys[i].size == key.size() && std::memcmp(keys[i].data, key.data(), key.size()) == 0) {
+            return RequestError{fmt::format("duplicate key '{}' in the request body", key), std::string(key),
+                                "duplicate_key"};
+          }
         }
       }
+      filter |= std::uint64_t{1} << slot;
       if (n < std::size(keys)) {
-        keys[n++] = key;
+        keys[n++] = {key.data(), key.size()};
       }
-      // By length first: each comparison is then one of a known size, which the compiler inlines.
-      switch (key.size()) {
-        case 5:
-          if (key == "model") model_el = value;
-          break;
-        case 6:
-          if (key == "stream") stream_el = value;
-          break;
-        case 14:
-          if (key == "stream_options") opts_el = value;
-          break;
-        case 10:
-          if (key == "max_tokens") max_tokens_el = value;
-          break;
-        case 11:
-          if (key == "temperature") temperature_el = value;
-          break;
-        default:
-          break;
+      if (key.size() == 5 && key == "model") {
+        model_el = value;
+      } else if (valid) {
+        valid = validate::member(api, key, value, out, seen, invalid);
       }
     }
   }
@@ -86,39 +99,16 @@ std::optional<RequestError> parse_request_view(const std::string& body, RequestV
   }
   std::string_view model_name;
   if (model_el->get(model_name)) {
-    return type_error("model", "a string");
+    validate::Error err;
+    validate::fail_type(err, {"model"}, "a string", *model_el);
+    return err;
   }
   if (model_name.empty()) {
     return RequestError{"'model' must not be empty", "model", "invalid_value"};
   }
   out.model.assign(model_name);
-
-  if (stream_el && !stream_el->is_null()) {
-    if (stream_el->get(out.stream)) {
-      return type_error("stream", "a boolean");
-    }
-  }
-  if (opts_el && !opts_el->is_null()) {
-    simdjson::dom::object o;
-    if (opts_el->get(o)) {
-      return type_error("stream_options", "an object");
-    }
-    if (simdjson::dom::element iu; !o["include_usage"].get(iu) && !iu.is_null()) {
-      if (iu.get(out.include_usage)) {
-        return type_error("stream_options.include_usage", "a boolean");
-      }
-    }
-  }
-  if (max_tokens_el && !max_tokens_el->is_null()) {
-    std::int64_t v = 0;
-    if (max_tokens_el->get(v) || v < 1) {
-      return type_error("max_tokens", "a positive integer");
-    }
-    out.max_tokens = v;
-  }
-  if (temperature_el) {
-    double d = 1;
-    out.zero_temperature = temperature_el->is_number() && !temperature_el->get(d) && d == 0.0;
+  if (!valid || !validate::required(api, seen, invalid)) {
+    return invalid;
   }
   return std::nullopt;
 }

@@ -266,7 +266,8 @@ describe('gateway: routes, errors, auth', () => {
       head(`Content-Length: ${body.length}\r\nContent-Length: ${body.length + 1}\r\n`) + body,
       head(`Content-Length : ${body.length}\r\n`) + body,
       head(`X-Folded: a\r\n b\r\nContent-Length: ${body.length}\r\n`) + body,
-      head(`Content-Length: ${body.length}\nX-Bare-LF: 1\r\n`) + body,
+      // A bare CR inside a line (a bare LF is a line end, RFC 9112 2.2: protocol_edges.test.mjs).
+      head(`Content-Length: ${body.length}\rX-Bare-CR: 1\r\n`) + body,
     ];
     const before = up.requests.length;
     for (const [i, input] of inputs.entries()) {

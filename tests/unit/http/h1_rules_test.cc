@@ -31,8 +31,8 @@ Error error_of(std::string_view in) {
 std::string describe_request(const Request& r) {
   std::string s = std::string(r.method_string()) + " " + std::string(r.target()) + " " +
                   std::to_string(r.version()) + " framing=" + std::to_string(static_cast<int>(r.framing())) +
-                  " length=" + std::to_string(r.content_length()) + " keep_alive=" +
-                  std::to_string(r.keep_alive()) + " |";
+                  " length=" + std::to_string(r.content_length()) +
+                  " keep_alive=" + std::to_string(r.keep_alive()) + " |";
   for (Field f : r) s += std::string(f.name) + "=" + std::string(f.value) + ";";
   return s;
 }
@@ -116,7 +116,7 @@ TEST(H1BareLf, ABareCrIsStillRejected) {
   EXPECT_EQ(error_of("GET / HTTP/1.1\r\rHost: a\n\n"), Error::kBadStartLine);
   EXPECT_EQ(error_of("GET / HTTP/1.1\nHost: a\r\r\n\n"), Error::kBadField);
   EXPECT_EQ(error_of("GET / HTTP/1.1\nHost: a\n \n\n"), Error::kBadField);  // obs-fold, bare-LF spelling
-  EXPECT_EQ(error_of("GET /a\nb HTTP/1.1\n\n"), Error::kBadStartLine);        // the LF ends the line early
+  EXPECT_EQ(error_of("GET /a\nb HTTP/1.1\n\n"), Error::kBadStartLine);      // the LF ends the line early
 }
 
 TEST(H1BareLf, TheLimitCountsReceivedBytes) {
@@ -161,9 +161,9 @@ TEST(H1FieldRules, Http11NeedsHost) {
 }
 
 TEST(H1FieldRules, HostValues) {
-  for (std::string_view ok : {"", "a", "example.com", "example.com:8080", "127.0.0.1:80", "[::1]",
-                              "[::1]:8080", "[v1.fe80::a+en1]", "xn--bcher-kva.example", "a_b.example",
-                              "a%20b", "host:", "!$&'()*+,;=-._~"}) {
+  for (std::string_view ok :
+       {"", "a", "example.com", "example.com:8080", "127.0.0.1:80", "[::1]", "[::1]:8080", "[v1.fe80::a+en1]",
+        "xn--bcher-kva.example", "a_b.example", "a%20b", "host:", "!$&'()*+,;=-._~"}) {
     EXPECT_EQ(error_of("GET / HTTP/1.1\r\nHost: " + std::string(ok) + "\r\n\r\n"), Error::kNone) << ok;
   }
   for (std::string_view bad : {"a b", "a/b", "a@b", "a?b", "a#b", "[::1", "[::1]x", "::1]", "a:8o", "a:80:90",
@@ -174,8 +174,8 @@ TEST(H1FieldRules, HostValues) {
 }
 
 TEST(H1FieldRules, FieldsThatMayAppearOnlyOnce) {
-  for (std::string_view name : {"Host", "Authorization", "Content-Type", "X-Priority", "X-Request-Timeout",
-                                "x-sluice-admin-key"}) {
+  for (std::string_view name :
+       {"Host", "Authorization", "Content-Type", "X-Priority", "X-Request-Timeout", "x-sluice-admin-key"}) {
     SCOPED_TRACE(name);
     std::string lower(name);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -207,11 +207,13 @@ TEST(H1FieldRules, OtherFieldsMayRepeat) {
 TEST(H1FieldRules, FramingErrorsComeFirst) {
   EXPECT_EQ(error_of("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n"),
             Error::kBadTransferEncoding);
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\nHost: a\r\nHost: b\r\n\r\n"),
-            Error::kBadContentLength);
+  EXPECT_EQ(
+      error_of("POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\nHost: a\r\nHost: b\r\n\r\n"),
+      Error::kBadContentLength);
   EXPECT_EQ(error_of("POST / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), Error::kRepeatedField);
   // A repeated field wins over a missing or bad Host: the message names the field.
-  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n"), Error::kRepeatedField);
+  EXPECT_EQ(error_of("POST / HTTP/1.1\r\nAuthorization: a\r\nAuthorization: b\r\n\r\n"),
+            Error::kRepeatedField);
 }
 
 TEST(H1FieldRules, ResponsesHaveNone) {
