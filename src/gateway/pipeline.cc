@@ -158,8 +158,8 @@ net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std
     co_return finish(ctx, w, "bad_request");
   }
   w.watch([&ctx] { ctx.on_client_gone(); });  // one pointer: std::function keeps it without allocating
-  const admission::AdmitInput admit_in(*state_.admission, *state_.router, key_name, ctx.priority,
-                                       ctx.view, req.body(), *ctx.group, ctx.deadline);
+  const admission::AdmitInput admit_in{*state_.admission, *state_.router, key_name, ctx.priority,
+                                       ctx.view, req.body(), *ctx.group, ctx.deadline};
   admission::AdmitDecision d = admission::admit(admit_in, ctx.admitted, ctx.headers);
   if (d.step == admission::AdmitStep::kRefill) {  // state hook: a shared lease needs one round trip
     ctx.fresh = {};

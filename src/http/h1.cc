@@ -131,6 +131,7 @@ struct Facts {
   bool cl_seen = false, cl_bad = false, cl_have = false;
   std::uint64_t cl = 0;
   bool te_seen = false, te_last_chunked = false, te_chunked_early = false;
+  bool te_not_token = false;  // a coding that is no token ("chunked:80", "a b"): a request cannot be read
   bool close = false, keep_alive = false;
   bool expect_seen = false, expect_continue = false;
   // A request's fields that must appear once, one bit each (kSingletonFields), and whether Host is valid.
@@ -176,6 +177,7 @@ struct Facts {
     te_seen = true;
     for_each_list_item(v, [&](std::string_view coding) {
       if (te_last_chunked) te_chunked_early = true;
+      te_not_token |= std::any_of(coding.begin(), coding.end(), [](char c) { return !is(c, kTchar); });
       te_last_chunked = equals_lower(coding, "chunked");
     });
   }
@@ -328,8 +330,9 @@ struct HeadParser {
     out.framing_ = Framing::kNone;
     if (f.te_seen) {
       // RFC 9112 6.1/6.3: chunked must be the final coding (and only applied once), TE needs HTTP/1.1, and
-      // TE with Content-Length is a smuggling attempt.
-      if (version < 11 || f.cl_seen || !f.te_last_chunked || f.te_chunked_early) {
+      // TE with Content-Length is a smuggling attempt. Every coding must be a token (parameters included:
+      // they have no use here, and a parser in front may read "chunked;x" or "chunked:1" differently).
+      if (version < 11 || f.cl_seen || !f.te_last_chunked || f.te_chunked_early || f.te_not_token) {
         return Error::kBadTransferEncoding;
       }
       out.framing_ = Framing::kChunked;

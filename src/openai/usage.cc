@@ -77,7 +77,10 @@ static Usage usage_from(simdjson::dom::object u) {
     }
   }
   if (!have_miss) {
-    out.prompt_cache_miss_tokens = std::max<std::int64_t>(0, out.prompt_tokens - out.prompt_cache_hit_tokens);
+    // Clamped first: a provider's counts are not trusted to be sane (INT64_MIN minus a hit count overflows).
+    const std::int64_t prompt = std::max<std::int64_t>(0, out.prompt_tokens);
+    const std::int64_t hit = std::max<std::int64_t>(0, out.prompt_cache_hit_tokens);
+    out.prompt_cache_miss_tokens = prompt > hit ? prompt - hit : 0;
   }
   return out;
 }

@@ -110,7 +110,10 @@ class Family : public FamilyBase {
   void render(std::string& out) const override;
 
   // The sum over every label set (counters and gauges).
-  double total() const requires(!std::is_same_v<M, Histogram>) {
+  // A template, so that clang 14 does not instantiate it for Family<Histogram> despite the constraint.
+  template <class T = M>
+    requires(!std::is_same_v<T, Histogram>)
+  double total() const {
     std::lock_guard lock(mu_);
     double sum = 0;
     for (const auto& [labels, child] : children_) {

@@ -590,6 +590,11 @@ TEST(H1Request, BadTransferEncoding) {
       request_with("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"),
       request_with("Content-Length: x\r\nTransfer-Encoding: chunked\r\n"),
       request_with("Transfer-Encoding: chunked\r\n", "POST / HTTP/1.0"),
+      // Codings that are no tokens, even before a final chunked (found by tests/fuzz/fuzz_h1_beast_diff.cc).
+      request_with("Transfer-Encoding: chunked:8080\r\nTransfer-Encoding: chunked\r\n"),
+      request_with("Transfer-Encoding: gzip;q=1, chunked\r\n"),
+      request_with("Transfer-Encoding: g zip, chunked\r\n"),
+      request_with("Transfer-Encoding: \"gzip\", chunked\r\n"),
   };
   for (const std::string& c : cases) {
     EXPECT_EQ(req_error(c), Error::kBadTransferEncoding) << c;
