@@ -295,22 +295,39 @@ EnvLookup process_env() {
 }
 
 namespace {
-// Notes where documents start, without building them (yaml-cpp's EventHandler).
-class DocumentStarts final : public YAML::EventHandler {
+// Notes where the second document starts, without building it (yaml-cpp's EventHandler): the line of its
+// first node (as line_of() reports a node), else of its start marker.
+class SecondDocument final : public YAML::EventHandler {
  public:
   int starts = 0;
-  int second_line = 0;  // 1-based line where the second document starts
+  int line = 0;  // 1-based
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (++starts == 2) second_line = mark.line + 1;
+    if (++starts == 2) line = mark.line + 1;
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
   void OnMapEnd() override {}
+
+ private:
+  bool have_node_ = false;
+  void node(const YAML::Mark& mark) {
+    if (starts == 2 && !have_node_ && !mark.is_null()) {
+      have_node_ = true;
+      line = mark.line + 1;
+    }
+  }
 };
 
 // The line where a second document starts, or 0 for a single one. Documents are counted with the parser and
@@ -319,12 +336,12 @@ class DocumentStarts final : public YAML::EventHandler {
 int second_document_line(const std::string& text) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  DocumentStarts starts;
+  SecondDocument second;
   int documents = 0;
-  while (documents < 2 && parser.HandleNextDocument(starts)) {
+  while (documents < 2 && parser.HandleNextDocument(second)) {
     ++documents;
   }
-  return documents >= 2 ? std::max(1, starts.second_line) : 0;
+  return documents >= 2 ? std::max(1, second.line) : 0;
 }
 }  // namespace
 

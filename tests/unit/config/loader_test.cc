@@ -197,6 +197,14 @@ TEST(ConfigLoader, GarbageNeverThrows) {
   }
 }
 
+// Found by tests/fuzz/fuzz_config.cc: yaml-cpp's LoadAll yields empty documents forever for a lone ",";
+// the loader reads at most two documents.
+TEST(ConfigLoader, EndlessDocumentStreamEnds) {
+  EXPECT_THAT(errors(load(",")), ElementsAre("test.yaml: config is empty"));
+  EXPECT_THAT(errors(load(with_tail("") + "---\n,\n")),
+              ElementsAre(::testing::HasSubstr("multiple YAML documents are not supported")));
+}
+
 TEST(ConfigLoader, UnknownTopLevelKey) {
   EXPECT_THAT(errors(load(with_tail("listen: \"127.0.0.1:1\"\nworkerz: 2\n"))),
               ElementsAre(::testing::StartsWith("test.yaml:2: workerz: unknown key \"workerz\" (expected one of: "

@@ -132,5 +132,16 @@ TEST(Usage, ValidJson) {
   EXPECT_FALSE(is_valid_json(""));
 }
 
+// Found by tests/fuzz/fuzz_usage.cc: a derived miss never overflows, whatever a provider reports (UBSan
+// aborts on INT64_MIN minus a hit count).
+TEST(Usage, DerivedMissOfInsaneCountsIsClampedToZero) {
+  auto u = extract_usage(R"({"usage":{"prompt_tokens":-9223372036854775808,"prompt_cache_hit_tokens":5}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->prompt_cache_miss_tokens, 0);
+  u = extract_usage(R"({"usage":{"prompt_tokens":9223372036854775807,"prompt_cache_hit_tokens":-2}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->prompt_cache_miss_tokens, 9223372036854775807);
+}
+
 }  // namespace
 }  // namespace sluice::openai
