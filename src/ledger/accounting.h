@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "config/config.h"
@@ -44,8 +45,18 @@ class Accounting {
 
   const config::Config* cfg_ = nullptr;
   std::shared_ptr<Ledger> ledger_;  // null when ledger.enabled is false
-  std::map<std::tuple<std::string, std::string, std::string>, Money, std::less<>>
-      money_;  // key, model, upstream
+  // Looked up by string_views without building strings. Compared as views: clang 14 cannot compare a tuple
+  // of strings with a tuple of views through libstdc++ 12's operator<=> (the fuzz build).
+  struct ViewsLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      using Views = std::tuple<std::string_view, std::string_view, std::string_view>;
+      return Views(std::get<0>(a), std::get<1>(a), std::get<2>(a)) <
+             Views(std::get<0>(b), std::get<1>(b), std::get<2>(b));
+    }
+  };
+  std::map<std::tuple<std::string, std::string, std::string>, Money, ViewsLess> money_;  // key, model, upstream
 };
 
 }  // namespace sluice::ledger
