@@ -1,5 +1,5 @@
 # Two commands for a new user (see README): `make run` and `make test`. Everything else is for developers.
-.PHONY: all deps build run test test-unit test-integration asan tsan test-asan test-tsan test-portable check-includes bench clean
+.PHONY: all deps build run test test-unit test-integration asan tsan test-asan test-tsan test-portable check-includes fuzz bench clean
 
 JOBS ?= $(shell nproc)
 
@@ -50,9 +50,13 @@ test-portable:
 check-includes:
 	@scripts/check-includes.sh
 
+# libFuzzer targets (clang-14, ASan + UBSan), each run 15 s over its seed corpus (docs/security.md, "Fuzzing").
+fuzz:
+	@scripts/fuzz.sh ci
+
 bench: build
 	@scripts/install-deps.sh bench
 	@bench/proxy_vs_nginx.sh
 
 clean:
-	rm -rf build build-debug build-asan build-tsan build-portable
+	rm -rf build build-debug build-asan build-tsan build-portable build-fuzz
