@@ -134,9 +134,11 @@ ResponseFacts inspect_response(std::string& body) {
   }
   bool answer = false;  // "choices" (chat, completions) or "data" (embeddings)
   bool error = false;
+  bool usage_seen = false;  // a first "usage" that is no object hides a later one, as with at_key
   for (auto field : o) {  // one pass: the first occurrence of a key counts, as with at_key
     const std::string_view k = field.key;
-    if (k == "usage" && !facts.usage) {
+    if (k == "usage" && !usage_seen) {
+      usage_seen = true;
       if (simdjson::dom::object u; !field.value.get(u)) {
         facts.usage = usage_from(u);
       }

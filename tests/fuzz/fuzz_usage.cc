@@ -27,12 +27,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ChunkInfo chunk = inspect_chunk(in);
   const std::optional<Usage> extracted = extract_usage(in);
   std::string body(in);
-  std::optional<Usage> validated;
-  const bool ok = validate_response(body, validated);
-  check(chunk.valid == valid && ok == valid, "the entry points agree on validity");
-  check(body == in, "validate_response leaves the body's bytes alone");
+  const ResponseFacts facts = inspect_response(body);
+  check(chunk.valid == valid && facts.valid == valid, "the entry points agree on validity");
+  check(body == in, "inspect_response leaves the body's bytes alone");
+  check(facts.valid || (!facts.error_object && !facts.cut_short && !facts.usage), "no facts of invalid JSON");
+  check(!(facts.error_object && facts.cut_short), "an error object has no choices to cut short");
   if (valid) {
-    check(same(extracted, validated), "extract_usage and validate_response read the same usage");
+    check(same(extracted, facts.usage), "extract_usage and inspect_response read the same usage");
     check(same(chunk.usage, extracted) || !chunk.usage, "inspect_chunk reads the same usage");
     check(!chunk.usage_only || chunk.usage, "a usage-only chunk has usage");
   }

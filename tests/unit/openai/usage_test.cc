@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace sluice::openai {
 namespace {
 
@@ -141,6 +143,14 @@ TEST(Usage, DerivedMissOfInsaneCountsIsClampedToZero) {
   u = extract_usage(R"({"usage":{"prompt_tokens":9223372036854775807,"prompt_cache_hit_tokens":-2}})");
   ASSERT_TRUE(u);
   EXPECT_EQ(u->prompt_cache_miss_tokens, 9223372036854775807);
+}
+
+// Found by tests/fuzz/fuzz_usage.cc: a buffered answer's usage is the first "usage" member, as a stream
+// chunk's is, even when that one is no object.
+TEST(Usage, ResponseUsageIsTheFirstMemberLikeAChunks) {
+  std::string body = R"({"usage":"x","choices":[],"usage":{"prompt_tokens":3}})";
+  EXPECT_FALSE(inspect_response(body).usage);
+  EXPECT_FALSE(extract_usage(body));
 }
 
 }  // namespace
