@@ -10,7 +10,7 @@
 #   campaign [SECONDS]      every target SECONDS (default 300) into build-fuzz/corpus/, then merge
 #   merge [TARGET...]       add what build-fuzz/corpus/TARGET found to tests/fuzz/corpus/TARGET (-merge=1: only
 #                           inputs that reach new coverage), to commit
-#   stats [SECONDS]         run every target SECONDS (default 60) and print exec/s and coverage (for
+#   stats [SECONDS]         run every target SECONDS (default 60) and print exec/s, coverage, corpus (for
 #                           docs/benchmarks.md)
 #   seeds                   rewrite the seed inputs from the tests' messages (tests/fuzz/seeds.mjs)
 #   list                    the targets
@@ -60,15 +60,18 @@ run_one() {
     >"$BUILD/logs/$name.log" 2>&1
 }
 
-# The last status line of a run: "name exec/s edges features corpus".
+# The last status line of a run: "name exec/s execs edges features corpus".
 summary() {
   local log=$BUILD/logs/$1.log line
   line=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)
-  local cov execs ft
+  local cov ft corp execs rate
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$line")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$line")
-  execs=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\)/\1/p' "$log" | tail -1)
-  printf '%-14s %8s exec/s %6s edges %7s features\n' "$1" "${execs:-?}" "${cov:-?}" "${ft:-?}"
+  corp=$(sed -n 's/.* corp: \([0-9]*\).*/\1/p' <<<"$line")
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *\([0-9]*\)/\1/p' "$log" | tail -1)
+  execs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\)/\1/p' "$log" | tail -1)
+  printf '%-14s %6s exec/s %9s execs %5s edges %6s features %5s inputs\n' "$1" "${rate:-?}" "${execs:-?}" \
+    "${cov:-?}" "${ft:-?}" "${corp:-?}"
 }
 
 # run_all SECONDS OUT_BASE: every target, $JOBS at a time; prints a line per target; returns 1 on a failure.
