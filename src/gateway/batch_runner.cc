@@ -84,7 +84,9 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
   const std::shared_ptr<Generation> gen = generation(co_await net::this_coro::executor);
   GatewayState& st = *gen->state;
   openai::RequestView view;
-  if (auto err = openai::parse_request_view(req.body, view)) {
+  const openai::Api api =
+      req.endpoint.ends_with("/embeddings") ? openai::Api::kEmbeddings : openai::Api::kChatCompletions;
+  if (auto err = openai::parse_request_view(req.body, api, view)) {
     co_return final_error(400, err->message, err->code, err->param);
   }
   const routing::Group* group = st.router->group(view.model);
