@@ -1,6 +1,7 @@
 // Secrets never leave (docs/security.md): sluice's control headers and client-claimed addresses are not
 // forwarded upstream, headers named in Connection are dropped, /metrics lives with the admin routes, and a
-// provider key echoed by an upstream is redacted before the client sees it.
+// provider key echoed by an upstream is redacted before the client sees it. A sweep over every kind of answer,
+// /metrics, /ui and /admin checks that none of the provider, virtual or admin keys ever comes back.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeUpstream } from './lib/fake_upstream.mjs';
@@ -89,6 +90,34 @@ describe('header forwarding: an allow-list', () => {
     assert.ok(events.some((e) => e.includes('[redacted]')), s.body);
     assert.deepEqual(findLeaks(PROVIDER_KEY, gw, seen), []);
     assert.deepEqual(findLeaks(PROVIDER_KEY.slice(0, 12), gw, seen), []);
+  });
+  test('sweep: no answer, header, log line, /metrics, /ui or /admin output carries any of the three keys', { timeout: 30_000 }, async () => {
+    const auth = { Authorization: `Bearer ${CLIENT_KEY}` };
+    const asAdmin = { 'x-sluice-admin-key': ADMIN_KEY };
+    const post = (path, body, headers = {}) => curl(`${gw.url}${path}`, { body, headers: { ...auth, ...headers } });
+    const seen = [
+      await post('/v1/chat/completions', chat()),
+      await post('/v1/chat/completions', chat({ stream: true, stream_options: { include_usage: true } })),
+      await post('/v1/embeddings', JSON.stringify({ model: 'deepseek-chat', input: 'x' })),
+      await post('/v1/chat/completions', chat({ model: 'no-such-model' })),
+      await post('/v1/chat/completions', chat({ temperature: 'hot' })),
+      await post('/v1/chat/completions', '{not json'),
+      await post('/v1/chat/completions', chat(), { Authorization: `Bearer ${CLIENT_KEY}x` }),
+      await post('/v1/chat/completions', chat(), { Authorization: `Bearer ${ADMIN_KEY}` }),
+      await post('/v1/chat/completions', chat(), { 'x-test-mode': 'status', 'x-test-status': '401', 'x-test-echo-auth': '1' }),
+      await post('/v1/chat/completions', chat(), { 'x-test-mode': 'status', 'x-test-status': '500', 'x-test-echo-auth': '1' }),
+      await curl(`${gw.url}/v1/models`, { headers: auth }),
+    ];
+    for (const path of ['/metrics', '/ui', '/ui/state', '/admin/upstreams', '/admin/budgets', '/admin/usage']) {
+      seen.push(await curl(`${gw.url}${path}`, { headers: asAdmin }));
+      seen.push(await curl(`${gw.url}${path}`, { headers: auth }));
+    }
+    assert.ok(seen.some((r) => r.status === 200 && /sluice_requests_total/.test(r.body)), 'the admin saw /metrics');
+    await new Promise((r) => setTimeout(r, 300));  // the access log lines of the last requests
+    for (const [name, secret] of [['provider', PROVIDER_KEY], ['virtual', CLIENT_KEY], ['admin', ADMIN_KEY]]) {
+      assert.deepEqual(findLeaks(secret, gw, seen), [], `the ${name} key`);
+      assert.deepEqual(findLeaks(secret.slice(0, 12), gw, seen), [], `the ${name} key's prefix`);
+    }
   });
 });
 
