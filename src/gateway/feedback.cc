@@ -59,8 +59,9 @@ void record_attempt(const ExecutorDeps& deps, const routing::Group& group, upstr
     deps.metrics.on_ejection(up);
     spdlog::warn("upstream {} ejected after repeated failures (last: {})", up.name, to_string(out.failure));
   }
-  // Accepted: anything the upstream answered usefully, a refusal of the request itself included.
-  group.budget->record(!routing::retriable(out.failure), ended);
+  // Accepted: anything the upstream answered usefully, a refusal of the request itself included. An answer
+  // cut short (insufficient_system_resource) is the provider failing: its continuation is a retry.
+  group.budget->record(!routing::retriable(out.failure) && !out.cut_short, ended);
 }
 
 }  // namespace sluice::gateway

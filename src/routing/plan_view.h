@@ -35,7 +35,12 @@ class RouterPlanView final : public PlanView {
     return chain_[g]->hosts[host]->keys().has_headroom(now);
   }
   bool admit_retry(std::size_t g, Clock::time_point now) override {
-    return chain_[g]->budget->try_acquire_retry(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+    std::int64_t in_flight = 0;  // attempts still out on the group's hosts: evidence not in yet
+    for (const HostState* h : chain_[g]->hosts) {
+      in_flight += h->in_flight();
+    }
+    return chain_[g]->budget->try_acquire_retry(now, std::uniform_real_distribution<double>(0.0, 1.0)(rng_),
+                                                in_flight);
   }
   std::optional<Clock::duration> hedge_delay(std::size_t g) const override {
     const Group& grp = *chain_[g];

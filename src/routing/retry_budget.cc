@@ -33,7 +33,7 @@ void RetryBudget::record(bool accepted, Clock::time_point now) {
   }
 }
 
-double RetryBudget::reject_probability(Clock::time_point now) const {
+double RetryBudget::reject_probability(Clock::time_point now, std::int64_t in_flight) const {
   const std::int64_t e = epoch_of(now);
   std::int64_t requests = 0;
   std::int64_t accepts = 0;
@@ -44,15 +44,15 @@ double RetryBudget::reject_probability(Clock::time_point now) const {
       accepts += b.accepts.load(std::memory_order_relaxed);
     }
   }
-  if (requests < p_.min_attempts) {
+  if (requests < std::max(p_.min_attempts, in_flight)) {
     return 0.0;
   }
   const double p = (double(requests) - p_.k * double(accepts)) / (double(requests) + 1.0);
   return std::max(0.0, p);
 }
 
-bool RetryBudget::try_acquire_retry(Clock::time_point now, double uniform01) {
-  if (uniform01 < reject_probability(now)) {
+bool RetryBudget::try_acquire_retry(Clock::time_point now, double uniform01, std::int64_t in_flight) {
+  if (uniform01 < reject_probability(now, in_flight)) {
     throttled_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }

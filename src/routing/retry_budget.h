@@ -32,12 +32,14 @@ class RetryBudget {
   explicit RetryBudget(RetryBudgetPolicy p = {});
 
   // Whether a retry may go now; `uniform01` is a draw from [0, 1) (the caller's seeded RNG).
-  bool try_acquire_retry(Clock::time_point now, double uniform01);
+  // `in_flight`: attempts sent and not finished; while the window holds fewer finished attempts than that, it
+  // has not heard from most of the traffic yet (a burst's fast failures come back before its slow successes).
+  bool try_acquire_retry(Clock::time_point now, double uniform01, std::int64_t in_flight = 0);
   // Attempts, as they finish: accepted (answered, or refused for the request's own fault) or not.
   void record(bool accepted, Clock::time_point now);
 
   // The current reject probability p (metrics, tests); 0 below min_attempts.
-  double reject_probability(Clock::time_point now) const;
+  double reject_probability(Clock::time_point now, std::int64_t in_flight = 0) const;
   std::uint64_t throttled() const { return throttled_.load(std::memory_order_relaxed); }
 
  private:

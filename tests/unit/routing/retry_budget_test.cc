@@ -92,5 +92,15 @@ TEST(RetryBudget, TooFewAttemptsSayNothing) {
   EXPECT_EQ(b.reject_probability(kT0 + 130s), 0.0) << "the window forgot them";
 }
 
+TEST(RetryBudget, ABurstsFastFailuresDoNotSpeakForItsSlowSuccesses) {
+  RetryBudget b{{2.0, 120s, 10}};
+  for (int i = 0; i < 30; ++i) {
+    b.record(false, kT0);  // a third of a 100-request burst failed fast; 70 attempts are still out
+  }
+  EXPECT_EQ(b.reject_probability(kT0, 70), 0.0);
+  EXPECT_TRUE(b.try_acquire_retry(kT0, 0.0, 70));
+  EXPECT_GT(b.reject_probability(kT0, 20), 0.9) << "once the window heard from most of the traffic, it decides";
+}
+
 }  // namespace
 }  // namespace sluice::routing
