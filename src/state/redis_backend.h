@@ -112,8 +112,9 @@ class RedisBackend : public Backend {
 
   std::unique_ptr<KvStore> kv_;
   std::unique_ptr<RedisFlightLock> flight_;
-  std::shared_ptr<redis::Connection> subscriber_;  // state thread only
   net::io_context ioc_{1};
+  // After ioc_: destroyed before it (its timer belongs to the io_context's services).
+  std::shared_ptr<redis::Connection> subscriber_;  // state thread only
   std::shared_ptr<redis::ClientSetup> bg_setup_;
   std::shared_ptr<redis::Client> bg_;  // the state thread's client
   std::thread thread_;
