@@ -1,12 +1,39 @@
 #include "upstream/stitch.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 
 namespace sluice::upstream {
 
 namespace json = boost::json;
 
 namespace {
+
+// Boost.JSON reads a number beyond double's range (1e400) as infinity and writes it back as 1e99999, which
+// strict parsers (the client's) refuse: such a chunk is malformed, not something to rewrite. The parser's
+// depth limit bounds the recursion.
+bool finite_numbers(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const json::value& x : v.get_array()) {
+        if (!finite_numbers(x)) {
+          return false;
+        }
+      }
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!finite_numbers(kv.value())) {
+          return false;
+        }
+      }
+      return true;
+    default:
+      return true;
+  }
+}
 constexpr std::string_view kContinuePrompt =
     "Continue your previous answer exactly where it stopped. Do not repeat anything, do not add any "
     "preamble.";
@@ -95,7 +122,7 @@ StreamStitch::Verdict StreamStitch::on_event(std::string_view data, std::string&
   }
   boost::system::error_code ec;
   json::value v = json::parse(data, ec);
-  if (ec || !v.is_object()) {
+  if (ec || !v.is_object() || !finite_numbers(v)) {
     return Verdict::kBreak;  // a malformed chunk: the rest of this stream cannot be trusted
   }
   json::object& o = v.as_object();

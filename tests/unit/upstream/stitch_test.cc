@@ -75,6 +75,9 @@ TEST(StreamStitch, MalformedOrErrorEventsBreak) {
   std::string rw;
   EXPECT_EQ(st.on_event(R"({"id":"a","choices":[{"delta":{"content":"x)", rw), V::kBreak);
   EXPECT_EQ(st.on_event(R"({"error":{"message":"boom"}})", rw), V::kBreak);
+  // Found by fuzzing: a number beyond double's range would be written back as 1e99999, which is not JSON to
+  // a strict client.
+  EXPECT_EQ(st.on_event(R"({"id":"a","choices":[],"usage":{"completion_tokens":11e400}})", rw), V::kBreak);
 }
 
 TEST(StreamStitch, ToolCallsAndReasoningAreNotResumable) {
