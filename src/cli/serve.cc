@@ -104,8 +104,7 @@ int run_serve(const ServeArgs& args) {
   if (batch_service) {  // lines run through the gateway's own stages, on the current generation
     line_runner = std::make_shared<gateway::GatewayLineRunner>([&runtime] { return runtime.current(); });
     batch_service->set_runner(line_runner);
-  }
-  if (batch_service) {  // pricing, models and batch limits follow reloads
+    // Pricing, models and batch limits follow reloads.
     runtime.add_generation_hook([batch_service](gateway::GatewayState& st) {
       batch_service->set_config(st.config);
       return std::function<void()>{};

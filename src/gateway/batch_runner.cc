@@ -1,10 +1,9 @@
 #include "gateway/batch_runner.h"
 
-#include <charconv>
-
 #include "admission/budget.h"
 #include "gateway/failure_answer.h"
 #include "http/openai_error.h"
+#include "routing/backoff.h"
 #include "upstream/transport.h"
 
 namespace sluice::gateway {
@@ -46,12 +45,6 @@ batch::LineResult final_error(unsigned status, std::string_view message, std::st
   r.status = status;
   r.body = http::openai_error_body(message, "invalid_request_error", code, param);
   return r;
-}
-
-std::chrono::milliseconds seconds_header(std::string_view s) {
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  return ec == std::errc() && v > 0 ? std::chrono::milliseconds(v * 1000) : std::chrono::milliseconds(0);
 }
 
 // 429, 5xx and answers that never came are worth another try later; other statuses are the line's answer.
@@ -114,7 +107,7 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
     res.status = r.status;
     res.body = http::openai_error_body(r.message, r.type, r.code);
     res.retryable = retryable(r.status);
-    res.retry_after = seconds_header(r.retry_after);
+    res.retry_after = routing::parse_retry_after(r.retry_after).value_or(routing::Ms{0});
     co_return res;
   }
 
@@ -147,7 +140,7 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
     res.status = a.status;
     res.body = std::move(a.body);
     res.retryable = retryable(a.status);
-    res.retry_after = seconds_header(a.retry_after);
+    res.retry_after = routing::parse_retry_after(a.retry_after).value_or(routing::Ms{0});
   }
   if (out.usage) {
     res.usage = line_usage(*out.usage, cost);
