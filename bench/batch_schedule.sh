@@ -7,7 +7,9 @@
 # line's price use plan time; leases, polls, backoff and upstream latency stay real. SCALE=144 (default) is a
 # day in 600 real seconds. The interactive load runs for the same real span at a constant rate (the sim's
 # latency does not scale, so a line takes the same real time and "runs longer" in plan time: the throughput
-# the planner measures is divided by SCALE).
+# the planner measures is divided by SCALE). batch.time_start = DAY_START (14:00 UTC) starts the virtual day at
+# that hour whatever the real time, so the prices a run sees do not depend on when it runs: batches submitted
+# at 14:00 (peak price) with 6-24 h windows, each of which reaches the 16:30-00:30 off-peak window.
 #
 #   1. baseline: interactive only (sluice bench, open loop, INTERACTIVE_RATE req/s, streams) for DAY_S seconds;
 #   2. the same with BATCHES batches submitted at the start (off_peak, windows from WINDOWS), through a group
@@ -18,7 +20,7 @@
 #
 # Lines run through the gateway's LineRunner (docs/batch.md).
 # Usage: bench/batch_schedule.sh
-# Environment: SLUICE_BIN (build/sluice), SCALE (144), INTERACTIVE_RATE (8), BATCH_LINES (400),
+# Environment: SLUICE_BIN (build/sluice), SCALE (144), DAY_START (14:00), INTERACTIVE_RATE (8), BATCH_LINES (400),
 #   WINDOWS ("6h 12h 24h 24h"), SLOTS (32), SEED (1), OUT_DIR (a temp dir, kept)
 set -euo pipefail
 
@@ -26,6 +28,7 @@ NAME=batch_schedule
 # shellcheck source=bench/batch_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/batch_lib.sh"
 SCALE=${SCALE:-144}
+DAY_START=${DAY_START:-14:00}
 INTERACTIVE_RATE=${INTERACTIVE_RATE:-8}
 BATCH_LINES=${BATCH_LINES:-400}
 WINDOWS=${WINDOWS:-"6h 12h 24h 24h"}
@@ -63,6 +66,7 @@ admission:
 batch:
   data_dir: "$1"
   time_scale: $SCALE
+  time_start: "$DAY_START"
   poll_interval: 250ms
   lease: 10s
   concurrency: 16

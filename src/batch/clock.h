@@ -1,7 +1,9 @@
 #pragma once
 // The batch code's clocks. Leases use real time (replicas compare them); schedules, deadlines and the API's
 // timestamps use the planning clock, which equals real time unless a benchmark compresses it
-// (batch.time_scale: planning time runs `scale` times faster from the moment the process started).
+// (batch.time_scale: planning time runs `scale` times faster from the moment the process started;
+// batch.time_start: and starts at that UTC time of day of the current date, so a benchmark's day begins at
+// the same hour whenever it runs).
 #include <chrono>
 #include <cstdint>
 
@@ -25,10 +27,12 @@ class BatchClock {
 
 class SystemBatchClock final : public BatchClock {
  public:
-  explicit SystemBatchClock(double scale = 1.0) : scale_(scale), anchor_(now_unix_ms()) {}
+  // start_minute: minutes after 00:00 UTC where the planning clock starts; negative = now.
+  explicit SystemBatchClock(double scale = 1.0, int start_minute = -1)
+      : scale_(scale), anchor_(now_unix_ms()), plan_anchor_(plan_start(anchor_, start_minute)) {}
   std::int64_t real_ms() const override { return now_unix_ms(); }
   std::int64_t plan_ms() const override {
-    return anchor_ + static_cast<std::int64_t>(double(now_unix_ms() - anchor_) * scale_);
+    return plan_anchor_ + static_cast<std::int64_t>(double(now_unix_ms() - anchor_) * scale_);
   }
   double scale() const override { return scale_; }
 
@@ -38,8 +42,13 @@ class SystemBatchClock final : public BatchClock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
+  static std::int64_t plan_start(std::int64_t now_ms, int start_minute) {
+    constexpr std::int64_t kDayMs = 86'400'000;
+    return start_minute < 0 ? now_ms : now_ms - now_ms % kDayMs + std::int64_t{start_minute} * 60'000;
+  }
   double scale_;
-  std::int64_t anchor_;
+  std::int64_t anchor_;       // real unix ms at start
+  std::int64_t plan_anchor_;  // planning unix ms at start
 };
 
 }  // namespace sluice::batch

@@ -39,7 +39,7 @@ std::shared_ptr<BatchService> BatchService::start(std::shared_ptr<const config::
   }
   std::shared_ptr<BatchService> svc(new BatchService());
   svc->cfg_ = cfg;
-  svc->clock_ = std::make_unique<SystemBatchClock>(b.time_scale);
+  svc->clock_ = std::make_unique<SystemBatchClock>(b.time_scale, b.time_start_minute);
   svc->store_ = std::make_unique<store::StoreThreads>(std::move(stores));
   svc->replica_ = make_replica_id();
   svc->executor_ =

@@ -230,6 +230,7 @@ struct BatchConfig {
   std::uint32_t assumed_output_tokens = 256;  // per line, for estimates (capped by the line's max_tokens)
   Duration initial_line_time{10'000};          // assumed duration of one line until some were measured
   double time_scale = 1;  // benchmarks only: the planner's clock runs this many times faster than real time
+  int time_start_minute = -1;  // benchmarks only: the planner's clock starts at this UTC minute of today
   bool operator==(const BatchConfig&) const = default;
 };
 

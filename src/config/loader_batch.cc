@@ -7,7 +7,7 @@
 namespace sluice::config::detail {
 
 namespace {
-constexpr std::array<std::string_view, 17> kBatchKeys{"enabled",
+constexpr std::array<std::string_view, 18> kBatchKeys{"enabled",
                                                       "store",
                                                       "data_dir",
                                                       "sqlite_path",
@@ -23,7 +23,8 @@ constexpr std::array<std::string_view, 17> kBatchKeys{"enabled",
                                                       "retry_cap",
                                                       "assumed_output_tokens",
                                                       "initial_line_time",
-                                                      "time_scale"};
+                                                      "time_scale",
+                                                      "time_start"};
 constexpr std::array<std::string_view, 3> kPostgresKeys{"conninfo_env", "connections", "ledger"};
 
 void load_postgres(Reader& r, const Field& field, BatchConfig& b) {
@@ -144,6 +145,15 @@ void load_batch(Reader& r, const Field& field, Config& cfg) {
         r.error(f->value_line(), f->path, "must be greater than 0");
       } else {
         b.time_scale = *v;
+      }
+    }
+  }
+  if (const Field* f = m->find("time_start")) {
+    if (auto s = r.string(*f)) {
+      if (auto minute = clock_minutes(*s); minute && *minute < 24 * 60) {
+        b.time_start_minute = *minute;
+      } else {
+        r.error(f->value_line(), f->path, "expected \"HH:MM\" (UTC), got \"" + *s + "\"");
       }
     }
   }

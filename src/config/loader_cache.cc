@@ -28,16 +28,6 @@ std::optional<double> number(Reader& r, const Field& f, double max) {
   return d;
 }
 
-namespace {
-constexpr std::array<std::string_view, 8> kCacheKeys{
-    "enabled",   "max_bytes", "max_entry_bytes",        "ttl",
-    "stale_ttl", "coalesce",  "cache_nondeterministic", "opt_in_keys"};
-constexpr std::array<std::string_view, 4> kLedgerKeys{"enabled", "path", "flush_interval", "admin_key_env"};
-constexpr std::array<std::string_view, 7> kPriceKeys{
-    "input_cache_hit", "input_cache_miss",   "output", "off_peak", "peak",
-    "weekdays_only",   "off_peak_multiplier"};
-
-// "HH:MM" → minutes of the day.
 std::optional<int> clock_minutes(std::string_view s) {
   if (s.size() != 5 || s[2] != ':') {
     return std::nullopt;
@@ -51,6 +41,15 @@ std::optional<int> clock_minutes(std::string_view s) {
   }
   return h * 60 + m;
 }
+
+namespace {
+constexpr std::array<std::string_view, 8> kCacheKeys{
+    "enabled",   "max_bytes", "max_entry_bytes",        "ttl",
+    "stale_ttl", "coalesce",  "cache_nondeterministic", "opt_in_keys"};
+constexpr std::array<std::string_view, 4> kLedgerKeys{"enabled", "path", "flush_interval", "admin_key_env"};
+constexpr std::array<std::string_view, 7> kPriceKeys{
+    "input_cache_hit", "input_cache_miss",   "output", "off_peak", "peak",
+    "weekdays_only",   "off_peak_multiplier"};
 
 void load_windows(Reader& r, const Field& f, Price& p) {
   if (!f.value.IsSequence()) {

@@ -134,4 +134,7 @@ void load_failover(Reader& r, const Field& field, FailoverConfig& f);
 void load_affinity(Reader& r, const Field& field, AffinityConfig& a);
 void load_upstream_resilience(Reader& r, const FieldMap& upstream, Upstream& up);
 
+// "HH:MM" (UTC, 00:00-24:00) → minutes of the day.
+std::optional<int> clock_minutes(std::string_view s);
+
 }  // namespace sluice::config::detail

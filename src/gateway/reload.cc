@@ -50,8 +50,9 @@ std::vector<std::string> settings_requiring_restart(const config::Config& runnin
   const auto& y = next.batch;
   if (x.enabled != y.enabled || x.store != y.store || x.sqlite_path != y.sqlite_path ||
       x.postgres_conninfo != y.postgres_conninfo || x.postgres_connections != y.postgres_connections ||
-      x.max_file_bytes != y.max_file_bytes || x.time_scale != y.time_scale) {
-    out.push_back("batch: store, data_dir, postgres, max_file_bytes or time_scale changed (requires restart)");
+      x.max_file_bytes != y.max_file_bytes || x.time_scale != y.time_scale ||
+      x.time_start_minute != y.time_start_minute) {
+    out.push_back("batch: store, data_dir, postgres, max_file_bytes, time_scale or time_start changed (requires restart)");
   }
   return out;
 }

@@ -55,6 +55,7 @@ TEST(LoaderBatch, EveryKey) {
   assumed_output_tokens: 100
   initial_line_time: 3s
   time_scale: 60
+  time_start: "14:00"
 )",
                      {{"PG_DSN", "host=/tmp port=5432"}});
   ASSERT_TRUE(r.ok()) << strings(r.errors).front();
@@ -76,6 +77,7 @@ TEST(LoaderBatch, EveryKey) {
   EXPECT_EQ(b.assumed_output_tokens, 100u);
   EXPECT_EQ(b.initial_line_time.count(), 3'000);
   EXPECT_DOUBLE_EQ(b.time_scale, 60);
+  EXPECT_EQ(b.time_start_minute, 14 * 60);
 }
 
 TEST(LoaderBatch, ErrorsNameFileLineAndKey) {
@@ -86,6 +88,7 @@ TEST(LoaderBatch, ErrorsNameFileLineAndKey) {
   poll_interval: 1s
   bogus: 1
   time_scale: 0
+  time_start: "25:00"
 )");
   ASSERT_FALSE(r.ok());
   const auto e = strings(r.errors);
@@ -108,6 +111,9 @@ TEST(LoaderBatch, ErrorsNameFileLineAndKey) {
   EXPECT_NE(std::find_if(e.begin(), e.end(),
                          [](auto& s) { return s.starts_with("test.yaml:11: batch.time_scale"); }),
             e.end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "test.yaml:12: batch.time_start: expected \"HH:MM\" (UTC), got \"25:00\""),
+            e.end())
+      << ::testing::PrintToString(e);
 }
 
 TEST(LoaderBatch, PostgresNeedsItsVariable) {
