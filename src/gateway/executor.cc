@@ -1,5 +1,6 @@
 #include "gateway/executor.h"
 
+#include <memory>
 #include <utility>
 
 #include "gateway/feedback.h"
@@ -271,7 +272,14 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
     if (a.retry && result.answered_by) {
       deps.metrics.on_next_attempt(*result.answered_by, view.model(a.group), result.out.failure);
     }
-    Leg legs[2];
+    // A hedged action's two legs live on the heap: the frame keeps one leg, which is all most requests (and
+    // every stream waiting for its first token) use. Leg is ~800 bytes.
+    struct LegPair {
+      Leg legs[2];
+    };
+    std::unique_ptr<LegPair> pair = a.hedge_after ? std::make_unique<LegPair>() : nullptr;
+    Leg sole_leg;
+    Leg* legs = pair ? pair->legs : &sole_leg;
     if (a.step == Step::kAttempt && !ex.take_key_now(a.group, a.host, legs[0], now)) {
       // Waiting for a key's rate-limit window is not gateway overhead.
       const bool have_key = co_await legs[0].key->acquire(in.deadline, cancel);
@@ -297,7 +305,7 @@ net::awaitable<void> execute(const ExecutorDeps& deps, const ExecuteInput& in, u
     const auto race_from = Clock::now();
     upstream::RaceResult race;
     if (a.hedge_after) {
-      race = co_await upstream::race_attempts(legs, *a.hedge_after, deps.transport, sink, hooks);
+      race = co_await upstream::race_attempts(pair->legs, *a.hedge_after, deps.transport, sink, hooks);
     } else {
       upstream::SoleLeg sole{legs[0]};
       legs[0].spec->started = resume ? Clock::time_point{} : race_from;

@@ -85,30 +85,49 @@ void ClientWatch::send_wake(error_code ec) {
 }
 
 void ClientWatch::drain_into(beast::flat_buffer& into) {
-  if (pending_.empty()) {
+  if (buffered_ == 0) {
     return;
   }
+  std::string behind;
   if (into.size() > 0) {  // rare: the session read on its own behind bytes of ours
-    pending_.append(buffer_view(into));
+    behind.assign(buffer_view(into));
     into.consume(into.size());
   }
-  into.commit(net::buffer_copy(into.prepare(pending_.size()), net::buffer(pending_)));
-  pending_.clear();  // keeps its capacity for the next request
+  into.commit(net::buffer_copy(into.prepare(buffered_ + behind.size()), net::buffer(buf_.get(), buffered_)));
+  into.commit(net::buffer_copy(into.prepare(behind.size()), net::buffer(behind)));
+  buffered_ = 0;
+  buf_.reset();
+}
+
+net::mutable_buffer ClientWatch::take() {
+  if (!buf_) {
+    buf_.reset(new char[kReadBytes]);
+  }
+  return net::buffer(buf_.get(), kReadBytes);
+}
+
+void ClientWatch::give_back() noexcept {
+  if (buffered_ == 0) {
+    buf_.reset();
+  }
 }
 
 void ClientWatch::arm() {
-  if (armed_ || detached_ || gone_ || !pending_.empty() || !sock_.is_open()) {
+  if (armed_ || detached_ || gone_ || buffered_ > 0 || !sock_.is_open()) {
     return;
   }
   armed_ = true;
   // The handler owns a reference: it may run after the request (and the session) is over.
-  async_read_ready(sock_, reactor_, net::buffer(buf_), ReadDone{shared_from_this()});
+  async_read_ready(sock_, reactor_, static_cast<ReadSpace&>(*this), ReadDone{shared_from_this()});
 }
 
 void ClientWatch::on_read(const error_code& ec, std::size_t n) {
   armed_ = false;
+  if (n == 0) {
+    buf_.reset();  // nothing came (close, error or cancel): no buffer is kept
+  }
   if (n > 0) {
-    pending_.append(buf_.data(), n);  // the next request (pipelined, or after the answer): stop watching
+    buffered_ = n;  // the next request (pipelined, or after the answer): stop watching
   } else if (ec && ec != net::error::operation_aborted) {
     gone_ = true;  // eof, reset or another socket error: no further request comes
     // Nobody reads an answer any more, unless it was a half-close the config lets finish (the answer is

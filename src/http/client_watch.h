@@ -7,14 +7,15 @@
 // epoll (epoll_ctl) for every readiness wait, while a queued read costs nothing more (async_read_ready skips
 // the speculative recv once the request's read left the socket empty). The read a request armed stays pending
 // after the answer and becomes the next request's read. Bytes it reads are kept (in order) until the session
-// takes them; watching a request stops there, as a close behind them cannot be seen.
+// takes them; watching a request stops there, as a close behind them cannot be seen. Its buffer is taken
+// when bytes arrive and freed when the session takes them (ReadSpace): a connection whose request waits for
+// an upstream, or that idles between requests, holds none.
 //
 // The session's wait for its next request completes from the read's completion. Its deadline is lazy (as
 // nginx's): one timer per connection, re-armed only when it fires before the deadline of the latest wait, so
 // a request costs no timer insertion and removal. The wait's handler, kept here, owns the session's frame,
 // which owns this watch: a cycle. The read's handler breaks it when the io_context is destroyed with the
 // read pending (the only time a wait can be pending): destroyed without running, it drops the wait.
-#include <array>
 #include <boost/asio/any_completion_handler.hpp>
 #include <chrono>
 #include <functional>
@@ -27,7 +28,7 @@
 
 namespace sluice::http {
 
-class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
+class ClientWatch : public std::enable_shared_from_this<ClientWatch>, private ReadSpace {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -67,7 +68,9 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   bool gone() const { return gone_; }
   // A read is still to complete (cancelled or not): the session must not read before it has.
   bool busy() const { return armed_; }
-  bool has_pending() const { return !pending_.empty(); }
+  bool has_pending() const { return buffered_ > 0; }
+  // A read buffer is allocated (a read is running, or bytes wait for the session).
+  bool holds_buffer() const { return buf_ != nullptr; }
   // Puts the bytes read ahead in front of what `into` holds.
   void drain_into(beast::flat_buffer& into);
 
@@ -79,6 +82,8 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void arm_timer(Clock::time_point at);
   void on_timer(const error_code& ec, std::uint64_t generation);
   void send_wake(error_code ec);
+  net::mutable_buffer take() override;
+  void give_back() noexcept override;
 
   tcp::socket& sock_;
   ReadyReactor reactor_;
@@ -93,8 +98,9 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   bool enabled_ = true;
   bool detached_ = false;
   bool finish_on_half_close_;
-  std::string pending_;
-  std::array<char, 4096> buf_;
+  static constexpr std::size_t kReadBytes = 4096;
+  std::unique_ptr<char[]> buf_;  // kReadBytes while a read runs or bytes wait for the session
+  std::size_t buffered_ = 0;     // bytes read, not yet taken by the session
 };
 
 }  // namespace sluice::http

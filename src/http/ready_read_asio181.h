@@ -72,17 +72,21 @@ class RecvOp : public ad::reactor_op {
  public:
   BOOST_ASIO_DEFINE_HANDLER_PTR(RecvOp);
 
-  RecvOp(ad::socket_type fd, DescriptorState* state, net::mutable_buffer buf, Handler& handler,
-         const IoExecutor& io_ex)
+  RecvOp(ad::socket_type fd, DescriptorState* state, net::mutable_buffer buf, ReadSpace* space,
+         Handler& handler, const IoExecutor& io_ex)
       : ad::reactor_op(error_code(), &RecvOp::do_perform, &RecvOp::do_complete),
         fd_(fd),
         state_(state),
         buf_(buf),
+        space_(space),
         handler_(std::move(handler)),
         work_(handler_, io_ex) {}
 
   static status do_perform(ad::reactor_op* base) {
     auto* o = static_cast<RecvOp*>(base);
+    if (o->space_ != nullptr) {
+      o->buf_ = o->space_->take();
+    }
     iovec iov{o->buf_.data(), o->buf_.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
     msghdr msg{};
@@ -96,6 +100,9 @@ class RecvOp : public ad::reactor_op {
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (o->space_ != nullptr) {
+          o->space_->give_back();
+        }
         return not_done;  // stay queued for the next epoll event
       }
       o->ec_ = error_code(errno, net::error::get_system_category());
@@ -129,6 +136,7 @@ class RecvOp : public ad::reactor_op {
   ad::socket_type fd_;
   DescriptorState* state_;  // valid while the op is queued: closing the socket aborts the op first
   net::mutable_buffer buf_;
+  ReadSpace* space_;  // when set, buf_ comes from it just before each recv
   Handler handler_;
   ad::handler_work<Handler, IoExecutor> work_;
 };
@@ -153,7 +161,8 @@ class Cancellation {
 
 struct Initiate {
   template <class Handler>
-  void operator()(Handler&& h, tcp::socket* sock, ad::reactor* reactor, net::mutable_buffer buf) const {
+  void operator()(Handler&& h, tcp::socket* sock, ad::reactor* reactor, net::mutable_buffer buf,
+                  ReadSpace* space) const {
     using H = std::decay_t<Handler>;
     using Op = RecvOp<H, tcp::socket::executor_type>;
     H handler(std::forward<Handler>(h));
@@ -161,12 +170,12 @@ struct Initiate {
     const bool is_continuation = boost_asio_handler_cont_helpers::is_continuation(handler);
     auto slot = net::get_associated_cancellation_slot(handler);
     typename Op::ptr p = {std::addressof(handler), Op::ptr::allocate(handler), nullptr};
-    p.p = new (p.v) Op(impl.socket_, impl.reactor_data_, buf, handler, sock->get_executor());
+    p.p = new (p.v) Op(impl.socket_, impl.reactor_data_, buf, space, handler, sock->get_executor());
     if (slot.is_connected()) {
       p.p->cancellation_key_ =
           &slot.template emplace<Cancellation>(reactor, &impl.reactor_data_, impl.socket_);
     }
-    if (buf.size() > 0 &&
+    if ((space != nullptr || buf.size() > 0) &&
         ((impl.state_ & ad::socket_ops::non_blocking) ||
          ad::socket_ops::set_internal_non_blocking(impl.socket_, impl.state_, true, p.p->ec_))) {
       reactor->start_op(ad::reactor::read_op, impl.socket_, impl.reactor_data_, p.p, is_continuation, true);
@@ -192,6 +201,8 @@ class ReadyReactor {
  private:
   template <class Token>
   friend auto async_read_ready(tcp::socket& sock, ReadyReactor r, net::mutable_buffer buf, Token&& token);
+  template <class Token>
+  friend auto async_read_ready(tcp::socket& sock, ReadyReactor r, ReadSpace& space, Token&& token);
   ready_read_detail::ad::reactor* reactor_ = nullptr;
 };
 
@@ -209,7 +220,14 @@ inline void enable_read_ready(tcp::socket& sock) {
 template <class Token>
 auto async_read_ready(tcp::socket& sock, ReadyReactor r, net::mutable_buffer buf, Token&& token) {
   return net::async_initiate<Token, void(error_code, std::size_t)>(ready_read_detail::Initiate{}, token,
-                                                                   &sock, r.reactor_, buf);
+                                                                   &sock, r.reactor_, buf, nullptr);
+}
+
+// The same, with the buffer taken from `space` only when the recv runs (it must outlive the operation).
+template <class Token>
+auto async_read_ready(tcp::socket& sock, ReadyReactor r, ReadSpace& space, Token&& token) {
+  return net::async_initiate<Token, void(error_code, std::size_t)>(
+      ready_read_detail::Initiate{}, token, &sock, r.reactor_, net::mutable_buffer{}, &space);
 }
 
 }  // namespace sluice::http

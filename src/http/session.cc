@@ -176,119 +176,125 @@ net::awaitable<void> Session::lingering_close() {
   stream_.socket().close(ec);
 }
 
-net::awaitable<void> Session::run() {
+// The next request into req_ (head and body): waits for its first bytes, parses, reads the rest of the body
+// and answers what is wrong with it. False when there is none (closed, timed out, draining, rejected). Its own
+// coroutine so its locals are gone from run()'s frame while the request runs (a stream may wait for minutes).
+net::awaitable<bool> Session::next_request(bool first) {
   const auto& opts = worker_.options();
-  bool first = true;
-  for (;;) {
-    entry_.idle = true;
-    const auto waited_from =
-        first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    if (worker_.draining()) {
-      break;
+  entry_.idle = true;
+  const auto waited_from = first ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  if (worker_.draining()) {
+    co_return false;
+  }
+  // The next request's first bytes, through the client watch's read (client_watch.h).
+  if (must_wait_for_request()) {
+    const auto timeout = first ? opts.header_timeout : opts.keepalive_timeout;
+    auto [ec] = co_await watch_->async_wait_read(CoarseClock::now() + timeout, await_tuple);
+    if (ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
+      watch_->cancel();
+      co_await settle_watch();
     }
-    // The next request's first bytes, through the client watch's read (client_watch.h). Awaited here rather
-    // than in a helper coroutine: a frame less per request.
-    if (must_wait_for_request()) {
-      const auto timeout = first ? opts.header_timeout : opts.keepalive_timeout;
-      auto [ec] = co_await watch_->async_wait_read(CoarseClock::now() + timeout, await_tuple);
-      if (ec || watch_->busy()) {  // timed out: no request (bytes that came just now are still taken)
-        watch_->cancel();
-        co_await settle_watch();
-      }
-    }
-    watch_->drain_into(buffer_);
-    if (buffer_.size() == 0) {
-      break;
-    }
-    // On a new connection header_timeout covers everything from accept; later requests get it from their
-    // first byte (keepalive_timeout covered the idle wait before it).
-    auto header_budget = opts.header_timeout;
-    if (first) {
-      header_budget -= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                                             waited_from);
-      header_budget = std::max(header_budget, std::chrono::milliseconds(1));
-    }
-    entry_.idle = false;
-    first = false;
+  }
+  watch_->drain_into(buffer_);
+  if (buffer_.size() == 0) {
+    co_return false;
+  }
+  // On a new connection header_timeout covers everything from accept; later requests get it from their
+  // first byte (keepalive_timeout covered the idle wait before it).
+  auto header_budget = opts.header_timeout;
+  if (first) {
+    header_budget -= std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                           waited_from);
+    header_budget = std::max(header_budget, std::chrono::milliseconds(1));
+  }
+  entry_.idle = false;
 
-    stream_.expires_never();
-    // What the first read brought usually holds the whole request: parse it without another I/O operation
-    // (no deadline timer, no completion to dispatch); only a request still incomplete is read under one.
-    std::size_t used = 0;
-    std::size_t scan_from = 0;
-    const h1::Limits limits{opts.max_header_bytes};
-    h1::Error herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
-    if (herr == h1::Error::kNeedMore) {
-      ReadDeadline deadline{stream_.socket(), header_budget};
-      while (herr == h1::Error::kNeedMore) {
-        if (auto ec = deadline.result(co_await read_more(4096))) {
-          if (ec == beast::error::timeout) {
-            co_await reject(bhttp::status::request_timeout, "request header not received in time",
-                            "request_timeout");
-          }
-          herr = h1::Error::kTruncated;  // closed or reset: nothing to answer
-          break;
+  stream_.expires_never();
+  // What the first read brought usually holds the whole request: parse it without another I/O operation
+  // (no deadline timer, no completion to dispatch); only a request still incomplete is read under one.
+  std::size_t used = 0;
+  std::size_t scan_from = 0;
+  const h1::Limits limits{opts.max_header_bytes};
+  h1::Error herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
+  if (herr == h1::Error::kNeedMore) {
+    ReadDeadline deadline{stream_.socket(), header_budget};
+    while (herr == h1::Error::kNeedMore) {
+      if (auto ec = deadline.result(co_await read_more(4096))) {
+        if (ec == beast::error::timeout) {
+          co_await reject(bhttp::status::request_timeout, "request header not received in time",
+                          "request_timeout");
         }
-        herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
-      }
-    }
-    if (herr != h1::Error::kNone) {
-      if (herr == h1::Error::kHeadTooLarge) {
-        co_await reject(bhttp::status::request_header_fields_too_large,
-                        "request header exceeds the configured limit", "header_too_large");
-      } else if (herr == h1::Error::kRepeatedField) {
-        co_await reject(bhttp::status::bad_request,
-                        fmt::format("invalid HTTP request: the {} header may appear only once",
-                                    h1::repeated_field(req_)),
-                        "bad_request");
-      } else if (herr != h1::Error::kTruncated) {
-        co_await reject(bhttp::status::bad_request,
-                        fmt::format("malformed HTTP request: {}", h1::describe(herr)), "bad_request");
-      }
-      break;
-    }
-    buffer_.consume(used);
-    version_ = req_.version();
-    const bool sized = req_.framing() == h1::Framing::kLength;
-    const std::size_t max_body = body_limit(opts, req_);
-    if (sized && req_.content_length() > max_body) {
-      co_await reject(bhttp::status::payload_too_large,
-                      fmt::format("request body of {} bytes exceeds the limit of {} bytes",
-                                  req_.content_length(), max_body),
-                      "request_too_large");
-      break;
-    }
-    if (req_.expect_continue() && req_.framing() != h1::Framing::kNone) {
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
-      stream_.expires_after(opts.write_timeout);
-      auto [cec, cn] = co_await bhttp::async_write(stream_, cont, use_tuple);
-      stream_.expires_never();
-      if (cec) {
+        herr = h1::Error::kTruncated;  // closed or reset: nothing to answer
         break;
       }
+      herr = h1::parse_request(buffer_view(buffer_), req_, used, scan_from, limits);
     }
-    h1::Error berr = take_buffered_body(max_body);
-    if (berr == h1::Error::kNeedMore) {
-      berr = co_await read_body_rest(opts);
+  }
+  if (herr != h1::Error::kNone) {
+    if (herr == h1::Error::kHeadTooLarge) {
+      co_await reject(bhttp::status::request_header_fields_too_large,
+                      "request header exceeds the configured limit", "header_too_large");
+    } else if (herr == h1::Error::kRepeatedField) {
+      co_await reject(bhttp::status::bad_request,
+                      fmt::format("invalid HTTP request: the {} header may appear only once",
+                                  h1::repeated_field(req_)),
+                      "bad_request");
+    } else if (herr != h1::Error::kTruncated) {
+      co_await reject(bhttp::status::bad_request,
+                      fmt::format("malformed HTTP request: {}", h1::describe(herr)), "bad_request");
     }
-    if (berr != h1::Error::kNone) {
-      if (berr == h1::Error::kBodyTooLarge) {
-        co_await reject(bhttp::status::payload_too_large,
-                        fmt::format("request body exceeds the limit of {} bytes", max_body),
-                        "request_too_large");
-      } else if (berr == h1::Error::kNeedMore) {  // the body deadline passed
-        co_await reject(bhttp::status::request_timeout, "request body not received in time",
-                        "request_timeout");
-      } else if (berr != h1::Error::kTruncated) {
-        co_await reject(bhttp::status::bad_request,
-                        fmt::format("malformed HTTP request body: {}", h1::describe(berr)), "bad_request");
-      }
-      break;
+    co_return false;
+  }
+  buffer_.consume(used);
+  version_ = req_.version();
+  const bool sized = req_.framing() == h1::Framing::kLength;
+  const std::size_t max_body = body_limit(opts, req_);
+  if (sized && req_.content_length() > max_body) {
+    co_await reject(bhttp::status::payload_too_large,
+                    fmt::format("request body of {} bytes exceeds the limit of {} bytes",
+                                req_.content_length(), max_body),
+                    "request_too_large");
+    co_return false;
+  }
+  if (req_.expect_continue() && req_.framing() != h1::Framing::kNone) {
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version_};
+    stream_.expires_after(opts.write_timeout);
+    auto [cec, cn] = co_await bhttp::async_write(stream_, cont, use_tuple);
+    stream_.expires_never();
+    if (cec) {
+      co_return false;
     }
+  }
+  h1::Error berr = take_buffered_body(max_body);
+  if (berr == h1::Error::kNeedMore) {
+    berr = co_await read_body_rest(opts);
+  }
+  if (berr != h1::Error::kNone) {
+    if (berr == h1::Error::kBodyTooLarge) {
+      co_await reject(bhttp::status::payload_too_large,
+                      fmt::format("request body exceeds the limit of {} bytes", max_body), "request_too_large");
+    } else if (berr == h1::Error::kNeedMore) {  // the body deadline passed
+      co_await reject(bhttp::status::request_timeout, "request body not received in time", "request_timeout");
+    } else if (berr != h1::Error::kTruncated) {
+      co_await reject(bhttp::status::bad_request,
+                      fmt::format("malformed HTTP request body: {}", h1::describe(berr)), "bad_request");
+    }
+    co_return false;
+  }
+  co_return true;
+}
 
+net::awaitable<void> Session::run() {
+  const auto& opts = worker_.options();
+  for (bool first = true; co_await next_request(first); first = false) {
     Request& req = req_;
     // With pipelined bytes already buffered, a close behind them cannot be seen: no watching this request.
+    // Without, the read buffer is freed while the request runs (a stream may run for minutes): the watch's
+    // read brings the next request, into a buffer of its own taken when the bytes arrive.
     watch_->enable(buffer_.size() == 0);
+    if (buffer_.size() == 0) {
+      buffer_.shrink_to_fit();
+    }
     // Shutting down: every answer says Connection: close, so keep-alive clients reconnect elsewhere.
     Responder res{stream_, *watch_, req, opts.write_timeout, worker_.shutting_down()};
     try {

@@ -23,6 +23,7 @@ class Session {
   net::awaitable<void> run();
 
  private:
+  net::awaitable<bool> next_request(bool first);
   // True when the next request's first bytes are still to come: the watch's read is pending for them.
   bool must_wait_for_request();
   // Waits for a cancelled watch read to complete.

@@ -267,15 +267,14 @@ class Attempt {
     co_return false;
   }
 
-  // The next piece of body into buf_, under the deadline that applies now: from the connection's buffer when
-  // it is there (no coroutine frame), else awaited from the socket.
+  // The next piece of body (conn_->body_bytes), under the deadline that applies now: from the connection's
+  // buffer when it is there (no coroutine frame), else awaited from the socket.
   using Chunk = std::tuple<error_code, std::size_t>;
   bool chunk_now(Chunk& chunk) {
-    buf_ = conn_->scratch();
     conn_->set_deadline(next_deadline());
-    return conn_->read_body_now(buf_, chunk);
+    return conn_->read_body_now(chunk);
   }
-  net::awaitable<Chunk> read_chunk() { return conn_->read_body(buf_); }  // after chunk_now() said no
+  net::awaitable<Chunk> read_chunk() { return conn_->read_body(); }  // after chunk_now() said no
 
   bool commit_stream() {
     out_.committed = true;
@@ -304,7 +303,7 @@ class Attempt {
       auto [ec, got] = next;
       if (got > 0) {
         sink.out.reserve(got + 64);  // the relayed events are about as long as the bytes read: one allocation
-        if (!sse.feed({buf_.data(), got}, sink)) {
+        if (!sse.feed(conn_->body_bytes(got), sink)) {
           fail(UpstreamFailure::kProtocolError, "SSE event exceeds the size limit");
           break;
         }
@@ -406,7 +405,7 @@ class Attempt {
   // One piece of a buffered body into body_; false when the relay ends here (failed, or lost the race).
   bool take_body(const Chunk& next) {
     auto [ec, got] = next;
-    std::string_view chunk{buf_.data(), got};
+    std::string_view chunk = conn_->body_bytes(got);
     if (!got_first_ && !chunk.empty()) {
       auto p = chunk.find_first_not_of(kWhitespace);
       out_.keepalives += static_cast<std::size_t>(
@@ -488,7 +487,7 @@ class Attempt {
         keep_conn_ = false;
         break;
       }
-      body.append(buf_.data(), got);
+      body.append(conn_->body_bytes(got));
       if (ec) {
         keep_conn_ = false;
         break;
@@ -534,7 +533,6 @@ class Attempt {
   Clock::time_point start_, total_deadline_, first_deadline_, last_progress_;
   bool got_first_ = false;
   bool keep_conn_ = true;
-  std::span<char> buf_;  // the connection's scratch buffer
   std::string body_;     // a buffered answer (relay_buffered_now)
 };
 }  // namespace

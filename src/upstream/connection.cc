@@ -39,10 +39,8 @@ bool peer_closed(beast::tcp_stream& s) {
 
 UpstreamConnection::UpstreamConnection(net::any_io_executor ex, ssl::context* tls)
     : stream_(make_stream(ex, tls)),
-      scratch_(new char[kScratchBytes]),
       watchdog_timer_(ex),
       watchdog_(std::make_shared<Watchdog>()) {
-  buffer_.reserve(kScratchBytes);  // one read takes a whole response or a burst of SSE events
   if (auto* plain = std::get_if<Plain>(&stream_)) {
     reactor_ = http::ReadyReactor(plain->socket());
   }
@@ -57,6 +55,13 @@ void UpstreamConnection::close() {
   error_code ec;
   tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
   tcp().socket().close(ec);
+}
+
+void UpstreamConnection::shed_buffers() {
+  if (buffer_.size() == 0) {
+    buffer_.shrink_to_fit();
+  }
+  scratch_.reset();
 }
 
 void UpstreamConnection::set_deadline(Clock::time_point deadline) {
@@ -180,11 +185,11 @@ error_code UpstreamConnection::finish_header_read(error_code ec, std::size_t n) 
   return ec;
 }
 
-bool UpstreamConnection::read_body_now(std::span<char> out, std::tuple<error_code, std::size_t>& result) {
+bool UpstreamConnection::read_body_now(std::tuple<error_code, std::size_t>& result) {
   std::size_t produced = 0;
   // Greedy: everything already buffered goes out in one piece (for a stream, all events in one write).
   if (buffer_.size() > 0 && !body_.done()) {
-    const auto step = body_.decode(buffer_view(buffer_), out);
+    const auto step = body_.decode(buffer_view(buffer_), scratch());
     buffer_.consume(step.used);
     produced = step.produced;
     if (step.error != h1::Error::kNone) {
@@ -193,18 +198,19 @@ bool UpstreamConnection::read_body_now(std::span<char> out, std::tuple<error_cod
     }
   }
   result = {error_code{}, produced};
-  return produced > 0 || body_.done() || out.empty();
+  return produced > 0 || body_.done();
 }
 
-net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_body(std::span<char> out) {
+net::awaitable<std::tuple<error_code, std::size_t>> UpstreamConnection::read_body() {
   for (;;) {
     std::tuple<error_code, std::size_t> result;
-    if (read_body_now(out, result)) {
+    if (read_body_now(result)) {
       co_return result;
     }
     if (watchdog_->fired) {  // it fired while nothing was pending
       co_return std::tuple{error_code(beast::error::timeout), std::size_t{0}};
     }
+    shed_buffers();  // the read takes a buffer again when bytes arrive
     auto [rec, n] = co_await read_some(await_tuple);
     const error_code ec = finish_read(rec, n);
     if (ec == net::error::eof) {
@@ -316,6 +322,7 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> conn) {
   conn->requests_++;
   conn->idle_since_ = CoarseClock::now();
   conn->clear_deadline();
+  conn->shed_buffers();
   if (idle_.size() >= up_.max_idle_connections) {
     idle_.erase(idle_.begin());  // drop the coldest
   }

@@ -38,9 +38,12 @@ class UpstreamConnection {
   beast::tcp_stream& tcp() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return lowest(s); }, stream_);
   }
-  // Body bytes land here; owned by the connection so a request allocates no read buffer of its own.
-  std::span<char> scratch() { return {scratch_.get(), kScratchBytes}; }
   static constexpr std::size_t kScratchBytes = 16 * 1024;
+  // Frees the read buffer (when nothing is buffered) and the body buffer: a connection parked in the pool
+  // holds neither.
+  void shed_buffers();
+  // Bytes of read and body buffer allocated now.
+  std::size_t buffer_bytes() const { return buffer_.capacity() + (scratch_ ? kScratchBytes : 0); }
   bool reused() const { return requests_ > 0; }
   void close();  // aborts every pending operation on it at once
   // close() was called: a connection still being set up (resolve, connect) must not open after it.
@@ -75,23 +78,26 @@ class UpstreamConnection {
   auto read_some(Token&& token) {
     return net::async_initiate<Token, void(error_code, std::size_t)>(
         [this](auto handler) {
-          auto space = buffer_.prepare(kScratchBytes);
           if (auto* plain = std::get_if<Plain>(&stream_)) {
-            http::async_read_ready(plain->socket(), reactor_, space, std::move(handler));
+            http::async_read_ready(plain->socket(), reactor_, read_space_, std::move(handler));
           } else {
-            std::get<Tls>(stream_).async_read_some(space, std::move(handler));
+            std::get<Tls>(stream_).async_read_some(buffer_.prepare(kScratchBytes), std::move(handler));
           }
         },
         token);
   }
   const h1::ResponseHead& head() const { return head_; }
-  // Body bytes into `out`, buffered ones first: returns once some arrived (as many as are buffered, up to
-  // out.size()) or the body is complete. partial_message when the peer closes before the body ends.
-  net::awaitable<std::tuple<error_code, std::size_t>> read_body(std::span<char> out);
+  // Body bytes into scratch(), buffered ones first: returns once some arrived (as many as are buffered, up
+  // to kScratchBytes) or the body is complete; body_bytes(n) views them. partial_message when the peer closes
+  // before the body ends. While it waits for the socket the connection holds neither buffer (a stream
+  // between tokens costs its socket and its state, not 32 KB).
+  net::awaitable<std::tuple<error_code, std::size_t>> read_body();
   // The same from the bytes already buffered, without waiting: true when that answers the read (bytes, the
   // body's end, or an error, in `result`); false when read_body() must wait for the socket. Lets the common
   // case, a body that came with its head, skip read_body()'s frame.
-  bool read_body_now(std::span<char> out, std::tuple<error_code, std::size_t>& result);
+  bool read_body_now(std::tuple<error_code, std::size_t>& result);
+  // The `n` bytes the last read_body or read_body_now produced.
+  std::string_view body_bytes(std::size_t n) const { return n > 0 ? std::string_view{scratch_.get(), n} : ""; }
   // The whole response (head and body) has been read.
   bool response_done() const { return head_read_ && body_.done(); }
 
@@ -100,8 +106,28 @@ class UpstreamConnection {
   static beast::tcp_stream& lowest(Plain& s) { return s; }
   static beast::tcp_stream& lowest(Tls& s) { return s.next_layer(); }
   error_code finish_read(error_code ec, std::size_t n);
+  // Decoded body bytes land here: allocated when a body is read, freed while the connection waits.
+  std::span<char> scratch() {
+    if (!scratch_) {
+      scratch_.reset(new char[kScratchBytes]);
+    }
+    return {scratch_.get(), kScratchBytes};
+  }
   error_code timed_out_or(error_code ec) const;
   void arm_watchdog(Clock::time_point at);
+
+  // The read buffer's free space, taken only when the socket has bytes (a connection waiting for a first
+  // token holds no read buffer); given back (freed) when a speculative recv found nothing.
+  struct ReadBufferSpace final : http::ReadSpace {
+    beast::flat_buffer& buf;
+    explicit ReadBufferSpace(beast::flat_buffer& b) : buf(b) {}
+    net::mutable_buffer take() override { return buf.prepare(kScratchBytes); }
+    void give_back() noexcept override {
+      if (buf.size() == 0) {
+        buf.shrink_to_fit();
+      }
+    }
+  };
 
   struct Watchdog {
     Clock::time_point deadline = Clock::time_point::max();
@@ -114,6 +140,7 @@ class UpstreamConnection {
   std::variant<Plain, Tls> stream_;
   http::ReadyReactor reactor_;  // a plain stream's socket's, for async_read_ready
   beast::flat_buffer buffer_;
+  ReadBufferSpace read_space_{buffer_};
   h1::ResponseHead head_;  // reused: its storage is allocated once per connection
   h1::BodyDecoder body_;
   bool head_read_ = false;

@@ -91,6 +91,45 @@ TEST(ClientWatch, UnwatchedReadStaysPendingAndBringsTheNextRequest) {
   EXPECT_EQ(calls, 0);
 }
 
+// A watched request (a stream waiting for its upstream) and an idle keep-alive connection hold no read buffer:
+// it is taken when bytes arrive and freed when the session takes them or the client closes.
+TEST(ClientWatch, HoldsABufferOnlyWhileBytesAreThere) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  int calls = 0;
+  w->watch([&] { ++calls; });
+  p.run();
+  EXPECT_TRUE(w->busy());
+  EXPECT_FALSE(w->holds_buffer()) << "a read waiting for bytes holds a buffer";
+  net::write(p.client, net::buffer(std::string_view("GET / HTTP/1.1\r\n\r\n")));
+  p.run();
+  EXPECT_TRUE(w->holds_buffer());
+  beast::flat_buffer b;
+  w->drain_into(b);
+  EXPECT_EQ(contents(b), "GET / HTTP/1.1\r\n\r\n");
+  EXPECT_FALSE(w->holds_buffer()) << "the session took the bytes; the buffer stays allocated";
+  w->read_ahead();
+  p.run();
+  EXPECT_FALSE(w->holds_buffer());
+  p.client.close();
+  p.run();
+  EXPECT_TRUE(w->gone());
+  EXPECT_FALSE(w->holds_buffer());
+}
+
+// Bytes the session read itself stay behind the watch's (they came later).
+TEST(ClientWatch, DrainPutsItsBytesInFrontOfTheSessions) {
+  Pair p;
+  auto w = std::make_shared<ClientWatch>(p.server);
+  w->read_ahead();
+  net::write(p.client, net::buffer(std::string_view("first ")));
+  p.run();
+  beast::flat_buffer b;
+  b.commit(net::buffer_copy(b.prepare(6), net::buffer(std::string_view("second"))));
+  w->drain_into(b);
+  EXPECT_EQ(contents(b), "first second");
+}
+
 TEST(ClientWatch, SilentAfterUnwatchButSeesTheClose) {
   Pair p;
   auto w = std::make_shared<ClientWatch>(p.server);

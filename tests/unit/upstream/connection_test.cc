@@ -77,19 +77,29 @@ class UpstreamConnectionTest : public ::testing::Test {
     EXPECT_EQ(ec, beast::error::timeout);
     return done_at - t0;
   }
+  // One read_body: its bytes, and when it completed.
+  std::pair<std::string, Clock::time_point> read_body_once() {
+    std::string got;
+    auto [ec, at] = peer.run([&]() -> net::awaitable<error_code> {
+      auto [e, n] = co_await peer.conn->read_body();
+      got = peer.conn->body_bytes(n);
+      co_return e;
+    });
+    EXPECT_FALSE(ec) << ec.message();
+    return {got, at};
+  }
   // Reads body pieces until the response is done or an error (bounded by `max_reads`).
   std::pair<error_code, std::string> read_whole_body(int max_reads = 16) {
     std::string body;
     error_code ec;
     for (int i = 0; i < max_reads && !ec && !peer.conn->response_done(); ++i) {
-      std::array<char, 64> out{};
       std::size_t n = 0;
       std::tie(ec, std::ignore) = peer.run([&]() -> net::awaitable<error_code> {
-        auto [e, got] = co_await peer.conn->read_body(out);
+        auto [e, got] = co_await peer.conn->read_body();
         n = got;
         co_return e;
       });
-      body.append(out.data(), n);
+      body.append(peer.conn->body_bytes(n));
     }
     return {ec, body};
   }
@@ -141,18 +151,48 @@ TEST_F(UpstreamConnectionTest, ReadSomeTakesEveryBufferedChunkWithoutWaitingForA
                   "3\r\nabc\r\n3\r\ndef\r\n3\r\ngh");  // the third chunk is still arriving
   auto [hec, hdone_at] = peer.run([&] { return peer.conn->read_header(); });
   ASSERT_FALSE(hec) << hec.message();
-  std::array<char, 64> out{};
   std::size_t got = 0;
   peer.conn->set_deadline(t0 + 2s);
   auto [ec, done_at] = peer.run([&]() -> net::awaitable<error_code> {
-    auto [e, n] = co_await peer.conn->read_body(out);
+    auto [e, n] = co_await peer.conn->read_body();
     got = n;
     co_return e;
   });
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_LT(done_at - t0, 1s) << "did not wait for the rest of the third chunk";
-  EXPECT_EQ(std::string(out.data(), got), "abcdefgh");
+  EXPECT_EQ(peer.conn->body_bytes(got), "abcdefgh");
   EXPECT_FALSE(peer.conn->response_done());
+}
+
+// A stream waiting for its first byte, or between two events, holds no buffer (issue 24's memory target):
+// buffers are taken when bytes arrive and freed before each wait and when the pool takes the connection back.
+TEST_F(UpstreamConnectionTest, HoldsNoBufferWhileWaiting) {
+  EXPECT_EQ(peer.conn->buffer_bytes(), 0u) << "a new connection allocated buffers";
+  std::size_t while_waiting_for_head = 1, while_waiting_for_body = 1;
+  auto probe = [&](std::size_t* into, std::chrono::milliseconds at) {
+    auto t = std::make_shared<net::steady_timer>(peer.ioc, at);
+    t->async_wait([this, t, into](error_code) { *into = peer.conn->buffer_bytes(); });
+  };
+  probe(&while_waiting_for_head, 50ms);
+  peer.send_after(100ms, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+  auto [hec, hdone] = peer.run([&] { return peer.conn->read_header(); });
+  ASSERT_FALSE(hec) << hec.message();
+  EXPECT_EQ(while_waiting_for_head, 0u);
+  auto [first, fdone] = read_body_once();
+  EXPECT_EQ(first, "abc");
+  EXPECT_GT(peer.conn->buffer_bytes(), 0u);
+  probe(&while_waiting_for_body, 50ms);
+  peer.send_after(100ms, "3\r\ndef\r\n0\r\n\r\n");
+  auto [second, sdone] = read_body_once();
+  EXPECT_EQ(second, "def");
+  EXPECT_EQ(while_waiting_for_body, 0u) << "the wait between two chunks held a buffer";
+  auto [ec, rest] = read_whole_body();
+  EXPECT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(peer.conn->response_done());
+  peer.pool->release(std::move(peer.conn));
+  auto idle = peer.pool->take_idle();
+  ASSERT_NE(idle, nullptr);
+  EXPECT_EQ(idle->buffer_bytes(), 0u) << "an idle pooled connection holds buffers";
 }
 
 TEST_F(UpstreamConnectionTest, PeerCloseBeforeAnyByteIsEndOfStream) {
