@@ -147,9 +147,9 @@ ExecuteInput execute_input(RequestContext& ctx) {
           .now = ctx.fresh};
 }
 
-// validate → admit. False when the request ended here (answered and logged). The stages run in coroutines
-// of their own so that proxy()'s frame, which lives as long as the request, holds only what the request
-// carries through (a stream waiting for its first token keeps ~1 KB less).
+// validate → admit. False when the request ended here (answered and logged). A coroutine of its own so that
+// its locals (the admission input, decisions, a rejection) are not in proxy()'s frame, which lives as long
+// as the request (a stream waiting for its first token).
 net::awaitable<bool> admit_stage(RequestContext& ctx, ClientWriter& w) {
   if (auto bad = validate(ctx)) {
     co_await w.reply(*bad);
@@ -181,33 +181,34 @@ net::awaitable<bool> admit_stage(RequestContext& ctx, ClientWriter& w) {
   co_return true;
 }
 
-// The cache: true when it answered (a hit, or a share of an identical request's upstream call).
-net::awaitable<bool> cache_stage(RequestContext& ctx, ClientWriter& w) {
-  GatewayState& st = ctx.state;
-  ctx.body = std::move(ctx.req.body());
-  cache::CacheDecision c = cache::lookup(*st.cache, *st.config, cache_request(ctx), ctx.ticket);
+}  // namespace
+
+net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std::string_view key_name,
+                                         http::Request& req, http::Responder& res) {
+  RequestContext ctx{state_, *state_.metrics, ep, path, key_name, req, Clock::now()};
+  ClientWriter w{res, ctx.headers};
+  ctx.log = {.request_id = res.request_id(), .key = key_name, .method = req.method_string(), .path = path};
+  if (!co_await admit_stage(ctx, w)) {
+    co_return;
+  }
+  ctx.body = std::move(req.body());
+  cache::CacheDecision c = cache::lookup(*state_.cache, *state_.config, cache_request(ctx), ctx.ticket);
   if (ctx.ticket.check_shared) {  // state hook: the tier other replicas share (entries and their flights)
-    c = co_await cache::lookup_shared(*st.cache, ctx.ticket, ctx.group->model->name, ctx.deadline);
+    c = co_await cache::lookup_shared(*state_.cache, ctx.ticket, ctx.group->model->name, ctx.deadline);
   }
   ctx.headers.set("x-sluice-cache", std::string(ctx.ticket.header));
   if (!ctx.ticket.key.empty()) {
     ctx.fresh = {};
   }
   if (c.step != cache::CacheStep::kUpstream && co_await answer_from_cache(ctx, w, c)) {
-    finish(ctx, w, "none");
-    co_return true;
+    co_return finish(ctx, w, "none");
   }
-  co_return false;
-}
-
-// After execute: reconcile, the cache's settlement, the ledger, and the answer for a failure.
-net::awaitable<void> settle_stage(RequestContext& ctx, ClientWriter& w) {
-  GatewayState& st = ctx.state;
+  co_await execute(deps_, execute_input(ctx), w, ctx.cancel, ctx.headers, ctx.result);
   w.unwatch();
   log_result(ctx);
   admission::reconcile(ctx.admitted, ctx.result.out.usage,  // state hook: + the budget at the real cost
                        ctx.admitted.ticket.holds_budget()
-                           ? admission::answer_cost_usd(*st.config, ctx.result.attempts,
+                           ? admission::answer_cost_usd(*state_.config, ctx.result.attempts,
                                                         ctx.result.upstream_model(), ctx.result.out.usage)
                            : std::optional(0.0));
   const AttemptOutcome& out = ctx.result.out;
@@ -228,19 +229,6 @@ net::awaitable<void> settle_stage(RequestContext& ctx, ClientWriter& w) {
     spdlog::debug("request {}: {} ({})", w.request_id(), routing::to_string(out.failure), out.detail);
   }
   finish(ctx, w, routing::to_string(out.failure));
-}
-}  // namespace
-
-net::awaitable<void> ProxyHandler::proxy(Endpoint ep, std::string_view path, std::string_view key_name,
-                                         http::Request& req, http::Responder& res) {
-  RequestContext ctx{state_, *state_.metrics, ep, path, key_name, req, Clock::now()};
-  ClientWriter w{res, ctx.headers};
-  ctx.log = {.request_id = res.request_id(), .key = key_name, .method = req.method_string(), .path = path};
-  if (!co_await admit_stage(ctx, w) || co_await cache_stage(ctx, w)) {
-    co_return;
-  }
-  co_await execute(deps_, execute_input(ctx), w, ctx.cancel, ctx.headers, ctx.result);
-  co_await settle_stage(ctx, w);
 }
 
 }  // namespace sluice::gateway
