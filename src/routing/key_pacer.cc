@@ -144,14 +144,19 @@ std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignal
     return fmt::format("rate limited (429), skipped for {} ms", wait.count());
   }
   if (status == 402 || status == 401) {
-    k.disabled_until = now + kDisableFor;
+    const auto wait = std::min<std::chrono::milliseconds>(kDisableFor, kFirstDisable * (1u << std::min(k.refusals, 9u)));
+    ++k.refusals;
+    k.disabled_until = now + wait;
     k.disabled->inc();
-    return fmt::format("{}, skipped for {} s", status == 402 ? "balance exhausted (402)" : "rejected (401)",
-                       kDisableFor.count() / 1000);
+    return fmt::format("{}, skipped for {} ms", status == 402 ? "balance exhausted (402)" : "rejected (401)",
+                       wait.count());
   }
-  if (status < 400 && k.disabled_until != Clock::time_point{}) {
-    k.disabled_until = {};
-    return "accepted again";
+  if (status < 400) {
+    k.refusals = 0;
+    if (k.disabled_until != Clock::time_point{}) {
+      k.disabled_until = {};
+      return "accepted again";
+    }
   }
   return {};
 }
@@ -162,6 +167,13 @@ bool KeyPacer::has_headroom(Clock::time_point now) const {
     return true;
   }
   return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return headroom(k, now) > 0; });
+}
+
+bool KeyPacer::refused(Clock::time_point now) const {
+  std::lock_guard lock(mu_);
+  return pacing_ && std::all_of(keys_.begin(), keys_.end(), [&](const Key& k) {
+           return k.refusals >= kConfirmedRefusals && now < k.disabled_until;
+         });
 }
 
 KeyPacer::KeyView KeyPacer::view(std::size_t k, Clock::time_point now) const {

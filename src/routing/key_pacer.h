@@ -20,8 +20,13 @@ namespace sluice::routing {
 class KeyPacer : public state::PacingView {
  public:
   using Clock = std::chrono::steady_clock;
-  // How long a key stays skipped after 402/401 before one request probes it again (balance topped up).
+  // How long a key stays skipped after 402/401 before one request probes it again: kFirstDisable after the
+  // first refusal (a provider's auth service hiccups too), doubled for each further one in a row, up to
+  // kDisableFor (a revoked key or an empty balance is probed ~9 times in its first 5 minutes, then every 5).
+  static constexpr std::chrono::milliseconds kFirstDisable{1'000};
   static constexpr std::chrono::milliseconds kDisableFor{300'000};
+  // Refusals in a row after which a key counts as refused (not a hiccup) for refused().
+  static constexpr std::uint32_t kConfirmedRefusals = 2;
   // After a 429 without Retry-After or reset information.
   static constexpr std::chrono::milliseconds kDefaultBackoff{1'000};
 
@@ -40,6 +45,9 @@ class KeyPacer : public state::PacingView {
   std::string release(std::size_t key, unsigned status, const RateSignals& s, Clock::time_point now);
 
   bool has_headroom(Clock::time_point now) const;
+  // Every key was refused (401/402) repeatedly and is out now: another try with this upstream answers the
+  // same. A single refusal is not enough: the key is out for a second, and may be back.
+  bool refused(Clock::time_point now) const;
   std::size_t size() const override { return keys_.size(); }
   const std::string& name(std::size_t k) const override { return keys_[k].name; }
   // Counted by the caller when a request waited for a key to have headroom.
@@ -76,6 +84,7 @@ class KeyPacer : public state::PacingView {
     Clock::time_point tokens_reset_at{};
     Clock::time_point blocked_until{};  // after a 429
     Clock::time_point disabled_until{};  // after a 402/401
+    std::uint32_t refusals = 0;          // 402/401 answers in a row
     std::uint32_t pending = 0;           // sent, answer not seen yet
     std::uint32_t remote_pending = 0;    // other replicas' (shared state)
     std::int64_t observed_ms = 0;        // unix ms of the newest answer learnt from (this or another replica)

@@ -34,6 +34,9 @@ class RouterPlanView final : public PlanView {
   bool key_headroom(std::size_t g, std::size_t host, Clock::time_point now) const override {
     return chain_[g]->hosts[host]->keys().has_headroom(now);
   }
+  bool keys_refused(std::size_t g, std::size_t host, Clock::time_point now) const override {
+    return chain_[g]->hosts[host]->keys().refused(now);
+  }
   bool admit_retry(std::size_t g, Clock::time_point now) override {
     std::int64_t in_flight = 0;  // attempts still out on the group's hosts: evidence not in yet
     for (const HostState* h : chain_[g]->hosts) {

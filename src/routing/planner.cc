@@ -23,13 +23,13 @@ HostMask Planner::avoid_paced(Clock::time_point now) const {
   return any_open ? avoid : tried_;
 }
 
-bool Planner::any_key_headroom(Clock::time_point now) const {
+bool Planner::all_keys_refused(Clock::time_point now) const {
   for (std::size_t i = 0; i < view_.hosts(group_); ++i) {
-    if (view_.key_headroom(group_, i, now)) {
-      return true;
+    if (!view_.keys_refused(group_, i, now)) {
+      return false;
     }
   }
-  return false;
+  return true;
 }
 
 // The next group of the chain, once this one used its attempts; false at the end of the chain.
@@ -119,8 +119,8 @@ Action Planner::next(const AttemptReport& r, Clock::time_point now) {
   const bool credentials = r.status == 401 || r.status == 402 || r.status == 403;
   if (credentials && view_.key_headroom(group_, r.host, now)) {
     tried_[r.host] = false;
-  } else if (credentials && !any_key_headroom(now) && !advance_group()) {
-    return {};  // every key of every host of the chain is refused or spent: trying one again answers the same
+  } else if (credentials && all_keys_refused(now) && !advance_group()) {
+    return {};  // every key of every host of the chain is refused again and again: another try answers the same
   }
   if (r.failure == UpstreamFailure::kNone || r.committed || (!retriable(r.failure) && !credentials)) {
     return {};

@@ -38,6 +38,9 @@ class PlanView {
   virtual bool available(std::size_t g, std::size_t host, Clock::time_point now) const = 0;
   // Some provider key of the host can take a request now (key pacing).
   virtual bool key_headroom(std::size_t g, std::size_t host, Clock::time_point now) const = 0;
+  // Every provider key of the host was refused (401/402) repeatedly and is out: trying it again answers the
+  // same (key pacing; one refusal is a hiccup, not a verdict).
+  virtual bool keys_refused(std::size_t g, std::size_t host, Clock::time_point now) const = 0;
   // The group's retry admission (routing/retry_budget.h): may a retry, fallback, hedge or resume go now?
   virtual bool admit_retry(std::size_t g, Clock::time_point now) = 0;
   // How long an attempt may go without content before a hedge; nullopt: the group does not hedge.
@@ -104,7 +107,7 @@ class Planner {
   Action plan_resume(const AttemptReport& report, Clock::time_point now);
   bool advance_group();
   HostMask avoid_paced(Clock::time_point now) const;
-  bool any_key_headroom(Clock::time_point now) const;
+  bool all_keys_refused(Clock::time_point now) const;
 
   PlanView& view_;
   PlanLimits limits_;

@@ -84,6 +84,7 @@ test('a key whose balance is gone is skipped, and the request is served by the o
   const statuses = await drive(gw, 6, 1);
   assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200]);
   const stats = await simStats(sim);
-  assert.equal(stats.errors['402'], 1, 'the broke key is tried once, then skipped');
+  // Tried, then skipped for a second (doubling with each refusal in a row): probed once more at most here.
+  assert.ok(stats.errors['402'] >= 1 && stats.errors['402'] <= 2, JSON.stringify(stats.errors));
   assert.match(gw.stderr, /API key KEY_SMALL balance exhausted \(402\)/);
 });

@@ -79,13 +79,41 @@ TEST(KeyPacer, BrokeKeyIsDisabledThenProbedAgain) {
   EXPECT_NE(p.release(k, 402, {}, t).find("402"), std::string::npos);
   EXPECT_TRUE(p.view(k, t).disabled);
   for (int i = 0; i < 5; ++i) {
-    auto c = p.pick(t + milliseconds(1000));
+    auto c = p.pick(t + milliseconds(500));
     EXPECT_NE(*c.key, k);
     p.release(*c.key, 200, {}, t);
   }
   auto later = t + KeyPacer::kDisableFor;
   EXPECT_FALSE(p.view(k, later).disabled);
   EXPECT_EQ(p.release(k, 200, {}, later), "accepted again");
+}
+
+// One refusal takes a key out for kFirstDisable; each one in a row doubles it up to kDisableFor; a success
+// resets the streak. refused() needs every key refused kConfirmedRefusals times in a row.
+TEST(KeyPacer, RefusalsInARowDoubleTheDisableAndConfirmARefusal) {
+  KeyPacer p{"u", {"A"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  p.release(0, 401, {}, t);
+  EXPECT_TRUE(p.view(0, t + KeyPacer::kFirstDisable - milliseconds(1)).disabled);
+  EXPECT_FALSE(p.view(0, t + KeyPacer::kFirstDisable).disabled);
+  EXPECT_FALSE(p.refused(t)) << "one refusal is a hiccup, not a verdict";
+  t += KeyPacer::kFirstDisable;
+  p.release(0, 401, {}, t);
+  EXPECT_TRUE(p.view(0, t + 2 * KeyPacer::kFirstDisable - milliseconds(1)).disabled);
+  EXPECT_FALSE(p.view(0, t + 2 * KeyPacer::kFirstDisable).disabled);
+  EXPECT_TRUE(p.refused(t));
+  for (int i = 0; i < 12; ++i) {
+    t += KeyPacer::kDisableFor;
+    p.release(0, 402, {}, t);
+  }
+  EXPECT_TRUE(p.view(0, t + KeyPacer::kDisableFor - milliseconds(1)).disabled);
+  EXPECT_FALSE(p.view(0, t + KeyPacer::kDisableFor).disabled) << "capped at kDisableFor";
+  t += KeyPacer::kDisableFor;
+  EXPECT_FALSE(p.refused(t)) << "out of its disable: worth a probe";
+  p.release(0, 200, {}, t);
+  p.release(0, 402, {}, t);
+  EXPECT_FALSE(p.refused(t)) << "a success in between starts the streak again";
+  EXPECT_FALSE(p.view(0, t + KeyPacer::kFirstDisable).disabled);
 }
 
 TEST(KeyPacer, AllKeysBrokeStillSendsWhenForced) {

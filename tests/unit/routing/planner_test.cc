@@ -16,6 +16,7 @@ struct FakeGroup {
   config::Model model;
   std::vector<bool> available;  // per host
   std::vector<bool> headroom;   // per host: some provider key can take a request
+  std::vector<bool> refused;    // per host: every key refused (401/402) again and again
   std::optional<Clock::duration> hedge;
 };
 
@@ -57,6 +58,9 @@ class TableView final : public PlanView {
   bool key_headroom(std::size_t g, std::size_t h, Clock::time_point) const override {
     return groups_[g].headroom[h];
   }
+  bool keys_refused(std::size_t g, std::size_t h, Clock::time_point) const override {
+    return groups_[g].refused[h];
+  }
   bool admit_retry(std::size_t, Clock::time_point) override {
     if (retry_slots <= 0) {
       return false;
@@ -75,6 +79,7 @@ FakeGroup group(std::string name, std::size_t hosts, unsigned max_attempts = 3) 
   g.model.retry.backoff_cap = 2000ms;
   g.available.assign(hosts, true);
   g.headroom.assign(hosts, true);
+  g.refused.assign(hosts, false);
   return g;
 }
 
@@ -134,6 +139,9 @@ TEST(Planner, Table) {
   paced.headroom = {false, true};
   FakeGroup all_paced = group("allpaced", 2);
   all_paced.headroom = {false, false};
+  FakeGroup all_refused = group("refused", 2);
+  all_refused.headroom = {false, false};
+  all_refused.refused = {true, true};
   FakeGroup one_host = group("one", 1);
   one_host.headroom = {false};
   AttemptReport broken = failed(0, UpstreamFailure::kReset);
@@ -226,11 +234,18 @@ TEST(Planner, Table) {
        {{{}, Step::kAttempt, 0, 0},
         {failed(0, UpstreamFailure::kClientError, 402), Step::kAttempt, 0, 1, 0ms, 100ms},
         {ok(1), Step::kDone}}},
-      {"a 402 when no key of any host has headroom is answered, not retried",
-       {all_paced},
+      {"a 402 when every key of every host was refused again and again is answered, not retried",
+       {all_refused},
        {},
        100,
        {{{}, Step::kAttempt, 0, 0}, {failed(0, UpstreamFailure::kClientError, 402), Step::kDone}}},
+      {"a 402 while every key is out after one refusal each (a hiccup) is retried",
+       {all_paced},
+       {},
+       100,
+       {{{}, Step::kAttempt, 0, 0},
+        {failed(0, UpstreamFailure::kClientError, 402), Step::kAttempt, 0, 1, 0ms, 100ms},
+        {ok(1), Step::kDone}}},
       {"a non-stream answer cut short is continued elsewhere",
        {failover},
        {},
