@@ -12,7 +12,7 @@
 # Lines run through the gateway's LineRunner (docs/batch.md); if none completes the script
 # says so after WAIT_RUN seconds.
 # Usage: bench/batch_crash.sh [sqlite|postgres|both]
-# Environment: SLUICE_BIN (build/sluice), LINES (10000), KILL_AFTER (lines done before each kill: 2500),
+# Environment: SLUICE_BIN (build/sluice), LINES (10000), KILL_AFTER (lines done before each kill: LINES/4),
 #   WAIT_RUN (600), SEED (1), OUT_DIR (a temp dir, kept)
 set -euo pipefail
 
@@ -20,7 +20,7 @@ NAME=batch_crash
 # shellcheck source=bench/batch_lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/batch_lib.sh"
 LINES=${LINES:-10000}
-KILL_AFTER=${KILL_AFTER:-2500}
+KILL_AFTER=${KILL_AFTER:-$((LINES / 4))}
 WAIT_RUN=${WAIT_RUN:-600}
 SEED=${SEED:-1}
 WHAT=${1:-both}
