@@ -34,6 +34,14 @@ BatchMetrics make_batch_metrics() {
       &reg.counter("sluice_batch_rejected_total",
                    "Files and batch requests refused as invalid (bad JSONL, unknown endpoint, too large)")
            .with({});
+  m.ledger_pending =
+      &reg.gauge("sluice_batch_ledger_pending",
+                 "Batch line results whose usage is not in the ledger yet (all replicas, as of "
+                 "this replica's last ledger feed)")
+           .with({});
+  m.ledger_fed = &reg.counter("sluice_batch_ledger_lines_total",
+                              "Batch line results this replica fed to the ledger and marked as counted")
+                      .with({});
   return m;
 }
 }  // namespace

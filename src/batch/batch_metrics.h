@@ -19,7 +19,9 @@ struct BatchMetrics {
   telemetry::Counter* created = nullptr;                         // sluice_batch_created_total
   telemetry::Counter* uploads = nullptr;                         // sluice_batch_files_uploaded_total
   telemetry::Counter* upload_bytes = nullptr;                    // sluice_batch_file_bytes_total
-  telemetry::Counter* rejected = nullptr;  // sluice_batch_rejected_total (bad input of files/batches)
+  telemetry::Counter* rejected = nullptr;      // sluice_batch_rejected_total (bad input of files/batches)
+  telemetry::Gauge* ledger_pending = nullptr;  // sluice_batch_ledger_pending
+  telemetry::Counter* ledger_fed = nullptr;    // sluice_batch_ledger_lines_total
 };
 
 const BatchMetrics& batch_metrics();

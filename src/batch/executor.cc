@@ -1,5 +1,6 @@
 #include "batch/executor.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 
 #include "batch/batch_metrics.h"
 #include "batch/output_line.h"
+#include "ledger/ledger.h"
 #include "ledger/pricing.h"
 
 namespace sluice::batch {
@@ -57,7 +59,31 @@ store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClai
     }
   }
   o.finished_ms = now_ms;
+  if (res.ledger) {
+    const LineLedger& l = *res.ledger;
+    o.ledger = store::LedgerEntry{b.owner,       l.model,    l.upstream, l.upstream_model,
+                                  o.status_code, l.cost_usd, l.unix_ms};
+  }
   return o;
+}
+
+// The ledger's row of a stored result: one upstream request of the batch owner's key, id "<batch>/<idx>".
+ledger::OnceRecord ledger_record_of(const store::UnledgeredLine& l) {
+  ledger::UsageRecord r;
+  r.ts_ms = l.entry.unix_ms;
+  r.key = l.entry.key;
+  r.model = l.entry.model;
+  r.upstream = l.entry.upstream;
+  r.upstream_model = l.entry.upstream_model;
+  r.source = "upstream";
+  r.status = static_cast<unsigned>(l.entry.status);
+  r.prompt = l.prompt_tokens;
+  r.completion = l.completion_tokens;
+  r.cache_hit = l.cache_hit_tokens;
+  r.cache_miss = l.cache_miss_tokens;
+  r.reasoning = l.reasoning_tokens;
+  r.cost_usd = l.entry.cost_usd;
+  return ledger::once_record(fmt::format("{}/{}", l.batch_id, l.idx), r);
 }
 }  // namespace
 
@@ -108,6 +134,8 @@ net::awaitable<void> Executor::poll_once() {
   if (!cfg_) {
     co_return;
   }
+  // Results of earlier polls go to the ledger first: a batch finalized below mostly has its lines there.
+  co_await feed_ledger();
   auto active_batches_job = [](Store& s) { return s.active_batches(); };
   auto batches = co_await store_.call(active_batches_job);
   std::set<std::string> active;
@@ -119,6 +147,42 @@ net::awaitable<void> Executor::poll_once() {
                 [&](const auto& kv) { return !active.contains(kv.first) && kv.second.lines.empty(); });
   batch_metrics().active_batches->set(double(active.size()));
   co_await renew_leases();
+}
+
+net::awaitable<void> Executor::feed_ledger() {
+  if (!ledger_) {
+    co_return;
+  }
+  std::shared_ptr<ledger::Ledger> ledger = ledger_;  // one swapped meanwhile stays alive for this round
+  feeding_ = true;
+  // Held for a lease: another replica takes these lines only if this one dies before marking them.
+  auto take_job = [now = clock_.real_ms(), hold = settings().lease.count()](Store& s) {
+    return s.unledgered_lines(now, hold, kLedgerFeedLimit);
+  };
+  store::LedgerBacklog backlog = co_await store_.call(take_job);
+  batch_metrics().ledger_pending->set(double(backlog.pending));
+  if (!backlog.lines.empty()) {
+    std::vector<ledger::OnceRecord> records;
+    std::vector<std::pair<std::string, std::int64_t>> lines;
+    for (const auto& l : backlog.lines) {
+      records.push_back(ledger_record_of(l));
+      lines.emplace_back(l.batch_id, l.idx);
+    }
+    // A crash (or a failed mark) after this write feeds the lines again; the ledger skips their ids.
+    const bool written = co_await ledger->async_record_once(std::move(records), net::use_awaitable);
+    bool marked = false;
+    if (written) {
+      auto mark_job = [lines = std::move(lines)](Store& s) { return s.mark_ledgered(lines); };
+      marked = co_await store_.call(mark_job);
+    }
+    if (marked) {
+      const std::size_t n = backlog.lines.size();
+      stats_.ledgered += n;
+      batch_metrics().ledger_fed->inc(double(n));
+      batch_metrics().ledger_pending->set(double(backlog.pending - std::int64_t(n)));
+    }
+  }
+  feeding_ = false;
 }
 
 void Executor::account(const store::BatchRecord& b, Running& r, std::int64_t now_real) {

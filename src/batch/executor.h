@@ -9,7 +9,9 @@
 //     through the LineRunner at the `batch` class. A retryable failure releases the line with a backoff (full
 //     jitter, at least the answer's Retry-After) until the completion window ends; a final answer is written
 //     once.
-// Leases of running lines are renewed every lease/3. Runs on one io_context (its own thread in production);
+// Leases of running lines are renewed every lease/3. Each poll also feeds the usage ledger the results it
+// does not have yet (at most kLedgerFeedLimit): the ledger applies each line's id once, then the results are
+// marked (docs/batch.md "Exactly once in the ledger"). Runs on one io_context (its own thread in production);
 // all store work goes through StoreThreads.
 #include <cstdint>
 #include <map>
@@ -22,13 +24,18 @@
 #include "batch/line_runner.h"
 #include "batch/schedule.h"
 #include "config/config.h"
+#include "ledger/ledger.h"
 #include "store/store_threads.h"
 
 namespace sluice::batch {
 
 struct ExecutorStats {
   std::uint64_t succeeded = 0, failed = 0, retried = 0, duplicates = 0, finalized = 0;
+  std::uint64_t ledgered = 0;  // results fed to the ledger and marked
 };
+
+// Results fed to the ledger per poll.
+inline constexpr std::size_t kLedgerFeedLimit = 500;
 
 class Executor {
  public:
@@ -41,6 +48,9 @@ class Executor {
 
   // Pricing, models and batch settings; call on the executor's io_context.
   void set_config(std::shared_ptr<const config::Config> cfg) { cfg_ = std::move(cfg); }
+  // The usage ledger each poll feeds finished lines into (null: ledger disabled, nothing is fed or marked).
+  // Call on the executor's io_context.
+  void set_ledger(std::shared_ptr<ledger::Ledger> ledger) { ledger_ = std::move(ledger); }
 
   // One pass over the active batches (the loop's body; tests drive it directly).
   net::awaitable<void> poll_once();
@@ -50,6 +60,8 @@ class Executor {
   void stop();
 
   std::size_t in_flight() const { return in_flight_; }
+  // A ledger feed round is under way (tests wait for it: the ledger's thread is not the store's).
+  bool feeding() const { return feeding_; }
   const ExecutorStats& stats() const { return stats_; }
   // The last plan of a batch this replica looked at (tests, the estimate), null when none.
   const Plan* last_plan(const std::string& batch_id) const;
@@ -69,6 +81,7 @@ class Executor {
   net::awaitable<void> finalize(const store::BatchRecord& b, std::string status);
   net::awaitable<void> run_line(store::BatchRecord b, store::LineClaim line);
   net::awaitable<void> renew_leases();
+  net::awaitable<void> feed_ledger();
   void account(const store::BatchRecord& b, Running& r, std::int64_t now_real);
   Plan plan_for(const store::BatchRecord& b, const store::LineCounts& c);
   std::int64_t backoff_ms(std::int32_t attempts, std::chrono::milliseconds retry_after);
@@ -80,6 +93,8 @@ class Executor {
   std::string replica_;
   std::mt19937_64 rng_;
   std::shared_ptr<const config::Config> cfg_;
+  std::shared_ptr<ledger::Ledger> ledger_;
+  bool feeding_ = false;
   std::map<std::string, Running> running_;   // by batch id
   std::map<std::string, Throughput> rates_;  // by model
   RateBoard* board_ = nullptr;

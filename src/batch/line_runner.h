@@ -28,6 +28,15 @@ struct LineUsage {
   double cost_usd = 0;  // as the ledger priced it
 };
 
+// The usage ledger's row of a line that reached an upstream. The runner does not write it: the executor
+// stores it with the line's final result and feeds the ledger from the store, so it is counted once even when
+// the process dies (docs/batch.md "Exactly once in the ledger").
+struct LineLedger {
+  std::string model, upstream, upstream_model;  // the model that answered, its upstream and upstream model id
+  double cost_usd = 0;                          // tokens at the real time's price, as the ledger prices them
+  std::int64_t unix_ms = 0;                     // when the answer came (real clock)
+};
+
 struct LineResult {
   // HTTP status of the final answer; 0 when there was none (shed by admission, every attempt failed without
   // an HTTP answer, deadline).
@@ -35,6 +44,7 @@ struct LineResult {
   std::string body;        // the answer (JSON), or an OpenAI error body; empty with status 0 is allowed
   std::string request_id;  // the gateway's id of the request that produced it
   std::optional<LineUsage> usage;
+  std::optional<LineLedger> ledger;  // set when an upstream was asked (the tokens are `usage`'s)
   // True: the executor should try the line again later (429, 5xx, timeouts, admission shed); false: the
   // answer is final (2xx, or a client error such as 400/401/402/403/404/422).
   bool retryable = false;

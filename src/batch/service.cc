@@ -5,6 +5,7 @@
 
 #include <future>
 #include <random>
+#include <utility>
 
 #include "common/thread_name.h"
 
@@ -87,6 +88,11 @@ void BatchService::set_runner(std::shared_ptr<LineRunner> runner) {
             [this, runner = std::move(runner)]() mutable { executor_->set_runner(std::move(runner)); });
 }
 
+void BatchService::set_ledger(std::shared_ptr<ledger::Ledger> ledger) {
+  net::post(*ioc_,
+            [this, ledger = std::move(ledger)]() mutable { executor_->set_ledger(std::move(ledger)); });
+}
+
 void BatchService::stop(std::chrono::milliseconds drain) {
   if (stopped_ || !ioc_) {
     return;
@@ -95,12 +101,19 @@ void BatchService::stop(std::chrono::milliseconds drain) {
   net::post(*ioc_, [this] { executor_->stop(); });
   // Lines in flight finish within the drain; the rest keep their leases, which expire (SQLite: released at
   // the next start), so another run takes them: nothing is lost.
+  // A ledger round under way ends too: the ledger's thread posts its answer into the io_context, which must
+  // outlive that (a round is one transaction: it gets a few seconds beyond the drain).
   const auto until = std::chrono::steady_clock::now() + drain;
+  const auto feed_until = until + std::chrono::seconds(5);
+  bool feeding = false;
   for (;;) {
-    std::promise<std::size_t> left;
-    auto f = left.get_future();
-    net::post(*ioc_, [this, &left] { left.set_value(executor_->in_flight()); });
-    if (f.get() == 0 || std::chrono::steady_clock::now() >= until) {
+    std::promise<std::pair<std::size_t, bool>> state;
+    auto f = state.get_future();
+    net::post(*ioc_, [this, &state] { state.set_value({executor_->in_flight(), executor_->feeding()}); });
+    const auto [left, feed] = f.get();
+    feeding = feed;
+    const auto now = std::chrono::steady_clock::now();
+    if ((left == 0 || now >= until) && (!feeding || now >= feed_until)) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -110,6 +123,12 @@ void BatchService::stop(std::chrono::milliseconds drain) {
   // Store jobs still queued run now and post their answers into the stopped io_context; then the coroutines
   // waiting for them are destroyed with it.
   store_.reset();
+  if (feeding) {
+    // The ledger may still post into it: left allocated (stopped, it never runs). The lines are fed again.
+    spdlog::error("batch: the ledger did not answer a feed round at shutdown; the next start feeds it again");
+    (void)ioc_.release();
+    return;
+  }
   ioc_.reset();
 }
 

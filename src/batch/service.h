@@ -12,6 +12,7 @@
 #include "batch/line_runner.h"
 #include "batch/schedule.h"
 #include "config/config.h"
+#include "ledger/ledger.h"
 #include "store/store_threads.h"
 
 namespace sluice::batch {
@@ -30,6 +31,10 @@ class BatchService {
   // The runner that executes lines through the gateway's path (the lead's pipeline provides it). Until one
   // is set, batches are accepted, listed, cancelled and expired, but no line runs.
   void set_runner(std::shared_ptr<LineRunner> runner);
+  // The usage ledger finished lines are fed into, once each (docs/batch.md "Exactly once in the ledger");
+  // null (ledger disabled): nothing is fed. Follows reloads (the ledger is reopened when its settings
+  // change).
+  void set_ledger(std::shared_ptr<ledger::Ledger> ledger);
   // Stops claiming lines and waits up to `drain` for lines in flight; then stops the executor thread and the
   // store. At shutdown only: the routes must not be used afterwards.
   void stop(std::chrono::milliseconds drain);

@@ -104,9 +104,10 @@ int run_serve(const ServeArgs& args) {
   if (batch_service) {  // lines run through the gateway's own stages, on the current generation
     line_runner = std::make_shared<gateway::GatewayLineRunner>([&runtime] { return runtime.current(); });
     batch_service->set_runner(line_runner);
-    // Pricing, models and batch limits follow reloads.
+    // Pricing, models, batch limits and the ledger the results are fed into follow reloads.
     runtime.add_generation_hook([batch_service](gateway::GatewayState& st) {
       batch_service->set_config(st.config);
+      batch_service->set_ledger(st.accounting->shared_ledger());
       return std::function<void()>{};
     });
   }

@@ -147,13 +147,22 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
   }
   const config::Model& answered = result.answered_by ? *result.answered_by : *admitted.group->model;
   if (result.attempts > 0) {
-    st.accounting->record({.source = "upstream",  // billed like any upstream answer, to the owner's key
-                           .key = req.key,
-                           .model = answered.name,
-                           .upstream = result.upstream_name(),
-                           .upstream_model = upstream_model,
-                           .status = res.status,
-                           .usage = out.usage});
+    // Cost metrics now; the ledger row goes with the line's final result into the batch store, which feeds
+    // the ledger once (docs/batch.md "Exactly once in the ledger").
+    const double price = st.accounting->count({.source = "upstream",  // billed to the owner's key
+                                               .key = req.key,
+                                               .model = answered.name,
+                                               .upstream = result.upstream_name(),
+                                               .upstream_model = upstream_model,
+                                               .status = res.status,
+                                               .usage = out.usage});
+    res.ledger = batch::LineLedger{.model = answered.name,
+                                   .upstream = std::string(result.upstream_name()),
+                                   .upstream_model = upstream_model,
+                                   .cost_usd = price,
+                                   .unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count()};
   }
   st.access_log->write({.request_id = req.request_id,
                         .key = req.key,

@@ -1,9 +1,10 @@
 #pragma once
 // The Batch API's line runner in production: a line goes through the gateway's own stages — parsed and routed
 // like a request, admitted at the `batch` class (only the capacity interactive traffic leaves), executed by
-// the planner with retries, fallbacks and failover, reconciled against the key's limits and budget, charged to
-// the batch owner's key in the ledger, and written to the access log — with no HTTP connection: the answer
-// goes into a buffer. One per process, on the batch thread; each line runs on the current config generation.
+// the planner with retries, fallbacks and failover, reconciled against the key's limits and budget, charged
+// to the batch owner's key (cost metrics; the ledger row goes back in the result, for the batch store to feed
+// the ledger once), and written to the access log — with no HTTP connection: the answer goes into a buffer.
+// One per process, on the batch thread; each line runs on the current config generation.
 #include <functional>
 #include <memory>
 #include <random>

@@ -56,17 +56,25 @@ Accounting::Money* Accounting::money_for(std::string_view key, std::string_view 
   return it == money_.end() ? nullptr : &it->second;
 }
 
-void Accounting::record(const Charge& c) {
-  const openai::Usage u = c.usage.value_or(openai::Usage{});
-  const auto now_ms = unix_ms();
-  const double price = cost_usd(cfg_->pricing, c.upstream_model, u, static_cast<std::time_t>(now_ms / 1000));
-  const bool billed = c.source == "upstream";
+double Accounting::count(const Charge& c, std::int64_t now_ms) {
+  const double price = cost_usd(cfg_->pricing, c.upstream_model, c.usage.value_or(openai::Usage{}),
+                                static_cast<std::time_t>(now_ms / 1000));
   if (Money* m = money_for(c.key, c.model, c.upstream)) {
-    (billed ? m->cost : m->savings)->inc(price);
+    (c.source == "upstream" ? m->cost : m->savings)->inc(price);
   }
+  return price;
+}
+
+double Accounting::count(const Charge& c) { return count(c, unix_ms()); }
+
+void Accounting::record(const Charge& c) {
+  const auto now_ms = unix_ms();
+  const double price = count(c, now_ms);
   if (!ledger_) {
     return;
   }
+  const openai::Usage u = c.usage.value_or(openai::Usage{});
+  const bool billed = c.source == "upstream";
   UsageRecord r;
   r.ts_ms = now_ms;
   r.key = c.key;

@@ -34,7 +34,12 @@ class Accounting {
                                           const config::Config* prev_cfg = nullptr);
 
   void record(const Charge& c);
+  // The cost metrics only, no ledger row (the Batch API's lines reach the ledger from the batch store, once:
+  // docs/batch.md); the price, as record() would put it in the ledger.
+  double count(const Charge& c);
   Ledger* ledger() const { return ledger_.get(); }
+  // The ledger, kept alive by the holder across reloads (null when ledger.enabled is false).
+  std::shared_ptr<Ledger> shared_ledger() const { return ledger_; }
 
  private:
   struct Money {
@@ -42,6 +47,7 @@ class Accounting {
     telemetry::Counter* savings;
   };
   Money* money_for(std::string_view key, std::string_view model, std::string_view upstream);
+  double count(const Charge& c, std::int64_t now_ms);
 
   const config::Config* cfg_ = nullptr;
   std::shared_ptr<Ledger> ledger_;  // null when ledger.enabled is false
@@ -56,7 +62,8 @@ class Accounting {
              Views(std::get<0>(b), std::get<1>(b), std::get<2>(b));
     }
   };
-  std::map<std::tuple<std::string, std::string, std::string>, Money, ViewsLess> money_;  // key, model, upstream
+  std::map<std::tuple<std::string, std::string, std::string>, Money, ViewsLess>
+      money_;  // key, model, upstream
 };
 
 }  // namespace sluice::ledger

@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <iterator>
 #include <tuple>
 
 #include "common/thread_name.h"
@@ -46,6 +48,17 @@ void Totals::add(const UsageRecord& r) {
   savings_usd += r.savings_usd;
 }
 
+void Totals::add(const Totals& t) {
+  requests += t.requests;
+  prompt += t.prompt;
+  completion += t.completion;
+  cache_hit += t.cache_hit;
+  cache_miss += t.cache_miss;
+  reasoning += t.reasoning;
+  cost_usd += t.cost_usd;
+  savings_usd += t.savings_usd;
+}
+
 namespace {
 // A group's fields as one tuple, for a GroupKey and for a request alike: hashing and equality are written
 // once, over this list. The cheap fields come first, so a mismatch usually ends the comparison there.
@@ -73,6 +86,53 @@ std::size_t GroupHash::operator()(const UsageRecord& r) const { return hash_dims
 bool GroupEq::operator()(const GroupKey& a, const GroupKey& b) const { return dims(a) == dims(b); }
 bool GroupEq::operator()(const UsageRecord& r, const GroupKey& k) const { return dims(r) == dims(k); }
 
+namespace {
+GroupKey group_of_record(const UsageRecord& r) {
+  return GroupKey{second_of(r.ts_ms),
+                  std::string(r.key),
+                  std::string(r.model),
+                  std::string(r.upstream),
+                  std::string(r.upstream_model),
+                  std::string(r.source),
+                  r.stream,
+                  r.status};
+}
+}  // namespace
+
+OnceRecord once_record(std::string id, const UsageRecord& r) {
+  OnceRecord o{std::move(id), {group_of_record(r), Totals{}}};
+  o.row.second.add(r);
+  return o;
+}
+
+std::vector<const OnceRecord*> distinct_by_id(const std::vector<OnceRecord>& records) {
+  std::vector<const OnceRecord*> out;
+  out.reserve(records.size());
+  for (const auto& r : records) {
+    out.push_back(&r);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->id < b->id; });
+  out.erase(std::unique(out.begin(), out.end(), [](const auto* a, const auto* b) { return a->id == b->id; }),
+            out.end());
+  return out;
+}
+
+std::vector<Row> fold_rows(const std::vector<const Row*>& rows) {
+  std::unordered_map<GroupKey, Totals, GroupHash, GroupEq> groups;
+  for (const Row* r : rows) {
+    groups[r->first].add(r->second);
+  }
+  return {std::make_move_iterator(groups.begin()), std::make_move_iterator(groups.end())};
+}
+
+void Ledger::record_once(std::vector<OnceRecord> records, std::function<void(bool)> done) {
+  {
+    std::lock_guard lock(mu_);
+    once_.emplace_back(std::move(records), std::move(done));
+  }
+  cv_.notify_one();
+}
+
 void Ledger::record(const UsageRecord& r) {
   std::lock_guard lock(mu_);
   if (last_ != nullptr && GroupEq{}(r, last_->first)) {
@@ -81,15 +141,7 @@ void Ledger::record(const UsageRecord& r) {
   }
   auto it = pending_.find(r);
   if (it == pending_.end()) {
-    GroupKey k{second_of(r.ts_ms),
-               std::string(r.key),
-               std::string(r.model),
-               std::string(r.upstream),
-               std::string(r.upstream_model),
-               std::string(r.source),
-               r.stream,
-               r.status};
-    it = pending_.emplace(std::move(k), Totals{}).first;
+    it = pending_.emplace(group_of_record(r), Totals{}).first;
   }
   last_ = &*it;
   it->second.add(r);
@@ -113,14 +165,16 @@ void Ledger::run() {
   Groups groups;
   std::vector<Row> unwritten;  // oldest first: rows a failed flush kept, then this flush's
   decltype(queries_) queries;
+  decltype(once_) once;
   for (;;) {
     bool stop;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, flush_, [this] { return stop_ || !queries_.empty(); });
+      cv_.wait_for(lock, flush_, [this] { return stop_ || !queries_.empty() || !once_.empty(); });
       groups.swap(pending_);  // workers get the emptied map back, its buckets still allocated
       last_ = nullptr;
       queries.swap(queries_);
+      once.swap(once_);
       stop = stop_;
     }
     while (!groups.empty()) {
@@ -136,6 +190,11 @@ void Ledger::run() {
         unwritten.erase(unwritten.begin(), unwritten.end() - static_cast<std::ptrdiff_t>(kMaxPendingRows));
       }
     }
+    for (auto& [records, done] : once) {
+      std::size_t applied = 0;
+      done(sink_->write_once(records, applied));
+    }
+    once.clear();
     for (auto& [q, done] : queries) {
       done(sink_->query(q));
     }

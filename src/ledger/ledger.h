@@ -46,6 +46,7 @@ struct Totals {
   std::int64_t requests = 0, prompt = 0, completion = 0, cache_hit = 0, cache_miss = 0, reasoning = 0;
   double cost_usd = 0, savings_usd = 0;
   void add(const UsageRecord& r);
+  void add(const Totals& t);
 };
 
 // Hashes and compares a GroupKey with a UsageRecord's dimensions too, so a lookup allocates nothing.
@@ -64,6 +65,19 @@ struct GroupEq {
 // One stored row: a group and its sums.
 using Row = std::pair<GroupKey, Totals>;
 
+// A request the ledger counts at most once however often it is given, by its id (the Batch API's lines,
+// "<batch_id>/<idx>", fed from the batch store: docs/batch.md "Exactly once in the ledger").
+struct OnceRecord {
+  std::string id;
+  Row row;  // one request: requests = 1
+};
+OnceRecord once_record(std::string id, const UsageRecord& r);
+
+// The records of distinct ids (the first of each), in id order (the order sinks take row locks in).
+std::vector<const OnceRecord*> distinct_by_id(const std::vector<OnceRecord>& records);
+// Rows of the same group summed into one.
+std::vector<Row> fold_rows(const std::vector<const Row*>& rows);
+
 // Rounds down for times before 1970 too.
 constexpr std::int64_t second_of(std::int64_t ms) { return ms >= 0 ? ms / 1000 : (ms + 1) / 1000 - 1; }
 
@@ -81,6 +95,10 @@ class LedgerSink {
   virtual ~LedgerSink() = default;
   // Appends the rows in one transaction; false (logged) when nothing was written.
   virtual bool write(const std::vector<Row>& rows) = 0;
+  // In one transaction: adds to the applied ids (usage_applied) those not there yet, and the rows of just
+  // those records; the others were counted before and are skipped. False (logged) when nothing was written.
+  // `applied`: how many records were new.
+  virtual bool write_once(const std::vector<OnceRecord>& records, std::size_t& applied) = 0;
   // /admin/usage's JSON for the query.
   virtual std::string query(const UsageQuery& q) = 0;
 };
@@ -107,6 +125,24 @@ class Ledger {
   void record(const UsageRecord& r);
   // JSON totals (and groups) for the query; `done` runs on the ledger thread.
   void query(UsageQuery q, std::function<void(std::string)> done);
+
+  // The durable, idempotent path (the hot path is record()): the records are written on the ledger thread
+  // (at once, not at the next flush) with their ids in one transaction; a record whose id was applied before
+  // is skipped. `done(true)` runs on the ledger thread once they are committed, `done(false)` when the write
+  // failed (nothing was written: give them again later).
+  void record_once(std::vector<OnceRecord> records, std::function<void(bool)> done);
+
+  template <class Token>
+  auto async_record_once(std::vector<OnceRecord> records, Token&& token) {
+    return net::async_initiate<Token, void(bool)>(
+        [this](auto handler, std::vector<OnceRecord> records) {
+          auto ex = net::get_associated_executor(handler);
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          record_once(std::move(records),
+                      [h, ex](bool ok) { net::post(ex, [h, ok]() mutable { std::move (*h)(ok); }); });
+        },
+        token, std::move(records));
+  }
 
   template <class Token>
   auto async_query(UsageQuery q, Token&& token) {
@@ -137,6 +173,7 @@ class Ledger {
   // and comparing costs half of hashing. Its node stays put as pending_ grows; null once the map is taken.
   Groups::value_type* last_ = nullptr;
   std::vector<std::pair<UsageQuery, std::function<void(std::string)>>> queries_;
+  std::vector<std::pair<std::vector<OnceRecord>, std::function<void(bool)>>> once_;
   bool stop_ = false;
   std::thread thread_;
 };

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "common/pg_conn.h"
 #include "ledger/ledger.h"
 #include "ledger/schema.h"
@@ -18,9 +20,11 @@ CREATE TABLE IF NOT EXISTS usage(
   completion_tokens BIGINT, cache_hit_tokens BIGINT, cache_miss_tokens BIGINT, reasoning_tokens BIGINT,
   cost_usd DOUBLE PRECISION, savings_usd DOUBLE PRECISION, requests BIGINT NOT NULL DEFAULT 1);
 CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts_ms);
+CREATE TABLE IF NOT EXISTS usage_applied(id TEXT PRIMARY KEY, ts_ms BIGINT NOT NULL);
 )sql";
 
 constexpr std::size_t kPgRowsPerInsert = 100;
+constexpr std::size_t kPgIdsPerInsert = 500;
 
 // group_by fields in PostgreSQL's SQL (schema::group_expr has SQLite's).
 std::optional<std::string_view> pg_group_expr(std::string_view name) {
@@ -48,29 +52,67 @@ class PgSink final : public LedgerSink {
 
   bool write(const std::vector<Row>& rows) override {
     PgTx tx(c_);
-    for (std::size_t from = 0; tx.ok() && from < rows.size(); from += kPgRowsPerInsert) {
-      const std::size_t to = std::min(rows.size(), from + kPgRowsPerInsert);
-      std::string sql = fmt::format("INSERT INTO usage ({}) VALUES ", schema::kInsertColumns);
-      PgParams p;
-      int n = 0;
-      for (std::size_t i = from; i < to; ++i) {
-        sql += i == from ? "(" : ",(";
-        for (int c = 0; c < schema::kColumnCount; ++c) {
-          sql += fmt::format("{}${}", c ? "," : "", ++n);
-        }
-        sql += ')';
-        bind_row(p, rows[i].first, rows[i].second);
-      }
-      if (PgResult r = c_.exec(sql, p); !r.ok()) {
-        spdlog::error("ledger (PostgreSQL): writing {} row(s) failed: {}", rows.size(), r.error());
-        return false;
-      }
+    if (!tx.ok()) {
+      spdlog::error("ledger (PostgreSQL): {} row(s) not written yet, kept for the next flush: {}",
+                    rows.size(), tx.error());
+      return false;
+    }
+    if (!insert_rows(rows)) {
+      return false;
     }
     if (!tx.commit()) {
       spdlog::error("ledger (PostgreSQL): {} row(s) not written yet, kept for the next flush: {}",
                     rows.size(), tx.error());
       return false;
     }
+    return true;
+  }
+
+  bool write_once(const std::vector<OnceRecord>& records, std::size_t& applied) override {
+    PgTx tx(c_);
+    if (!tx.ok()) {
+      spdlog::error("ledger (PostgreSQL): {} once-only record(s) not written: {}", records.size(),
+                    tx.error());
+      return false;
+    }
+    // In id order: replicas applying overlapping ids lock them in the same order (no deadlock); a second
+    // one waits for the first's commit, then finds the ids there.
+    const std::vector<const OnceRecord*> distinct = distinct_by_id(records);
+    std::vector<const Row*> fresh;
+    for (std::size_t from = 0; from < distinct.size(); from += kPgIdsPerInsert) {
+      const std::size_t to = std::min(distinct.size(), from + kPgIdsPerInsert);
+      std::string sql = "INSERT INTO usage_applied(id, ts_ms) VALUES ";
+      PgParams p;
+      for (std::size_t i = from; i < to; ++i) {
+        const std::size_t k = 2 * (i - from) + 1;
+        sql += fmt::format("{}(${}, ${}::bigint)", i == from ? "" : ",", k, k + 1);
+        p.text(distinct[i]->id).int64(distinct[i]->row.first.second * 1000);
+      }
+      PgResult r = c_.exec(sql + " ON CONFLICT (id) DO NOTHING RETURNING id", p);
+      if (!r.ok()) {
+        spdlog::error("ledger (PostgreSQL): applying {} once-only record(s) failed: {}", records.size(),
+                      r.error());
+        return false;
+      }
+      std::set<std::string> inserted;
+      for (int i = 0; i < r.rows(); ++i) {
+        inserted.insert(r.text(i, 0));
+      }
+      for (std::size_t i = from; i < to; ++i) {
+        if (inserted.contains(distinct[i]->id)) {
+          fresh.push_back(&distinct[i]->row);
+        }
+      }
+    }
+    if (!insert_rows(fold_rows(fresh))) {
+      return false;
+    }
+    if (!tx.commit()) {
+      spdlog::error("ledger (PostgreSQL): {} once-only record(s) not written: {}", records.size(),
+                    tx.error());
+      return false;
+    }
+    applied = fresh.size();
     return true;
   }
 
@@ -108,6 +150,29 @@ class PgSink final : public LedgerSink {
   }
 
  private:
+  // Inside a transaction: appends the rows, kPgRowsPerInsert per statement; false (logged) when one failed.
+  bool insert_rows(const std::vector<Row>& rows) {
+    for (std::size_t from = 0; from < rows.size(); from += kPgRowsPerInsert) {
+      const std::size_t to = std::min(rows.size(), from + kPgRowsPerInsert);
+      std::string sql = fmt::format("INSERT INTO usage ({}) VALUES ", schema::kInsertColumns);
+      PgParams p;
+      int n = 0;
+      for (std::size_t i = from; i < to; ++i) {
+        sql += i == from ? "(" : ",(";
+        for (int c = 0; c < schema::kColumnCount; ++c) {
+          sql += fmt::format("{}${}", c ? "," : "", ++n);
+        }
+        sql += ')';
+        bind_row(p, rows[i].first, rows[i].second);
+      }
+      if (PgResult r = c_.exec(sql, p); !r.ok()) {
+        spdlog::error("ledger (PostgreSQL): writing {} row(s) failed: {}", rows.size(), r.error());
+        return false;
+      }
+    }
+    return true;
+  }
+
   // In schema::kInsertColumns order.
   static void bind_row(PgParams& p, const GroupKey& k, const Totals& t) {
     p.int64(k.second * 1000).text(k.key).text(k.model).text(k.upstream).text(k.upstream_model).text(k.source);

@@ -28,6 +28,10 @@ constexpr const char* kAddRequests = "ALTER TABLE usage ADD COLUMN requests INTE
 constexpr const char* kSpanTable =
     "CREATE TABLE usage_span (minute INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT "
     "NULL);";
+// Ids of the records written by record_once (the Batch API's lines), each applied once; ts_ms is the
+// record's time (for pruning old ids).
+constexpr const char* kAppliedTable =
+    "CREATE TABLE IF NOT EXISTS usage_applied (id TEXT PRIMARY KEY, ts_ms INTEGER NOT NULL) WITHOUT ROWID;";
 // minute_of in SQL (its integer division truncates toward zero).
 constexpr const char* kMinuteSql =
     "(CASE WHEN ts_ms >= 0 THEN ts_ms / 60000 ELSE (ts_ms + 1) / 60000 - 1 END)";
@@ -95,6 +99,9 @@ bool ensure(sqlite3* db, std::string& error) {
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   }
+  // Added without a version step: a table older versions never touch (an older sluice reading the file is
+  // not disturbed by it).
+  ok = ok && exec(db, kAppliedTable, error);
   if (!ok) {
     std::string ignored;
     exec(db, "ROLLBACK", ignored);

@@ -4,7 +4,8 @@
 // model, source, stream and status (versions 1 and 2 wrote one row per request; their rows count as one).
 // Rows are only appended, so their rowids follow time; usage_span keeps, per minute, the rowid range holding
 // that minute's rows. A time-range query scans that range instead of an index on ts_ms, which cost ~20 % of
-// every insert. The rowid is declared (id INTEGER PRIMARY KEY) so that VACUUM keeps it.
+// every insert. The rowid is declared (id INTEGER PRIMARY KEY) so that VACUUM keeps it. usage_applied holds
+// the ids of the records written once-only (Ledger::record_once).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -47,8 +47,11 @@ struct SqliteStatements {
   sqlite3_stmt* insert_many = nullptr;
   sqlite3_stmt* last_id = nullptr;
   sqlite3_stmt* span = nullptr;
+  sqlite3_stmt* apply = nullptr;
 
   explicit SqliteStatements(sqlite3* db) {
+    sqlite3_prepare_v3(db, "INSERT INTO usage_applied(id, ts_ms) VALUES (?1, ?2) ON CONFLICT(id) DO NOTHING",
+                       -1, SQLITE_PREPARE_PERSISTENT, &apply, nullptr);
     sqlite3_prepare_v3(db, schema::insert_sql(1).c_str(), -1, SQLITE_PREPARE_PERSISTENT, &insert_one,
                        nullptr);
     sqlite3_prepare_v3(db, schema::insert_sql(kRowsPerInsert).c_str(), -1, SQLITE_PREPARE_PERSISTENT,
@@ -61,7 +64,7 @@ struct SqliteStatements {
                        -1, SQLITE_PREPARE_PERSISTENT, &span, nullptr);
   }
   ~SqliteStatements() {
-    for (auto* st : {insert_one, insert_many, last_id, span}) {
+    for (auto* st : {insert_one, insert_many, last_id, span, apply}) {
       sqlite3_finalize(st);
     }
   }
@@ -84,9 +87,21 @@ class SqliteSink final : public LedgerSink {
   }
   // False when nothing was written (the file stayed locked, the disk failed).
   bool write(const std::vector<Row>& rows) override;
+  bool write_once(const std::vector<OnceRecord>& records, std::size_t& applied) override;
   std::string query(const UsageQuery& q) override;
 
  private:
+  SqliteStatements& stmts() {
+    if (!stmts_) {
+      stmts_ = std::make_unique<SqliteStatements>(db_);
+    }
+    return *stmts_;
+  }
+  // Inside a transaction: appends the rows and widens the spans of their minutes; false when a step failed.
+  bool insert_rows(const std::vector<Row>& rows);
+  // COMMIT, or ROLLBACK when `ok` is false or the commit failed; the outcome.
+  bool finish(bool ok, std::size_t rows);
+
   // Ids of the rows that may lie in [from_ms, to_ms), from usage_span; {1, 0} when none can.
   std::pair<std::int64_t, std::int64_t> id_range(std::int64_t from_ms, std::int64_t to_ms);
 
@@ -95,28 +110,55 @@ class SqliteSink final : public LedgerSink {
 };
 
 bool SqliteSink::write(const std::vector<Row>& rows) {
-  if (!stmts_) {
-    stmts_ = std::make_unique<SqliteStatements>(db_);
-  }
-  auto& st = *stmts_;
   // IMMEDIATE takes the write lock first, so no other writer's rows can fall inside [first, last].
   std::string error;
   if (!exec(db_, "BEGIN IMMEDIATE", error)) {
     spdlog::error("ledger: {} row(s) not written yet, kept for the next flush: {}", rows.size(), error);
     return false;
   }
+  return finish(insert_rows(rows), rows.size());
+}
+
+bool SqliteSink::write_once(const std::vector<OnceRecord>& records, std::size_t& applied) {
+  std::string error;
+  if (!exec(db_, "BEGIN IMMEDIATE", error)) {
+    spdlog::error("ledger: {} once-only record(s) not written: {}", records.size(), error);
+    return false;
+  }
+  auto& st = stmts();
+  std::vector<const Row*> fresh;
+  bool ok = true;
+  for (const OnceRecord* r : distinct_by_id(records)) {
+    sqlite3_bind_text(st.apply, 1, r->id.data(), static_cast<int>(r->id.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(st.apply, 2, r->row.first.second * 1000);
+    ok = step_done(db_, st.apply, 1) && ok;
+    if (ok && sqlite3_changes(db_) > 0) {
+      fresh.push_back(&r->row);
+    }
+  }
+  ok = ok && insert_rows(fold_rows(fresh));
+  if (!finish(ok, records.size())) {
+    return false;
+  }
+  applied = fresh.size();
+  return true;
+}
+
+bool SqliteSink::insert_rows(const std::vector<Row>& rows) {
+  auto& st = stmts();
   std::int64_t first = st.max_id() + 1;
+  bool ok = true;
   std::size_t i = 0;
   for (; i + kRowsPerInsert <= rows.size(); i += kRowsPerInsert) {
     for (int k = 0; k < kRowsPerInsert; ++k) {
       const auto& [key, totals] = rows[i + static_cast<std::size_t>(k)];
       bind_row(st.insert_many, k * kColumnCount, key, totals);
     }
-    step_done(db_, st.insert_many, kRowsPerInsert);
+    ok = step_done(db_, st.insert_many, kRowsPerInsert) && ok;
   }
   for (; i < rows.size(); ++i) {
     bind_row(st.insert_one, 0, rows[i].first, rows[i].second);
-    step_done(db_, st.insert_one, 1);
+    ok = step_done(db_, st.insert_one, 1) && ok;
   }
   if (std::int64_t last = st.max_id(); last >= first) {
     // Every minute this batch has rows for now also spans the batch's ids (usually one or two minutes).
@@ -131,15 +173,21 @@ bool SqliteSink::write(const std::vector<Row>& rows) {
       sqlite3_bind_int64(st.span, 1, m);
       sqlite3_bind_int64(st.span, 2, first);
       sqlite3_bind_int64(st.span, 3, last);
-      step_done(db_, st.span, 0);
+      ok = step_done(db_, st.span, 0) && ok;
     }
   }
-  if (!exec(db_, "COMMIT", error)) {
-    spdlog::error("ledger: commit of {} row(s) failed, kept for the next flush: {}", rows.size(), error);
-    exec(db_, "ROLLBACK", error);
-    return false;
+  return ok;
+}
+
+bool SqliteSink::finish(bool ok, std::size_t rows) {
+  std::string error;
+  if (ok && exec(db_, "COMMIT", error)) {
+    return true;
   }
-  return true;
+  spdlog::error("ledger: {} row(s) not committed (kept for the next flush, or given again): {}", rows,
+                ok ? error : std::string("a write failed"));
+  exec(db_, "ROLLBACK", error);
+  return false;
 }
 
 std::pair<std::int64_t, std::int64_t> SqliteSink::id_range(std::int64_t from_ms, std::int64_t to_ms) {

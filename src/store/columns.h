@@ -3,6 +3,7 @@
 // `Row` is either store's row accessor: text(i) and int64(i) of column i (0-based).
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.h"
@@ -85,6 +86,60 @@ inline constexpr std::string_view kUsageSums =
     "coalesce(sum(cache_hit_tokens), 0), "
     "coalesce(sum(cache_miss_tokens), 0), coalesce(sum(reasoning_tokens), 0), coalesce(sum(cost_usd), 0), "
     "coalesce(sum(full_cost_usd), 0) FROM batch_results WHERE batch_id = ";
+
+// What a result row is written with: the line, its tokens and costs, then its LedgerEntry and `ledgered`.
+inline constexpr std::string_view kResult =
+    "batch_id, custom_id, idx, success, line, status_code, prompt_tokens, completion_tokens, "
+    "cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, full_cost_usd, finished_ms, "
+    "ledger_key, ledger_model, ledger_upstream, ledger_upstream_model, ledger_status, ledger_cost_usd, "
+    "ledger_ms, ledgered";
+inline constexpr int kResultCount = 22;
+
+// batch_results' ledger columns (records.h LedgerEntry, the feed's state), added by ALTER TABLE to databases
+// of either age; rows written before they existed were recorded in the ledger directly, hence ledgered = 1.
+// {name, type with {int}/{real} placeholders as in schema_sql}.
+inline constexpr std::pair<std::string_view, std::string_view> kLedgerColumns[] = {
+    {"ledger_key", "TEXT"},
+    {"ledger_model", "TEXT"},
+    {"ledger_upstream", "TEXT"},
+    {"ledger_upstream_model", "TEXT"},
+    {"ledger_status", "INTEGER NOT NULL DEFAULT 0"},
+    {"ledger_cost_usd", "{real} NOT NULL DEFAULT 0"},
+    {"ledger_ms", "{int} NOT NULL DEFAULT 0"},
+    {"ledgered", "INTEGER NOT NULL DEFAULT 1"},
+    {"ledger_until", "{int} NOT NULL DEFAULT 0"},
+};
+// "name type" of kLedgerColumns[i] in SQLite's or PostgreSQL's types.
+std::string ledger_column_sql(std::size_t i, bool postgres);
+// Indexes over the ledger columns (after they exist).
+inline constexpr std::string_view kLedgerIndex =
+    "CREATE INDEX IF NOT EXISTS batch_results_unledgered ON batch_results(ledger_until) WHERE ledgered = 0";
+
+// What the ledger feed reads of a result (UnledgeredLine, in order; the cost, column 7, is read by the
+// caller: read_unledgered leaves it).
+inline constexpr std::string_view kUnledgered =
+    "batch_id, idx, ledger_key, ledger_model, ledger_upstream, ledger_upstream_model, ledger_status, "
+    "ledger_cost_usd, ledger_ms, prompt_tokens, completion_tokens, cache_hit_tokens, cache_miss_tokens, "
+    "reasoning_tokens";
+
+template <class Row>
+UnledgeredLine read_unledgered(Row& r) {
+  UnledgeredLine u;
+  u.batch_id = r.text(0);
+  u.idx = r.int64(1);
+  u.entry.key = r.text(2);
+  u.entry.model = r.text(3);
+  u.entry.upstream = r.text(4);
+  u.entry.upstream_model = r.text(5);
+  u.entry.status = static_cast<int>(r.int64(6));
+  u.entry.unix_ms = r.int64(8);
+  std::int64_t* tokens[] = {&u.prompt_tokens, &u.completion_tokens, &u.cache_hit_tokens, &u.cache_miss_tokens,
+                            &u.reasoning_tokens};
+  for (int i = 0; i < 5; ++i) {
+    *tokens[i] = r.int64(9 + i);
+  }
+  return u;
+}
 
 // The tables and indexes of both stores (CREATE ... IF NOT EXISTS), in SQLite's or PostgreSQL's types.
 // batch_files and batches number their rows (seq) for list order and cursors; batch_lines holds each request

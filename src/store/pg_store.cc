@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "common/pg_conn.h"
 #include "store/columns.h"
@@ -35,8 +36,13 @@ class PgStore final : public Store {
       return false;
     }
     PgTx tx(c_);
-    return tx.ok() && c_.exec_ok(kSchemaLock, error) && c_.exec_ok(columns::schema_sql(true), error) &&
-           tx.commit();
+    std::string sql = columns::schema_sql(true);
+    for (std::size_t i = 0; i < std::size(columns::kLedgerColumns); ++i) {
+      sql +=
+          "ALTER TABLE batch_results ADD COLUMN IF NOT EXISTS " + columns::ledger_column_sql(i, true) + ";";
+    }
+    sql += columns::kLedgerIndex;
+    return tx.ok() && c_.exec_ok(kSchemaLock, error) && c_.exec_ok(sql, error) && tx.commit();
   }
 
   bool put_file(const FileRecord& f, std::string_view content, std::string& error) override {
@@ -272,6 +278,49 @@ class PgStore final : public Store {
 
   void release_all_leases() override {}  // replicas share the database: leases expire on their own
 
+  LedgerBacklog unledgered_lines(std::int64_t now_ms, std::int64_t hold_ms, std::size_t limit) override {
+    LedgerBacklog out;
+    PgResult count = c_.exec("SELECT count(*) FROM batch_results WHERE ledgered = 0");
+    if (count.rows() == 0 || (out.pending = count.int64(0, 0)) == 0) {
+      return out;
+    }
+    // SKIP LOCKED: replicas feeding at the same moment take disjoint lines.
+    PgResult r = c_.exec(
+        fmt::format("WITH c(b, cid) AS (SELECT batch_id, custom_id FROM batch_results WHERE ledgered = 0 AND "
+                    "ledger_until <= $1 LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                    "UPDATE batch_results r SET ledger_until = $2 FROM c WHERE r.batch_id = c.b AND "
+                    "r.custom_id = c.cid RETURNING {}",
+                    columns::kUnledgered),
+        PgParams().int64(now_ms).int64(now_ms + hold_ms).int64(static_cast<std::int64_t>(limit)));
+    for (int i = 0; i < r.rows(); ++i) {
+      PgRow row{r, i};
+      out.lines.push_back(columns::read_unledgered(row));
+      out.lines.back().entry.cost_usd = r.number(i, 7);
+    }
+    return out;
+  }
+
+  bool mark_ledgered(const std::vector<std::pair<std::string, std::int64_t>>& lines) override {
+    constexpr std::size_t kSlice = 500;  // one statement per 500 lines
+    for (std::size_t from = 0; from < lines.size(); from += kSlice) {
+      const std::size_t to = std::min(lines.size(), from + kSlice);
+      std::string values;
+      PgParams p;
+      for (std::size_t i = from; i < to; ++i) {
+        const int k = static_cast<int>(2 * (i - from) + 1);
+        values += fmt::format("{}(${}, ${}::bigint)", i == from ? "" : ",", k, k + 1);
+        p.text(lines[i].first).int64(lines[i].second);
+      }
+      PgResult r = c_.exec("UPDATE batch_results r SET ledgered = 1 FROM (VALUES " + values +
+                               ") v(b, i) WHERE r.batch_id = v.b AND r.idx = v.i",
+                           p);
+      if (!r.ok()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
  private:
   std::vector<BatchRecord> read_batches(const PgResult& r) {
     std::vector<BatchRecord> out;
@@ -299,14 +348,14 @@ bool PgStore::insert_result(const LineOutcome& o) {
     p.int64(v);
   }
   p.number(o.cost_usd).number(o.full_cost_usd).int64(o.finished_ms);
-  return c_.exec(
-               "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
-               "prompt_tokens, "
-               "completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, "
-               "full_cost_usd, "
-               "finished_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) "
-               "ON CONFLICT (batch_id, custom_id) DO NOTHING",
-               p)
+  const LedgerEntry none;
+  const LedgerEntry& l = o.ledger ? *o.ledger : none;
+  p.text(l.key).text(l.model).text(l.upstream).text(l.upstream_model).int64(l.status).number(l.cost_usd);
+  p.int64(l.unix_ms).int64(o.ledger ? 0 : 1);
+  return c_.exec(fmt::format("INSERT INTO batch_results({}) VALUES ({}) ON CONFLICT (batch_id, custom_id) DO "
+                             "NOTHING",
+                             columns::kResult, dollars(columns::kResultCount)),
+                 p)
              .affected() > 0;
 }
 

@@ -62,6 +62,17 @@ struct LineClaim {
   std::int32_t attempts = 0;  // finished retryable attempts so far
 };
 
+// What the usage ledger records of a line's final answer (one request of the batch owner's key). Kept with
+// the result, in the same transaction, so the ledger can be fed from the store (an outbox): see
+// Store::unledgered_lines.
+struct LedgerEntry {
+  std::string key;  // the batch owner
+  std::string model, upstream, upstream_model;
+  int status = 0;
+  double cost_usd = 0;       // at the real time's price of the upstream model, as the ledger prices requests
+  std::int64_t unix_ms = 0;  // when the answer came (real clock)
+};
+
 // A line's final outcome: the JSONL line that goes into the output (success) or error file.
 struct LineOutcome {
   std::string batch_id;
@@ -75,6 +86,24 @@ struct LineOutcome {
   double cost_usd = 0;       // at the price of the moment it finished (planning clock)
   double full_cost_usd = 0;  // the same tokens at full (peak) price
   std::int64_t finished_ms = 0;
+  // Set when the line reached an upstream: the result waits (ledgered = 0) until the ledger has it. Null
+  // (no upstream request: a 400, an expired line) leaves nothing for the ledger (ledgered = 1).
+  std::optional<LedgerEntry> ledger;
+};
+
+// A result whose usage is not in the ledger yet (ledgered = 0), with the tokens the ledger row holds.
+struct UnledgeredLine {
+  std::string batch_id;
+  std::int64_t idx = 0;
+  LedgerEntry entry;
+  std::int64_t prompt_tokens = 0, completion_tokens = 0, cache_hit_tokens = 0, cache_miss_tokens = 0,
+               reasoning_tokens = 0;
+};
+
+// One round of the ledger feed: lines taken (held for this replica) and how many waited in all.
+struct LedgerBacklog {
+  std::vector<UnledgeredLine> lines;
+  std::int64_t pending = 0;  // results with ledgered = 0 (all replicas), before this round
 };
 
 // What a batch's results used so far (sluice_usage on a retrieved batch).

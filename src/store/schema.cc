@@ -1,6 +1,7 @@
 // The stores' schema, written once for both dialects.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "store/columns.h"
@@ -8,6 +9,8 @@
 namespace sluice::store {
 
 namespace {
+static_assert(std::count(columns::kResult.begin(), columns::kResult.end(), ',') + 1 == columns::kResultCount,
+              "kResultCount must match kResult");
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS batch_files(
   seq {seq}, id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL, purpose TEXT NOT NULL,
@@ -51,6 +54,13 @@ std::string columns::schema_sql(bool postgres) {
       fmt::arg("seq", postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"),
       fmt::arg("int", postgres ? "BIGINT" : "INTEGER"), fmt::arg("blob", postgres ? "BYTEA" : "BLOB"),
       fmt::arg("real", postgres ? "DOUBLE PRECISION" : "REAL"));
+}
+
+std::string columns::ledger_column_sql(std::size_t i, bool postgres) {
+  const auto& [name, type] = kLedgerColumns[i];
+  return fmt::format("{} {}", name,
+                     fmt::format(fmt::runtime(type), fmt::arg("int", postgres ? "BIGINT" : "INTEGER"),
+                                 fmt::arg("real", postgres ? "DOUBLE PRECISION" : "REAL")));
 }
 
 std::vector<columns::OutputFile> columns::FileContents::files(const std::string& batch_id,

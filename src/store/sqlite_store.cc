@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <tuple>
 
 #include "store/columns.h"
@@ -288,9 +289,13 @@ class SqliteStore final : public Store {
     std::string error;
     exec_sql(db_,
              "UPDATE batch_lines SET lease_owner = NULL, lease_until = 0 WHERE done = 0; "
-             "UPDATE batches SET fin_owner = NULL, fin_until = 0",
+             "UPDATE batches SET fin_owner = NULL, fin_until = 0; "
+             "UPDATE batch_results SET ledger_until = 0 WHERE ledgered = 0",
              error);
   }
+
+  LedgerBacklog unledgered_lines(std::int64_t now_ms, std::int64_t hold_ms, std::size_t limit) override;
+  bool mark_ledgered(const std::vector<std::pair<std::string, std::int64_t>>& lines) override;
 
  private:
   static std::string placeholders(int n) {
@@ -313,18 +318,65 @@ class SqliteStore final : public Store {
 };
 
 bool SqliteStore::insert_result(const LineOutcome& o) {
-  SqliteStmt st(db_,
-                "INSERT INTO batch_results(batch_id, custom_id, idx, success, line, status_code, "
-                "prompt_tokens, completion_tokens, cache_hit_tokens, cache_miss_tokens, reasoning_tokens, "
-                "cost_usd, full_cost_usd, finished_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                "?12, ?13, ?14) "
-                "ON CONFLICT(batch_id, custom_id) DO NOTHING");
+  SqliteStmt st(db_, fmt::format("INSERT INTO batch_results({}) VALUES ({}) "
+                                 "ON CONFLICT(batch_id, custom_id) DO NOTHING",
+                                 columns::kResult, placeholders(columns::kResultCount)));
   st.bind(o.batch_id, o.custom_id, o.idx, std::int64_t{o.success ? 1 : 0}, o.line_json, o.status_code,
           o.prompt_tokens, o.completion_tokens, o.cache_hit_tokens, o.cache_miss_tokens, o.reasoning_tokens);
   st.bind_double(12, o.cost_usd);
   st.bind_double(13, o.full_cost_usd);
   st.bind_int64(14, o.finished_ms);
+  const LedgerEntry none;
+  const LedgerEntry& l = o.ledger ? *o.ledger : none;
+  int i = 14;
+  for (const std::string* t : {&l.key, &l.model, &l.upstream, &l.upstream_model}) {
+    st.bind_text(++i, *t);
+  }
+  st.bind_int64(++i, l.status);
+  st.bind_double(++i, l.cost_usd);
+  st.bind_int64(++i, l.unix_ms);
+  st.bind_int64(++i, o.ledger ? 0 : 1);
   return st.run() && st.changes() > 0;
+}
+
+LedgerBacklog SqliteStore::unledgered_lines(std::int64_t now_ms, std::int64_t hold_ms, std::size_t limit) {
+  LedgerBacklog out;
+  SqliteTx tx(db_);
+  SqliteStmt count(db_, "SELECT count(*) FROM batch_results WHERE ledgered = 0");
+  if (!tx.ok() || !count.row()) {
+    return out;
+  }
+  out.pending = count.int64(0);
+  count.run();
+  if (out.pending == 0) {
+    return out;
+  }
+  SqliteStmt take(db_, fmt::format("UPDATE batch_results SET ledger_until = ?2 WHERE rowid IN (SELECT rowid "
+                                   "FROM batch_results WHERE ledgered = 0 AND ledger_until <= ?1 LIMIT ?3) "
+                                   "RETURNING {}",
+                                   columns::kUnledgered));
+  take.bind(now_ms, std::int64_t{now_ms + hold_ms}, static_cast<std::int64_t>(limit));
+  while (take.row()) {
+    out.lines.push_back(columns::read_unledgered(take));
+    out.lines.back().entry.cost_usd = take.real(7);
+  }
+  if (!tx.commit()) {
+    out.lines.clear();  // not held: another round takes them
+  }
+  return out;
+}
+
+bool SqliteStore::mark_ledgered(const std::vector<std::pair<std::string, std::int64_t>>& lines) {
+  SqliteTx tx(db_);
+  SqliteStmt st(db_, "UPDATE batch_results SET ledgered = 1 WHERE batch_id = ?1 AND idx = ?2");
+  for (const auto& [batch_id, idx] : lines) {
+    st.bind(batch_id, idx);
+    if (!st.run()) {
+      return false;
+    }
+    st.reset();
+  }
+  return tx.commit();
 }
 
 bool SqliteStore::finalize(const Finalization& f) {
@@ -372,6 +424,35 @@ bool SqliteStore::finalize(const Finalization& f) {
   fin.bind(f.batch_id, f.status, f.at_s, files.output_id(f.batch_id), files.error_id(f.batch_id));
   return fin.run() && tx.commit();
 }
+
+// Adds the ledger columns a database made before them lacks (SQLite has no ADD COLUMN IF NOT EXISTS).
+bool add_ledger_columns(sqlite3* db, std::string& error) {
+  SqliteTx tx(db);
+  if (!tx.ok()) {
+    error = tx.error();
+    return false;
+  }
+  SqliteStmt has(db, "SELECT count(*) FROM pragma_table_info('batch_results') WHERE name = ?1");
+  for (std::size_t i = 0; i < std::size(columns::kLedgerColumns); ++i) {
+    has.bind_text(1, columns::kLedgerColumns[i].first);
+    const bool present = has.row() && has.int64(0) > 0;
+    has.run();
+    has.reset();
+    if (!present &&
+        !exec_sql(db, "ALTER TABLE batch_results ADD COLUMN " + columns::ledger_column_sql(i, false),
+                  error)) {
+      return false;
+    }
+  }
+  if (!exec_sql(db, columns::kLedgerIndex, error)) {
+    return false;
+  }
+  if (!tx.commit()) {
+    error = tx.error();
+    return false;
+  }
+  return true;
+}
 }  // namespace
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& error) {
@@ -401,7 +482,7 @@ std::unique_ptr<Store> open_sqlite_store(const std::string& path, std::string& e
   if (v > kSchemaVersion) {
     why = fmt::format("schema version {} is newer than this sluice's ({})", v, kSchemaVersion);
   } else if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", why) &&
-             exec_sql(db, columns::schema_sql(false), why)) {
+             exec_sql(db, columns::schema_sql(false), why) && add_ledger_columns(db, why)) {
     exec_sql(db, fmt::format("PRAGMA user_version={}", kSchemaVersion), why);
     return std::make_unique<SqliteStore>(db);
   }

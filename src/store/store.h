@@ -7,7 +7,8 @@
 // done, not leased (or whose lease expired) and not held back by a retry backoff; PostgreSQL takes them with
 // SELECT ... FOR UPDATE SKIP LOCKED, so replicas never claim the same line at once. A replica that dies loses
 // nothing: its leases expire and another replica claims the lines. Results are written idempotently: one
-// result per (batch id, custom_id), the first one wins (a primary key on both).
+// result per (batch id, custom_id), the first one wins (a primary key on both). A result that reached an
+// upstream also keeps the ledger's row of it until the ledger confirms it has it (ledgered = 1).
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,8 +63,15 @@ class Store {
                                                       std::int64_t lease_ms, std::int64_t now_s) = 0;
   // In one transaction: error results for lines without one, the output and error files, the final status.
   virtual bool finalize(const Finalization& f) = 0;
-  // Drops every lease (SQLite at start-up: no other process can hold one).
+  // Drops every lease (SQLite at start-up: no other process can hold one), and every ledger-feed hold.
   virtual void release_all_leases() = 0;
+
+  // The ledger feed (an outbox, docs/batch.md "Exactly once in the ledger"): up to `limit` results whose
+  // usage the ledger does not have yet (ledgered = 0) and that no replica holds, each now held until now_ms +
+  // hold_ms, so another replica takes them only if this one dies before marking them.
+  virtual LedgerBacklog unledgered_lines(std::int64_t now_ms, std::int64_t hold_ms, std::size_t limit) = 0;
+  // The ledger has the usage of these lines (batch id, idx): ledgered = 1. False when the write failed.
+  virtual bool mark_ledgered(const std::vector<std::pair<std::string, std::int64_t>>& lines) = 0;
 };
 
 // Opens the SQLite store (creating the file and its directory); null + error when it cannot.

@@ -280,8 +280,12 @@ describe('Batch API with the openai SDK (SQLite store)', () => {
       assert.equal(o.response.body.object, 'chat.completion');
       assert.equal(o.error, null);
     }
-    const usage = await curl(`${gw.url}/admin/usage`, { headers: { Authorization: `Bearer ${ALICE}` } });
-    assert.ok(usage.json().totals.upstream_requests >= 5);  // attributed to the batch's key
+    // Attributed to the batch's key, once the executor fed the results to the ledger (each poll).
+    const upstream = async () => (await curl(`${gw.url}/admin/usage`,
+      { headers: { Authorization: `Bearer ${ALICE}` } })).json().totals.upstream_requests;
+    const until = Date.now() + 3000;
+    while (await upstream() < 5 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(await upstream() >= 5);
   });
 
   test('a retryable upstream failure is retried until it passes', T, async () => {

@@ -3,7 +3,9 @@
 #include "batch/executor.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -11,10 +13,12 @@
 #include <set>
 #include <thread>
 
+#include "../ledger/ledger_fixtures.h"
 #include "../store/store_fixtures.h"
 #include "batch/jsonl.h"
 #include "batch/output_line.h"
 #include "config/loader.h"
+#include "ledger/ledger.h"
 
 namespace sluice::batch {
 namespace {
@@ -40,6 +44,7 @@ class FakeRunner : public LineRunner {
     out.body = R"({"echo":)" + r.body + "}";
     out.request_id = "rid-" + r.request_id;
     out.usage = LineUsage{10, 2, 0, 10, 0, 0.001};
+    out.ledger = LineLedger{"deepseek-chat", "u", "deepseek-chat", 0.001, 1'741'003'200'000};
     return out;
   };
   bool hold = false;
@@ -94,9 +99,8 @@ class BatchExecutorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    const std::string path =
-        testing::temp_db_path("exec", ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    auto s = store::open_sqlite_store(path, error);
+    path_ = testing::temp_db_path("exec", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    auto s = store::open_sqlite_store(path_, error);
     ASSERT_TRUE(s) << error;
     std::vector<std::unique_ptr<Store>> v;
     v.push_back(std::move(s));
@@ -138,16 +142,17 @@ class BatchExecutorTest : public ::testing::Test {
 
   void poll(Executor& e) {
     net::co_spawn(ioc_, e.poll_once(), net::detached);
-    settle();
+    settle(&e);
   }
-  // Runs the io_context until nothing is ready and the store has nothing queued: held lines stay parked.
-  void settle() {
+  // Runs the io_context until nothing is ready, the store has nothing queued and `e` awaits no ledger: held
+  // lines stay parked.
+  void settle(const Executor* e = nullptr) {
     for (;;) {
       ioc_.restart();
       if (ioc_.poll() > 0) {
         continue;
       }
-      if (threads_->idle()) {
+      if (threads_->idle() && (e == nullptr || !e->feeding())) {
         ioc_.restart();
         if (ioc_.poll() == 0) {
           return;
@@ -175,6 +180,7 @@ class BatchExecutorTest : public ::testing::Test {
     return on_store([&](Store& s) { return s.file_content("team", file_id).value_or(""); });
   }
 
+  std::string path_;  // the store's file
   net::io_context ioc_;
   FakeClock clock_;
   FakeRunner runner_;
@@ -417,6 +423,122 @@ TEST_F(BatchExecutorTest, ThroughputIsMeasuredFromBusyTime) {
   }
   ASSERT_TRUE(board.get("deepseek-chat"));
   EXPECT_NEAR(*board.get("deepseek-chat"), 10.0, 0.5);  // lines per second per slot (prior: 1)
+}
+
+// The ledger feed (docs/batch.md "Exactly once in the ledger") with a real SQLite ledger.
+class BatchLedgerFeedTest : public BatchExecutorTest {
+ protected:
+  void SetUp() override {
+    BatchExecutorTest::SetUp();
+    config::LedgerConfig cfg;
+    cfg.path =
+        testing::temp_db_path("exec-ledger", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    cfg.flush_interval = std::chrono::milliseconds(10);
+    cfg.busy_timeout = std::chrono::milliseconds(20);
+    std::string error;
+    ledger_ = ledger::Ledger::open(cfg, error);
+    ASSERT_TRUE(ledger_) << error;
+    ledger_path_ = cfg.path;
+    exec_->set_ledger(ledger_);
+  }
+  boost::json::object ledger_totals() {
+    std::promise<std::string> p;
+    ledger_->query({}, [&p](std::string s) { p.set_value(std::move(s)); });
+    return boost::json::parse(p.get_future().get()).as_object()["totals"].as_object();
+  }
+  std::int64_t ledger_requests() { return ledger_totals()["requests"].as_int64(); }
+  // Results not yet in the ledger (a round of limit 0 takes none).
+  std::int64_t pending() {
+    return on_store([&](Store& s) { return s.unledgered_lines(clock_.now, 0, 0).pending; });
+  }
+  static void sql(const std::string& path, const char* statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 1000);
+    EXPECT_EQ(sqlite3_exec(db, statement, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  std::shared_ptr<ledger::Ledger> ledger_;
+  std::string ledger_path_;
+};
+
+TEST_F(BatchLedgerFeedTest, EachResultThatReachedAnUpstreamIsCountedOnce) {
+  auto answer = runner_.answer;
+  runner_.answer = [answer](const LineRequest& r) {
+    LineResult out = answer(r);
+    if (r.request_id.ends_with("_6")) {  // refused before any upstream: no ledger row
+      out = LineResult{};
+      out.status = 400;
+      out.body = R"({"error":{"message":"bad"}})";
+    }
+    return out;
+  };
+  create("batch_led", 7);
+  poll_until_final("batch_led");
+  poll(*exec_);  // results written after the last poll's feed
+  auto t = ledger_totals();
+  EXPECT_EQ(t["requests"], 6);
+  EXPECT_EQ(t["upstream_requests"], 6);
+  EXPECT_EQ(t["prompt_tokens"], 60);
+  EXPECT_EQ(t["completion_tokens"], 12);
+  EXPECT_NEAR(t["cost_usd"].to_number<double>(), 0.006, 1e-9);  // the runner's price, not the plan clock's
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(exec_->stats().ledgered, 6u);
+  ledger::UsageQuery q;  // under the batch owner's key
+  q.only_key = "team";
+  std::promise<std::string> p;
+  ledger_->query(q, [&p](std::string s) { p.set_value(std::move(s)); });
+  EXPECT_EQ(boost::json::parse(p.get_future().get()).as_object()["totals"].as_object()["requests"], 6);
+  for (int i = 0; i < 3; ++i) {  // later polls add nothing
+    clock_.now += 20'000;
+    poll(*exec_);
+  }
+  EXPECT_EQ(ledger_requests(), 6);
+}
+
+TEST_F(BatchLedgerFeedTest, ACrashBetweenTheLedgerAndTheMarkFeedsAgainAndCountsOnce) {
+  create("batch_crash", 5);
+  poll_until_final("batch_crash");
+  poll(*exec_);
+  ASSERT_EQ(ledger_requests(), 5);
+  ASSERT_EQ(pending(), 0);
+  // What a process killed after the ledger's commit and before the store's mark leaves behind.
+  sql(path_, "UPDATE batch_results SET ledgered = 0, ledger_until = 0");
+  ASSERT_EQ(pending(), 5);
+  auto restarted = make_executor("replica-B");
+  restarted->set_ledger(ledger_);
+  poll(*restarted);  // its first poll catches up
+  EXPECT_EQ(restarted->stats().ledgered, 5u);
+  EXPECT_EQ(pending(), 0);
+  EXPECT_EQ(ledger_requests(), 5);
+}
+
+TEST_F(BatchLedgerFeedTest, ALedgerThatCannotWriteLeavesTheLinesForALaterRound) {
+  testing::SqliteWriteLock other(ledger_path_);
+  create("batch_locked", 4);
+  poll_until_final("batch_locked");
+  poll(*exec_);
+  EXPECT_EQ(ledger_requests(), 0);
+  EXPECT_EQ(pending(), 4);  // not marked: the ledger said it wrote nothing
+  EXPECT_EQ(exec_->stats().ledgered, 0u);
+  other.release();
+  clock_.now += 11'000;  // the failed round's hold (a lease, 10 s) ends
+  poll(*exec_);
+  EXPECT_EQ(ledger_requests(), 4);
+  EXPECT_EQ(pending(), 0);
+}
+
+TEST_F(BatchLedgerFeedTest, WithoutALedgerNothingIsFedUntilOneIsSet) {
+  exec_->set_ledger(nullptr);  // ledger.enabled: false
+  create("batch_noledger", 3);
+  poll_until_final("batch_noledger");
+  poll(*exec_);
+  EXPECT_EQ(pending(), 3);  // kept, not marked
+  exec_->set_ledger(ledger_);
+  poll(*exec_);
+  EXPECT_EQ(ledger_requests(), 3);
+  EXPECT_EQ(pending(), 0);
 }
 
 }  // namespace

@@ -38,8 +38,13 @@ pricing:
   usage->prompt_cache_miss_tokens = 3'000'000;
   usage->completion_tokens = 2'000'000;
   for (const std::string_view source : {"upstream", "cache"}) {
-    acct->record({.source = source, .key = "acct_team", .model = "acct_m", .upstream = "acct_u",
-                  .upstream_model = model_id, .status = 200, .usage = usage});
+    acct->record({.source = source,
+                  .key = "acct_team",
+                  .model = "acct_m",
+                  .upstream = "acct_u",
+                  .upstream_model = model_id,
+                  .status = 200,
+                  .usage = usage});
   }
   const std::string text = telemetry::metrics().expose();
   const std::string labels = "{key=\"acct_team\",model=\"acct_m\",upstream=\"acct_u\"}";

@@ -9,6 +9,8 @@
 #include <random>
 #include <thread>
 
+#include "ledger_fixtures.h"
+
 namespace sluice::ledger {
 namespace {
 
@@ -71,20 +73,7 @@ TEST(Ledger, AggregatesGroupsAndSurvivesReopen) {
   std::filesystem::remove_all(dir);
 }
 
-// A fresh directory for one test's database, removed afterwards.
-struct TempDb {
-  std::filesystem::path dir;
-  config::LedgerConfig cfg;
-  explicit TempDb(const std::string& name) {
-    dir =
-        std::filesystem::temp_directory_path() / ("sluice-ledger-" + name + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    cfg.path = (dir / "l.db").string();
-    cfg.flush_interval = std::chrono::milliseconds(10);
-  }
-  ~TempDb() { std::filesystem::remove_all(dir); }
-};
+using TempDb = testing::LedgerTempDb;
 
 std::int64_t count_in(Ledger& l, std::int64_t from, std::int64_t to) {
   UsageQuery q;
@@ -195,16 +184,13 @@ TEST(Ledger, KeepsRowsWhileTheFileIsLocked) {
   std::string err;
   auto l = Ledger::open(db.cfg, err);
   ASSERT_TRUE(l) << err;
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db.cfg.path.c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  testing::SqliteWriteLock other(db.cfg.path);
   for (int i = 0; i < 40; ++i) {
     l->record(row(1000 + i, "k", "upstream", 1, 0));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(150));  // several flushes fail meanwhile
   l->record(row(5000, "k", "upstream", 1, 0));
-  ASSERT_EQ(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(other);
+  other.release();
   EXPECT_EQ(count_in(*l, 0, INT64_MAX), 41);
   EXPECT_EQ(count_in(*l, 1000, 1040), 40);
 }
@@ -218,19 +204,6 @@ TEST(Ledger, RefusesASchemaNewerThanItKnows) {
   std::string err;
   EXPECT_FALSE(Ledger::open(db.cfg, err));
   EXPECT_NE(err.find("schema version 4 is newer"), std::string::npos) << err;
-}
-
-std::int64_t single_int(const std::string& path, const char* sql) {
-  sqlite3* raw = nullptr;
-  EXPECT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  std::int64_t v = -1;
-  if (sqlite3_prepare_v2(raw, sql, -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    v = sqlite3_column_int64(st, 0);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(raw);
-  return v;
 }
 
 // Requests of the same second with the same key, model, upstream, upstream model, source, stream and status
@@ -261,9 +234,11 @@ TEST(Ledger, FoldsTheRequestsOfASecondIntoOneRowPerGroup) {
   EXPECT_EQ(t["cache_hits"], 600);
   EXPECT_EQ(t["prompt_tokens"], prompt);
   EXPECT_NEAR(t["cost_usd"].to_number<double>(), cost, 1e-9);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage"), 24);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT sum(requests) FROM usage WHERE ts_ms = 8000 AND key = 'a'"), 500);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE ts_ms % 1000 != 0"), 0);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path, "SELECT count(*) FROM usage"), 24);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path,
+                                       "SELECT sum(requests) FROM usage WHERE ts_ms = 8000 AND key = 'a'"),
+            500);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE ts_ms % 1000 != 0"), 0);
   EXPECT_EQ(count_in(*l, 8'000, 9'000), 1000);
   UsageQuery q;
   q.group_by = {"key", "source"};
@@ -308,10 +283,12 @@ TEST(Ledger, MovesVersionTwoLedgerToTheCurrentSchema) {
     EXPECT_DOUBLE_EQ(t["cost_usd"].to_number<double>(), 1.0);
     EXPECT_EQ(count_in(*l, 1000, 2000), 4);
   }
-  EXPECT_EQ(single_int(db.cfg.path, "PRAGMA user_version"), 3);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage"), 3);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT requests FROM usage WHERE id = 3"), 2);
-  EXPECT_EQ(single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE request_id IN ('r1', 'r2')"), 2);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path, "PRAGMA user_version"), 3);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path, "SELECT count(*) FROM usage"), 3);
+  EXPECT_EQ(testing::sqlite_single_int(db.cfg.path, "SELECT requests FROM usage WHERE id = 3"), 2);
+  EXPECT_EQ(
+      testing::sqlite_single_int(db.cfg.path, "SELECT count(*) FROM usage WHERE request_id IN ('r1', 'r2')"),
+      2);
 }
 
 TEST(Ledger, ParsesQueryParameters) {

@@ -101,5 +101,51 @@ TEST(LedgerPostgres, EveryReplicaIsCounted) {
   EXPECT_NE(err.find("ledger (PostgreSQL)"), std::string::npos) << err;
 }
 
+bool apply_once(Ledger& l, std::vector<OnceRecord> records) {
+  std::promise<bool> p;
+  l.record_once(std::move(records), [&p](bool ok) { p.set_value(ok); });
+  return p.get_future().get();
+}
+
+// Two replicas feeding overlapping lines at the same moment (each as its own thread's transaction): every id
+// is counted once, with the same SQL semantics as the SQLite file (ledger_once_test.cc).
+TEST(LedgerPostgres, OnceOnlyRecordsAreCountedOnceAcrossReplicas) {
+  std::string why;
+  auto* pg = testing::PgServer::get(&why);
+  ASSERT_NE(pg, nullptr) << why;
+  config::LedgerConfig cfg;
+  cfg.flush_interval = std::chrono::hours(1);
+  cfg.postgres_conninfo = pg->fresh_database();
+  std::string err;
+  auto a = Ledger::open(cfg, err);
+  auto b = Ledger::open(cfg, err);
+  ASSERT_TRUE(a && b) << err;
+  auto lines = [](int from, int to) {
+    std::vector<OnceRecord> out;
+    for (int i = from; i < to; ++i) {
+      UsageRecord r;
+      r.ts_ms = 1'741'003'200'000 + i * 10;
+      r.key = "alice";
+      r.source = "upstream";
+      r.status = 200;
+      r.prompt = 1;
+      r.cost_usd = 0.5;
+      out.push_back(once_record("batch_pg/" + std::to_string(i), r));
+    }
+    out.push_back(out.front());  // an id twice in one call
+    return out;
+  };
+  for (int round = 0; round < 3; ++round) {  // the same ids again: nothing more
+    auto on_a = std::async(std::launch::async, [&] { return apply_once(*a, lines(0, 700)); });
+    auto on_b = std::async(std::launch::async, [&] { return apply_once(*b, lines(300, 1000)); });
+    EXPECT_TRUE(on_a.get());
+    EXPECT_TRUE(on_b.get());
+  }
+  const std::string total = ask(*a, {});
+  EXPECT_NE(total.find(R"("requests":1000,)"), std::string::npos) << total;
+  EXPECT_NE(total.find(R"("prompt_tokens":1000,)"), std::string::npos) << total;
+  EXPECT_NE(total.find(R"("cost_usd":500.000000000)"), std::string::npos) << total;
+}
+
 }  // namespace
 }  // namespace sluice::ledger

@@ -257,6 +257,71 @@ TEST_P(StoreContract, AnExpiredFinalizationIsTakenOverWithItsStatus) {
   EXPECT_EQ(b->output_file_id, "");  // nothing to write: no files
 }
 
+LineOutcome ledgered(const std::string& batch, std::int64_t idx) {
+  LineOutcome o = success(batch, idx, "req-" + std::to_string(idx));
+  o.completion_tokens = 5;
+  o.cache_hit_tokens = 1;
+  o.cache_miss_tokens = 2;
+  o.reasoning_tokens = 4;
+  o.ledger = LedgerEntry{"k", "deepseek-chat", "ds", "deepseek-v3", 200, 0.25 * double(idx + 1), 7'000 + idx};
+  return o;
+}
+
+// The ledger feed's outbox: a result that reached an upstream waits with its ledger row until marked; a
+// taken line is held (not taken again) until the hold ends; results without a ledger row never wait.
+TEST_P(StoreContract, ResultsWaitForTheLedgerUntilMarked) {
+  std::string error;
+  ASSERT_TRUE(store_->create_batch(make_batch("batch_u", "k", 5), make_lines(5), error));
+  store_->claim_lines("batch_u", "A", 1000, 500, 5);
+  for (std::int64_t i : {0, 1, 2}) {
+    ASSERT_TRUE(store_->complete_line(ledgered("batch_u", i)));
+  }
+  EXPECT_FALSE(store_->complete_line(ledgered("batch_u", 1)));  // a duplicate adds no second ledger row
+  ASSERT_TRUE(store_->complete_line(success("batch_u", 3, "req-3")));  // no upstream request: nothing to feed
+  auto first = store_->unledgered_lines(1000, 5000, 2);
+  EXPECT_EQ(first.pending, 3);
+  ASSERT_EQ(first.lines.size(), 2u);
+  auto second = store_->unledgered_lines(1000, 5000, 10);  // the other replica's round: the third only
+  EXPECT_EQ(second.pending, 3);
+  ASSERT_EQ(second.lines.size(), 1u);
+  std::set<std::int64_t> idx;
+  for (const auto& l : {first.lines[0], first.lines[1], second.lines[0]}) {
+    idx.insert(l.idx);
+  }
+  EXPECT_EQ(idx, (std::set<std::int64_t>{0, 1, 2}));
+  const UnledgeredLine& l = second.lines[0];
+  const LineOutcome want = ledgered("batch_u", l.idx);
+  EXPECT_EQ(l.batch_id, "batch_u");
+  EXPECT_EQ(l.entry.key, "k");
+  EXPECT_EQ(l.entry.model, "deepseek-chat");
+  EXPECT_EQ(l.entry.upstream, "ds");
+  EXPECT_EQ(l.entry.upstream_model, "deepseek-v3");
+  EXPECT_EQ(l.entry.status, 200);
+  EXPECT_DOUBLE_EQ(l.entry.cost_usd, want.ledger->cost_usd);
+  EXPECT_EQ(l.entry.unix_ms, want.ledger->unix_ms);
+  EXPECT_EQ(std::vector<std::int64_t>({l.prompt_tokens, l.completion_tokens, l.cache_hit_tokens,
+                                       l.cache_miss_tokens, l.reasoning_tokens}),
+            std::vector<std::int64_t>({3, 5, 1, 2, 4}));
+  EXPECT_TRUE(store_->unledgered_lines(5999, 5000, 10).lines.empty());  // all held until 6000
+  ASSERT_TRUE(store_->mark_ledgered({{"batch_u", first.lines[0].idx}, {"batch_u", first.lines[1].idx}}));
+  auto later = store_->unledgered_lines(6000, 5000, 10);  // the hold ended unmarked: taken again
+  EXPECT_EQ(later.pending, 1);
+  ASSERT_EQ(later.lines.size(), 1u);
+  EXPECT_EQ(later.lines[0].idx, l.idx);
+  ASSERT_TRUE(store_->mark_ledgered({{"batch_u", l.idx}}));
+  // Finalizing writes error results for unrun lines: nothing for the ledger.
+  ASSERT_TRUE(store_->begin_finalizing("batch_u", "A", "expired", 7000, 500, 7));
+  Finalization f{"batch_u", "expired", 7, 7000, "A"};
+  f.unfinished_line = [](std::int64_t i, std::string_view cid) {
+    return batch::error_line("batch_u", i, cid, "batch_expired", "window ended");
+  };
+  ASSERT_TRUE(store_->finalize(f));
+  auto none = store_->unledgered_lines(20'000, 5000, 10);
+  EXPECT_EQ(none.pending, 0);
+  EXPECT_TRUE(none.lines.empty());
+  EXPECT_TRUE(store_->mark_ledgered({}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -273,6 +338,37 @@ TEST(SqliteStore, ReleaseAllLeasesFreesLinesOfADeadProcess) {
   EXPECT_TRUE(s->claim_lines("batch_x", "new", 2000, 60'000, 2).empty());
   s->release_all_leases();
   EXPECT_EQ(s->claim_lines("batch_x", "new", 2000, 60'000, 2).size(), 2u);
+}
+
+// A database made before the ledger columns: opening it adds them; its results were counted in the ledger
+// when they ran (directly), so they are not fed again; new results are.
+TEST(SqliteStore, AnOlderDatabaseGainsTheLedgerColumns) {
+  const std::string path = temp_path("before-ledger");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "CREATE TABLE batch_results(batch_id TEXT NOT NULL, custom_id TEXT NOT NULL, idx INTEGER "
+                   "NOT NULL, success INTEGER NOT NULL, line TEXT NOT NULL, status_code INTEGER NOT NULL, "
+                   "prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cache_hit_tokens "
+                   "INTEGER NOT NULL, cache_miss_tokens INTEGER NOT NULL, reasoning_tokens INTEGER NOT NULL, "
+                   "cost_usd REAL NOT NULL, full_cost_usd REAL NOT NULL, finished_ms INTEGER NOT NULL, "
+                   "PRIMARY KEY(batch_id, custom_id));"
+                   "INSERT INTO batch_results VALUES ('batch_old', 'req-0', 0, 1, '{}', 200, 1, 1, 0, 1, 0, "
+                   "0.1, 0.1, 5);",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  std::string error;
+  for (int open = 0; open < 2; ++open) {  // the second open finds the columns there
+    auto s = open_sqlite_store(path, error);
+    ASSERT_TRUE(s) << error;
+    EXPECT_EQ(s->unledgered_lines(1000, 5000, 10).pending, open);
+    if (open == 0) {
+      ASSERT_TRUE(s->create_batch(make_batch("batch_new", "k", 1), make_lines(1), error)) << error;
+      ASSERT_TRUE(s->complete_line(ledgered("batch_new", 0)));
+    }
+  }
 }
 
 TEST(SqliteStore, WritesAreCommittedForOtherConnections) {
