@@ -62,7 +62,7 @@ store::LineOutcome outcome_of(const store::BatchRecord& b, const store::LineClai
   if (res.ledger) {
     const LineLedger& l = *res.ledger;
     o.ledger = store::LedgerEntry{b.owner,       l.model,    l.upstream, l.upstream_model,
-                                  o.status_code, l.cost_usd, l.unix_ms};
+                                  o.status_code, l.cost_usd, l.unix_ms,  l.source};
   }
   return o;
 }
@@ -75,14 +75,14 @@ ledger::OnceRecord ledger_record_of(const store::UnledgeredLine& l) {
   r.model = l.entry.model;
   r.upstream = l.entry.upstream;
   r.upstream_model = l.entry.upstream_model;
-  r.source = "upstream";
+  r.source = l.entry.source;
   r.status = static_cast<unsigned>(l.entry.status);
   r.prompt = l.prompt_tokens;
   r.completion = l.completion_tokens;
   r.cache_hit = l.cache_hit_tokens;
   r.cache_miss = l.cache_miss_tokens;
   r.reasoning = l.reasoning_tokens;
-  r.cost_usd = l.entry.cost_usd;
+  (l.entry.source == "upstream" ? r.cost_usd : r.savings_usd) = l.entry.cost_usd;
   return ledger::once_record(fmt::format("{}/{}", l.batch_id, l.idx), r);
 }
 }  // namespace

@@ -35,6 +35,7 @@ struct LineLedger {
   std::string model, upstream, upstream_model;  // the model that answered, its upstream and upstream model id
   double cost_usd = 0;                          // tokens at the real time's price, as the ledger prices them
   std::int64_t unix_ms = 0;                     // when the answer came (real clock)
+  std::string source = "upstream";              // upstream (cost_usd paid) | cache (cost_usd saved)
 };
 
 struct LineResult {

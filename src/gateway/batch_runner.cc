@@ -1,6 +1,8 @@
 #include "gateway/batch_runner.h"
 
 #include "admission/budget.h"
+#include "cache/lookup.h"
+#include "cache/shared_lookup.h"
 #include "gateway/failure_answer.h"
 #include "http/openai_error.h"
 #include "routing/backoff.h"
@@ -59,6 +61,100 @@ batch::LineUsage line_usage(const openai::Usage& u, std::optional<double> cost) 
           .cost_usd = cost.value_or(0.0)};
 }
 
+std::int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The response cache as the interactive path uses it (docs/cache.md): a fresh entry answers the line, with no
+// upstream call (the ledger counts it as saved, source "cache"); otherwise the line leads a flight whose tee
+// fills the cache, and identical interactive requests may share its answer. A line never waits on another
+// request's flight (it would hold a batch slot meanwhile): it makes its own call.
+net::awaitable<std::optional<batch::LineResult>> answer_from_cache(GatewayState& st, const batch::LineRequest& req,
+                                                                   std::string_view path,
+                                                                   const openai::RequestView& view,
+                                                                   const config::Model& model,
+                                                                   Clock::time_point deadline,
+                                                                   cache::CacheTicket& ticket) {
+  const cache::CacheRequest creq{.chat = path == "/chat/completions",
+                                 .path = path,
+                                 .model = model.name,
+                                 .key_name = req.key,
+                                 .body = req.body,
+                                 .view = view};
+  cache::CacheDecision c = cache::lookup(*st.cache, *st.config, creq, ticket);
+  if (ticket.check_shared) {
+    c = co_await cache::lookup_shared(*st.cache, ticket, model.name, deadline);
+  }
+  if (c.step == cache::CacheStep::kJoin) {
+    cache::run_own(*st.cache, ticket);
+  }
+  if (c.step != cache::CacheStep::kHit) {
+    co_return std::nullopt;
+  }
+  const cache::CachedAnswer& a = *c.hit.answer;
+  const std::optional<openai::Usage> usage = a.usage;
+  batch::LineResult res;
+  res.request_id = req.request_id;
+  res.status = 200;
+  res.body = a.json;  // what the line's batch pays for it: nothing (no usage)
+  const double saved = st.accounting->count({.source = "cache",
+                                             .key = req.key,
+                                             .model = model.name,
+                                             .upstream = a.upstream,
+                                             .upstream_model = a.upstream_model,
+                                             .status = 200,
+                                             .usage = usage});
+  res.ledger = batch::LineLedger{.model = model.name,
+                                 .upstream = a.upstream,
+                                 .upstream_model = a.upstream_model,
+                                 .cost_usd = saved,
+                                 .unix_ms = unix_now_ms(),
+                                 .source = "cache"};
+  co_return res;
+}
+
+// The line's access log entry (method BATCH, priority batch).
+void log_line(GatewayState& st, const batch::LineRequest& req, std::string_view path, const config::Model& model,
+              std::string_view upstream, unsigned status, std::string_view failure, std::string_view detail,
+              Clock::time_point started, const openai::Usage* usage, unsigned attempts) {
+  st.access_log->write({.request_id = req.request_id,
+                        .key = req.key,
+                        .method = "BATCH",
+                        .path = path,
+                        .model = model.name,
+                        .upstream = upstream,
+                        .status = status,
+                        .failure = failure.empty() ? "none" : failure,
+                        .detail = detail,
+                        .duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
+                                           .count(),
+                        .prompt_tokens = usage ? std::optional(usage->prompt_tokens) : std::nullopt,
+                        .completion_tokens = usage ? std::optional(usage->completion_tokens) : std::nullopt,
+                        .attempts = attempts,
+                        .priority = "batch"});
+}
+
+// The leader's upstream call ended: store a complete answer, release identical requests that joined it.
+void settle_flight(GatewayState& st, cache::CacheTicket& ticket, const ExecuteResult& result) {
+  if (!ticket.settles()) {
+    return;
+  }
+  const AttemptOutcome& out = result.out;
+  cache::UpstreamEnd end{.ok = out.failure == routing::UpstreamFailure::kNone,
+                         .upstream = result.upstream_name(),
+                         .upstream_model = result.upstream_model(),
+                         .usage = out.usage};
+  if (!end.ok) {
+    FailureAnswer a = failure_answer(out);
+    end.status = a.status;
+    end.error_body = std::move(a.body);
+    end.retry_after = std::move(a.retry_after);
+  }
+  cache::settle(*st.cache, *st.config, ticket, std::move(end));  // a stale stand-in is not used: lines retry
+}
+
 }  // namespace
 
 GatewayLineRunner::GatewayLineRunner(StateSource current) : current_(std::move(current)), rng_(std::random_device{}()) {}
@@ -112,6 +208,11 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
   }
 
   const std::string path = req.endpoint.starts_with("/v1/") ? req.endpoint.substr(3) : req.endpoint;
+  cache::CacheTicket ticket;
+  if (auto hit = co_await answer_from_cache(st, req, path, view, *admitted.group->model, deadline, ticket)) {
+    log_line(st, req, path, *admitted.group->model, hit->ledger->upstream, 200, {}, "cache_hit", started, nullptr, 0);
+    co_return std::move(*hit);
+  }
   static const http::Request kNoClientHeaders;  // nothing of a client's to forward
   ExecuteResult result;
   BufferSink sink;
@@ -124,8 +225,10 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
                     .model = view.model,
                     .request_id = req.request_id,
                     .stream = false,
-                    .deadline = deadline},
+                    .deadline = deadline,
+                    .tap = ticket.tap()},
                    sink, cancel, headers, result);
+  settle_flight(st, ticket, result);
   const AttemptOutcome& out = result.out;
   const std::string upstream_model = result.upstream_model();
   const std::optional<double> cost =
@@ -160,26 +263,10 @@ net::awaitable<batch::LineResult> GatewayLineRunner::run(const batch::LineReques
                                    .upstream = std::string(result.upstream_name()),
                                    .upstream_model = upstream_model,
                                    .cost_usd = price,
-                                   .unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::system_clock::now().time_since_epoch())
-                                                  .count()};
+                                   .unix_ms = unix_now_ms()};
   }
-  st.access_log->write({.request_id = req.request_id,
-                        .key = req.key,
-                        .method = "BATCH",
-                        .path = path,
-                        .model = answered.name,
-                        .upstream = result.upstream_name(),
-                        .status = res.status,
-                        .failure = routing::to_string(out.failure),
-                        .detail = out.detail,
-                        .duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started)
-                                           .count(),
-                        .prompt_tokens = out.usage ? std::optional(out.usage->prompt_tokens) : std::nullopt,
-                        .completion_tokens =
-                            out.usage ? std::optional(out.usage->completion_tokens) : std::nullopt,
-                        .attempts = result.attempts,
-                        .priority = "batch"});
+  log_line(st, req, path, answered, result.upstream_name(), res.status, routing::to_string(out.failure),
+           out.detail, started, out.usage ? &*out.usage : nullptr, result.attempts);
   co_return res;
 }
 

@@ -92,8 +92,8 @@ inline constexpr std::string_view kResult =
     "batch_id, custom_id, idx, success, line, status_code, prompt_tokens, completion_tokens, "
     "cache_hit_tokens, cache_miss_tokens, reasoning_tokens, cost_usd, full_cost_usd, finished_ms, "
     "ledger_key, ledger_model, ledger_upstream, ledger_upstream_model, ledger_status, ledger_cost_usd, "
-    "ledger_ms, ledgered";
-inline constexpr int kResultCount = 22;
+    "ledger_ms, ledgered, ledger_source";
+inline constexpr int kResultCount = 23;
 
 // batch_results' ledger columns (records.h LedgerEntry, the feed's state), added by ALTER TABLE to databases
 // of either age; rows written before they existed were recorded in the ledger directly, hence ledgered = 1.
@@ -108,6 +108,7 @@ inline constexpr std::pair<std::string_view, std::string_view> kLedgerColumns[] 
     {"ledger_ms", "{int} NOT NULL DEFAULT 0"},
     {"ledgered", "INTEGER NOT NULL DEFAULT 1"},
     {"ledger_until", "{int} NOT NULL DEFAULT 0"},
+    {"ledger_source", "TEXT NOT NULL DEFAULT 'upstream'"},
 };
 // "name type" of kLedgerColumns[i] in SQLite's or PostgreSQL's types.
 std::string ledger_column_sql(std::size_t i, bool postgres);
@@ -120,7 +121,7 @@ inline constexpr std::string_view kLedgerIndex =
 inline constexpr std::string_view kUnledgered =
     "batch_id, idx, ledger_key, ledger_model, ledger_upstream, ledger_upstream_model, ledger_status, "
     "ledger_cost_usd, ledger_ms, prompt_tokens, completion_tokens, cache_hit_tokens, cache_miss_tokens, "
-    "reasoning_tokens";
+    "reasoning_tokens, ledger_source";
 
 template <class Row>
 UnledgeredLine read_unledgered(Row& r) {
@@ -138,6 +139,7 @@ UnledgeredLine read_unledgered(Row& r) {
   for (int i = 0; i < 5; ++i) {
     *tokens[i] = r.int64(9 + i);
   }
+  u.entry.source = r.text(14);
   return u;
 }
 

@@ -351,7 +351,7 @@ bool PgStore::insert_result(const LineOutcome& o) {
   const LedgerEntry none;
   const LedgerEntry& l = o.ledger ? *o.ledger : none;
   p.text(l.key).text(l.model).text(l.upstream).text(l.upstream_model).int64(l.status).number(l.cost_usd);
-  p.int64(l.unix_ms).int64(o.ledger ? 0 : 1);
+  p.int64(l.unix_ms).int64(o.ledger ? 0 : 1).text(l.source);
   return c_.exec(fmt::format("INSERT INTO batch_results({}) VALUES ({}) ON CONFLICT (batch_id, custom_id) DO "
                              "NOTHING",
                              columns::kResult, dollars(columns::kResultCount)),

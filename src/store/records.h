@@ -71,6 +71,7 @@ struct LedgerEntry {
   int status = 0;
   double cost_usd = 0;       // at the real time's price of the upstream model, as the ledger prices requests
   std::int64_t unix_ms = 0;  // when the answer came (real clock)
+  std::string source = "upstream";  // upstream (cost_usd is paid) | cache (cost_usd is saved)
 };
 
 // A line's final outcome: the JSONL line that goes into the output (success) or error file.

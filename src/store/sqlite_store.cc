@@ -336,6 +336,7 @@ bool SqliteStore::insert_result(const LineOutcome& o) {
   st.bind_double(++i, l.cost_usd);
   st.bind_int64(++i, l.unix_ms);
   st.bind_int64(++i, o.ledger ? 0 : 1);
+  st.bind_text(++i, l.source);
   return st.run() && st.changes() > 0;
 }
 

@@ -263,7 +263,8 @@ LineOutcome ledgered(const std::string& batch, std::int64_t idx) {
   o.cache_hit_tokens = 1;
   o.cache_miss_tokens = 2;
   o.reasoning_tokens = 4;
-  o.ledger = LedgerEntry{"k", "deepseek-chat", "ds", "deepseek-v3", 200, 0.25 * double(idx + 1), 7'000 + idx};
+  o.ledger = LedgerEntry{"k", "deepseek-chat", "ds", "deepseek-v3", 200, 0.25 * double(idx + 1), 7'000 + idx,
+                         idx == 2 ? "cache" : "upstream"};  // a line answered from the response cache
   return o;
 }
 
@@ -299,6 +300,7 @@ TEST_P(StoreContract, ResultsWaitForTheLedgerUntilMarked) {
   EXPECT_EQ(l.entry.status, 200);
   EXPECT_DOUBLE_EQ(l.entry.cost_usd, want.ledger->cost_usd);
   EXPECT_EQ(l.entry.unix_ms, want.ledger->unix_ms);
+  EXPECT_EQ(l.entry.source, want.ledger->source);
   EXPECT_EQ(std::vector<std::int64_t>({l.prompt_tokens, l.completion_tokens, l.cache_hit_tokens,
                                        l.cache_miss_tokens, l.reasoning_tokens}),
             std::vector<std::int64_t>({3, 5, 1, 2, 4}));
