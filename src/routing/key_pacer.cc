@@ -144,6 +144,10 @@ std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignal
     return fmt::format("rate limited (429), skipped for {} ms", wait.count());
   }
   if (status == 402 || status == 401) {
+    ++k.refused_answers;
+    if (now < k.disabled_until) {
+      return {};  // sent before the key was taken out (or sent anyway): not a probe, no longer wait
+    }
     const auto wait = std::min<std::chrono::milliseconds>(kDisableFor, kFirstDisable * (1u << std::min(k.refusals, 9u)));
     ++k.refusals;
     k.disabled_until = now + wait;
@@ -153,6 +157,7 @@ std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignal
   }
   if (status < 400) {
     k.refusals = 0;
+    k.refused_answers = 0;
     if (k.disabled_until != Clock::time_point{}) {
       k.disabled_until = {};
       return "accepted again";
@@ -171,8 +176,11 @@ bool KeyPacer::has_headroom(Clock::time_point now) const {
 
 bool KeyPacer::refused(Clock::time_point now) const {
   std::lock_guard lock(mu_);
+  // Refusals outnumbering the key's requests still out: a burst's fast refusals do not speak for its slower
+  // answers (a success resets the count).
   return pacing_ && std::all_of(keys_.begin(), keys_.end(), [&](const Key& k) {
-           return k.refusals >= kConfirmedRefusals && now < k.disabled_until;
+           return k.refused_answers >= kConfirmedRefusals && k.refused_answers > k.pending + k.remote_pending &&
+                  now < k.disabled_until;
          });
 }
 

@@ -45,8 +45,9 @@ class KeyPacer : public state::PacingView {
   std::string release(std::size_t key, unsigned status, const RateSignals& s, Clock::time_point now);
 
   bool has_headroom(Clock::time_point now) const;
-  // Every key was refused (401/402) repeatedly and is out now: another try with this upstream answers the
-  // same. A single refusal is not enough: the key is out for a second, and may be back.
+  // Every key was refused (401/402) repeatedly since its last success, more often than it has requests still
+  // out, and is out now: another try with this upstream answers the same. A single refusal is not enough (the
+  // key is out for a second, and may be back), nor a burst's fast refusals while its other requests run.
   bool refused(Clock::time_point now) const;
   std::size_t size() const override { return keys_.size(); }
   const std::string& name(std::size_t k) const override { return keys_[k].name; }
@@ -84,7 +85,8 @@ class KeyPacer : public state::PacingView {
     Clock::time_point tokens_reset_at{};
     Clock::time_point blocked_until{};  // after a 429
     Clock::time_point disabled_until{};  // after a 402/401
-    std::uint32_t refusals = 0;          // 402/401 answers in a row
+    std::uint32_t refusals = 0;          // 402/401 answers in a row to probes (sent while the key was in service)
+    std::uint32_t refused_answers = 0;   // 402/401 answers since the last success, probes or not
     std::uint32_t pending = 0;           // sent, answer not seen yet
     std::uint32_t remote_pending = 0;    // other replicas' (shared state)
     std::int64_t observed_ms = 0;        // unix ms of the newest answer learnt from (this or another replica)

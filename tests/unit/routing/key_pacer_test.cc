@@ -97,8 +97,12 @@ TEST(KeyPacer, RefusalsInARowDoubleTheDisableAndConfirmARefusal) {
   EXPECT_TRUE(p.view(0, t + KeyPacer::kFirstDisable - milliseconds(1)).disabled);
   EXPECT_FALSE(p.view(0, t + KeyPacer::kFirstDisable).disabled);
   EXPECT_FALSE(p.refused(t)) << "one refusal is a hiccup, not a verdict";
+  p.pick_anyway(t);  // one more request goes out while the key is out (sent anyway)
+  p.release(0, 401, {}, t + milliseconds(10));  // in flight when the first came back: not a probe
+  EXPECT_FALSE(p.view(0, t + KeyPacer::kFirstDisable).disabled) << "only a probe doubles the wait";
+  EXPECT_TRUE(p.refused(t + milliseconds(10))) << "two refusals since the last success, none still out";
   t += KeyPacer::kFirstDisable;
-  p.release(0, 401, {}, t);
+  p.release(0, 401, {}, t);  // a probe: the wait doubles
   EXPECT_TRUE(p.view(0, t + 2 * KeyPacer::kFirstDisable - milliseconds(1)).disabled);
   EXPECT_FALSE(p.view(0, t + 2 * KeyPacer::kFirstDisable).disabled);
   EXPECT_TRUE(p.refused(t));
@@ -114,6 +118,23 @@ TEST(KeyPacer, RefusalsInARowDoubleTheDisableAndConfirmARefusal) {
   p.release(0, 402, {}, t);
   EXPECT_FALSE(p.refused(t)) << "a success in between starts the streak again";
   EXPECT_FALSE(p.view(0, t + KeyPacer::kFirstDisable).disabled);
+}
+
+// A burst's fast refusals, while most of its requests to the key are still out, do not confirm a refusal.
+TEST(KeyPacer, RefusalsWhileMoreRequestsAreOutAreNotAVerdict) {
+  KeyPacer p{"u", {"A"}, true};
+  auto t = Clock::time_point{} + std::chrono::hours(1);
+  for (int i = 0; i < 10; ++i) {
+    p.pick_anyway(t);
+  }
+  for (int i = 0; i < 3; ++i) {
+    p.release(0, 401, {}, t);
+  }
+  EXPECT_FALSE(p.refused(t)) << "3 refusals, 7 answers still to come";
+  for (int i = 0; i < 3; ++i) {
+    p.release(0, 401, {}, t);
+  }
+  EXPECT_TRUE(p.refused(t)) << "6 refusals, 4 answers still to come";
 }
 
 TEST(KeyPacer, AllKeysBrokeStillSendsWhenForced) {
