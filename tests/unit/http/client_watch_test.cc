@@ -94,6 +94,9 @@ TEST(ClientWatch, UnwatchedReadStaysPendingAndBringsTheNextRequest) {
 // A watched request (a stream waiting for its upstream) and an idle keep-alive connection hold no read buffer:
 // it is taken when bytes arrive and freed when the session takes them or the client closes.
 TEST(ClientWatch, HoldsABufferOnlyWhileBytesAreThere) {
+  if (SLUICE_PORTABLE_IO) {
+    GTEST_SKIP() << "the portable read takes its buffer up front (http/ready_read.h)";
+  }
   Pair p;
   auto w = std::make_shared<ClientWatch>(p.server);
   int calls = 0;
