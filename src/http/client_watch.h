@@ -28,7 +28,7 @@
 
 namespace sluice::http {
 
-class ClientWatch : public std::enable_shared_from_this<ClientWatch>, private ReadSpace {
+class ClientWatch final : public std::enable_shared_from_this<ClientWatch>, private ReadSpace {
  public:
   using Clock = std::chrono::steady_clock;
 
