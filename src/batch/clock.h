@@ -6,6 +6,7 @@
 // the same hour whenever it runs).
 #include <chrono>
 #include <cstdint>
+#include "common/unix_time.h"
 
 namespace sluice::batch {
 
@@ -29,19 +30,14 @@ class SystemBatchClock final : public BatchClock {
  public:
   // start_minute: minutes after 00:00 UTC where the planning clock starts; negative = now.
   explicit SystemBatchClock(double scale = 1.0, int start_minute = -1)
-      : scale_(scale), anchor_(now_unix_ms()), plan_anchor_(plan_start(anchor_, start_minute)) {}
-  std::int64_t real_ms() const override { return now_unix_ms(); }
+      : scale_(scale), anchor_(unix_now_ms()), plan_anchor_(plan_start(anchor_, start_minute)) {}
+  std::int64_t real_ms() const override { return unix_now_ms(); }
   std::int64_t plan_ms() const override {
-    return plan_anchor_ + static_cast<std::int64_t>(double(now_unix_ms() - anchor_) * scale_);
+    return plan_anchor_ + static_cast<std::int64_t>(double(unix_now_ms() - anchor_) * scale_);
   }
   double scale() const override { return scale_; }
 
  private:
-  static std::int64_t now_unix_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
   static std::int64_t plan_start(std::int64_t now_ms, int start_minute) {
     constexpr std::int64_t kDayMs = 86'400'000;
     return start_minute < 0 ? now_ms : now_ms - now_ms % kDayMs + std::int64_t{start_minute} * 60'000;

@@ -15,6 +15,7 @@
 #include "http/openai_error.h"
 
 #include "telemetry/metrics.h"
+#include "common/unix_time.h"
 
 namespace sluice::gateway {
 
@@ -147,9 +148,7 @@ http::Response reload_response(const ReloadOutcome& o) {
 
 http::Response ui_state_response(const Runtime& rt, const GatewayState& st) {
   std::string metrics = metrics_text();
-  json::object o{{"time_ms", std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count()},
+  json::object o{{"time_ms", unix_now_ms()},
                  {"reloads", reloads_json(rt)},
                  {"upstreams", upstreams_json(st)}};
   if (metrics.empty()) {

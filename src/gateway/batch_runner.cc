@@ -7,6 +7,7 @@
 #include "http/openai_error.h"
 #include "routing/backoff.h"
 #include "upstream/transport.h"
+#include "common/unix_time.h"
 
 namespace sluice::gateway {
 
@@ -59,12 +60,6 @@ batch::LineUsage line_usage(const openai::Usage& u, std::optional<double> cost) 
           .cache_miss = u.prompt_cache_miss_tokens,
           .reasoning = u.reasoning_tokens,
           .cost_usd = cost.value_or(0.0)};
-}
-
-std::int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // The response cache as the interactive path uses it (docs/cache.md): a fresh entry answers the line, with no

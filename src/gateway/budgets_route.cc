@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "common/strings.h"
+#include "common/unix_time.h"
 
 namespace sluice::gateway {
 
@@ -76,9 +77,7 @@ net::awaitable<void> handle_budgets(GatewayState& st, const http::Request& req, 
     co_return;
   }
   const std::string_view only = query_key(req.target());
-  const std::int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now_ms = unix_now_ms();
   json::array budgets;
   for (const auto& [name, entry] : st.admission->keys()) {
     if (!entry->spend || (!only.empty() && only != name)) {

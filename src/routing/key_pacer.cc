@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include "common/unix_time.h"
 
 namespace sluice::routing {
 
@@ -118,9 +119,7 @@ std::string KeyPacer::release(std::size_t key, unsigned status, const RateSignal
   if (status == 0) {
     return {};
   }
-  k.observed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  k.observed_ms = unix_now_ms();
   if (s.limit_requests) {
     k.limit = *s.limit_requests;
   }

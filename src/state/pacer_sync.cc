@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "state/redis_backend.h"
+#include "common/unix_time.h"
 
 namespace sluice::state {
 
@@ -23,9 +24,7 @@ std::shared_ptr<void> RedisBackend::attach_pacing(const std::string& upstream, P
 }
 
 std::vector<redis::Command> RedisBackend::pacer_commands(std::vector<std::pair<std::uint64_t, std::size_t>>& who) {
-  const std::int64_t unix_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t unix_ms = unix_now_ms();
   std::vector<redis::Command> out;
   std::lock_guard lock(mu_);
   for (const auto& [id, keys] : pacers_) {
@@ -47,9 +46,7 @@ std::vector<redis::Command> RedisBackend::pacer_commands(std::vector<std::pair<s
 
 void RedisBackend::pacer_replies(const std::vector<std::pair<std::uint64_t, std::size_t>>& who,
                                  const redis::Replies& r, std::size_t first) {
-  const std::int64_t unix_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  const std::int64_t unix_ms = unix_now_ms();
   std::lock_guard lock(mu_);
   for (std::size_t i = 0; i < who.size() && first + i < r.size(); ++i) {
     const redis::Reply& reply = r[first + i];

@@ -11,15 +11,12 @@
 
 #include "state/redis_counters.h"
 #include "state/redis_kv.h"
+#include "common/unix_time.h"
 
 namespace sluice::state {
 
 namespace {
 Nanos steady_ns() { return std::chrono::steady_clock::now().time_since_epoch().count(); }
-std::int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // host:pid:random — unique per process, readable in redis-cli.
 std::string make_replica_id() {
@@ -216,7 +213,7 @@ net::awaitable<void> RedisBackend::sync_once(Nanos as_of) {
   } done{in_sync_};
   const auto counters = live(synced_);
   const Nanos now = as_of != 0 ? as_of : steady_ns();
-  const std::int64_t unix_ms = unix_ms_now();
+  const std::int64_t unix_ms = unix_now_ms();
   std::vector<redis::Command> cmds;
   std::vector<std::pair<std::size_t, std::size_t>> ranges;  // per counter: [first, end) of its commands
   for (const auto& c : counters) {
@@ -324,7 +321,7 @@ net::awaitable<std::shared_ptr<redis::Client>> RedisBackend::local_client() {
 
 net::awaitable<void> RedisBackend::refill(std::span<Refillable* const> needs) {
   const Nanos now = steady_ns();
-  const std::int64_t unix_ms = unix_ms_now();
+  const std::int64_t unix_ms = unix_now_ms();
   std::vector<redis::Command> cmds;
   std::vector<SharedCounter*> who;
   for (Refillable* n : needs) {

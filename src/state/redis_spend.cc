@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "state/redis_counters.h"
+#include "common/unix_time.h"
 
 namespace sluice::state {
 
@@ -114,8 +115,7 @@ std::optional<redis::Command> RedisSpend::refill_command(Nanos, std::int64_t uni
 void RedisSpend::on_refill(const redis::Reply& r, Nanos now) {
   std::lock_guard lock(mu_);
   sending_ = 0;
-  const std::int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::int64_t unix_ms = unix_now_ms();
   const SpendView v = view_of(r, unix_ms);
   const bool granted = r.at(0) != 0;
   BudgetVerdict refused;
@@ -157,8 +157,7 @@ void RedisSpend::on_sync(const redis::Replies& r, redis::CallError err, Nanos no
   if (err == redis::CallError::kUnavailable) {
     lease_.restore_unsent(syncing_);  // never sent
   } else if (err == redis::CallError::kNone && !r.empty() && !r.front().is_error()) {
-    const std::int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::system_clock::now().time_since_epoch()).count();
+    const std::int64_t unix_ms = unix_now_ms();
     lease_.set_held(r.front().at(1));
     lease_.set_shared(view_of(r.front(), unix_ms));
     last_sync_ = now;
